@@ -1,0 +1,1 @@
+"""HTTP API: FastAPI application factory, problem+json errors, routers."""

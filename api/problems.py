@@ -1,0 +1,73 @@
+"""RFC 9457 problem details. Domain errors map to their status and stable code; anything
+unexpected becomes a 500 with a log id, never the exception text."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cadastre.errors import CadastreError
+
+log = logging.getLogger("cadastre.api")
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(
+    status: int, code: str, title: str, detail: str | None = None, **extra: Any
+) -> ORJSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://cadastre.example/problems/{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return ORJSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(CadastreError)
+    async def _domain(request: Request, exc: CadastreError) -> ORJSONResponse:
+        if exc.status >= 500:
+            log_id = uuid.uuid4().hex[:12]
+            log.error("%s [%s] %s", exc.code, log_id, exc.message)
+            return problem(exc.status, exc.code, _title(exc.status), hint=exc.hint, log_id=log_id)
+        return problem(exc.status, exc.code, _title(exc.status), exc.message, hint=exc.hint)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return problem(422, "invalid-request", "Unprocessable request",
+                       "the request's parameters or body are not valid", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem(exc.status_code, code, _title(exc.status_code), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> ORJSONResponse:
+        log_id = uuid.uuid4().hex[:12]
+        log.exception("unexpected error [%s] on %s %s", log_id, request.method, request.url.path)
+        return problem(500, "internal-error", "Internal server error",
+                       "the error was logged; quote the log id when reporting it", log_id=log_id)
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,37 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import ORJSONResponse
+
+from api.problems import problem
+from cadastre import __version__
+
+router = APIRouter(tags=["health"])
+
+
+def _probe(request: Request) -> dict[str, Any]:
+    with request.app.state.engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT postgis_lib_version(), "
+                "(SELECT value FROM database_setting WHERE name = 'storage_srid'), "
+                "(SELECT count(*) FROM schema_migration)"
+            )
+        ).one()
+    return {"postgis": row[0], "storage_srid": int(row[1]), "migrations": row[2]}
+
+
+@router.get("/health", summary="200 when the database answers, 503 otherwise")
+async def health(request: Request) -> ORJSONResponse:
+    try:
+        database = await run_in_threadpool(_probe, request)
+    except Exception:
+        return problem(503, "database-unavailable", "Service Unavailable",
+                       "the database does not answer")
+    return ORJSONResponse({"status": "ok", "version": __version__, "database": database})

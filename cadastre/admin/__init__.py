@@ -1,0 +1,1 @@
+"""Administrative units: provinces, districts (old structure), communes, and succession."""

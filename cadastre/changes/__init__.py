@@ -1,0 +1,1 @@
+"""Change transactions (biến động) and the documents that prove them."""

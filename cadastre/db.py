@@ -1,0 +1,62 @@
+"""Database engine and sessions. One engine per process, built from settings at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from cadastre.errors import DatabaseUnavailable
+from cadastre.settings import Settings
+
+
+def database_url(settings: Settings) -> URL:
+    return make_url(settings.database_url)
+
+
+def describe(url: URL) -> str:
+    """The URL without its password, for messages."""
+    return url.render_as_string(hide_password=True)
+
+
+def create_engine(settings: Settings, *, url: URL | None = None, **kwargs: object) -> Engine:
+    """The process's engine: psycopg2, bounded pool, statement timeout, app name."""
+    target = url or database_url(settings)
+    options = f"-c statement_timeout={settings.statement_timeout_ms}"
+    return sa.create_engine(
+        target,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": settings.connect_timeout_s,
+            "application_name": "cadastre",
+            "options": options,
+        },
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def translate_connection_errors(url: URL) -> Iterator[None]:
+    """Turn a failed connection into one clear DatabaseUnavailable error."""
+    try:
+        yield
+    except sa.exc.OperationalError as exc:
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+        raise DatabaseUnavailable(
+            f"cannot connect to {describe(url)}: {detail}",
+            hint="check CADASTRE_DATABASE_URL and that PostgreSQL is running ('make setup')",
+        ) from exc
+
+
+def check_connection(engine: Engine) -> None:
+    with translate_connection_errors(engine.url), engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))

@@ -1,0 +1,84 @@
+"""Domain errors. Each carries a stable ``code`` (used by the API's problem+json and by
+scripts), a message safe to show the user and an optional hint saying how to fix it."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class CadastreError(Exception):
+    """Base of every error the system reports to a user on purpose."""
+
+    code: ClassVar[str] = "cadastre-error"
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str, *, hint: str | None = None, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.context = context
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigurationError(CadastreError):
+    code = "configuration"
+    status = 500
+
+
+class DatabaseUnavailable(CadastreError):
+    code = "database-unavailable"
+    status = 503
+
+
+class PostgisMissing(CadastreError):
+    code = "postgis-missing"
+    status = 500
+
+
+class MigrationError(CadastreError):
+    code = "migration"
+    status = 500
+
+
+class MigrationEdited(MigrationError):
+    code = "migration-edited"
+
+
+class SridMismatch(CadastreError):
+    code = "srid-mismatch"
+    status = 409
+
+
+class NotFound(CadastreError):
+    code = "not-found"
+    status = 404
+
+
+class ParcelNotFound(NotFound):
+    code = "parcel-not-found"
+
+
+class InvalidInput(CadastreError):
+    code = "invalid-input"
+    status = 422
+
+
+class InvalidGeometry(InvalidInput):
+    code = "invalid-geometry"
+
+
+class Conflict(CadastreError):
+    code = "conflict"
+    status = 409
+
+
+class TopologyConflict(Conflict):
+    code = "topology-conflict"
+
+
+class HistoryRewrite(Conflict):
+    """An attempt to edit or delete a version row (SQLSTATE CD001 from the database)."""
+
+    code = "history-rewrite"

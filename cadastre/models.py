@@ -1,0 +1,44 @@
+"""Every ORM model, imported once so the metadata is complete."""
+
+from cadastre.admin.models import AdminUnit, AdminUnitSuccession
+from cadastre.changes.models import ChangeSource, ChangeTransaction, SourceDocument
+from cadastre.model import Base
+from cadastre.parcels.models import (
+    LandUseType,
+    MapSheet,
+    Parcel,
+    ParcelIdentity,
+    ParcelLandUse,
+    ParcelLineage,
+)
+from cadastre.parties.models import Party, PartyMember, PartyPersonal
+from cadastre.rights.models import (
+    Certificate,
+    CertificateParcel,
+    LandRight,
+    Responsibility,
+    Restriction,
+)
+
+__all__ = [
+    "AdminUnit",
+    "AdminUnitSuccession",
+    "Base",
+    "Certificate",
+    "CertificateParcel",
+    "ChangeSource",
+    "ChangeTransaction",
+    "LandRight",
+    "LandUseType",
+    "MapSheet",
+    "Parcel",
+    "ParcelIdentity",
+    "ParcelLandUse",
+    "ParcelLineage",
+    "Party",
+    "PartyMember",
+    "PartyPersonal",
+    "Responsibility",
+    "Restriction",
+    "SourceDocument",
+]

@@ -1,0 +1,1 @@
+"""Spatial units: map sheets, parcels, land-use purposes and lineage."""

@@ -1,0 +1,1 @@
+"""Parties (người sử dụng đất): individuals, households, organisations, groups."""

@@ -1,0 +1,1 @@
+"""Rights, restrictions, responsibilities (LADM RRR) and certificates (GCN)."""

@@ -1,0 +1,42 @@
+"""Settings: one object, built explicitly by the CLI, the API factory and the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Written by scripts/setup.sh when it had to start a project-local PostgreSQL cluster.
+LOCAL_CLUSTER_ENV = PROJECT_ROOT / ".cadastre" / "database.env"
+DEFAULT_DATABASE_URL = "postgresql://127.0.0.1:5432/cadastre"
+DEFAULT_STORAGE_SRID = 5897  # VN-2000 / TM-3 105°00' (Hà Nội)
+
+
+class Settings(BaseSettings):
+    """Everything configurable, read from ``CADASTRE_*`` environment variables.
+
+    The environment wins over ``.cadastre/database.env`` (the project-local cluster's URL).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="CADASTRE_", env_file=LOCAL_CLUSTER_ENV, extra="ignore", frozen=True
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    #: Directory holding migrations/ and functions/.
+    sql_dir: Path = PROJECT_ROOT / "sql"
+    pool_size: int = Field(default=10, ge=1, le=200)
+    max_overflow: int = Field(default=5, ge=0, le=200)
+    statement_timeout_ms: int = Field(default=30_000, ge=100)
+    connect_timeout_s: int = Field(default=5, ge=1, le=120)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+            raise ValueError("CADASTRE_DATABASE_URL must be a postgresql:// URL")
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value.removeprefix("postgres://")
+        return value
