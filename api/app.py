@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from api import problems
+from api.responses import JSONResponse
 from api.routers import health
 from cadastre import __version__
 from cadastre.db import create_engine, session_factory
@@ -30,7 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
         title="Cadastre API",
         version=__version__,
         summary="Land parcels, rights and one-stop land dossiers (LADM, Vietnamese profile).",
-        default_response_class=ORJSONResponse,
+        default_response_class=JSONResponse,
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -9,18 +9,17 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.responses import ProblemResponse
 from cadastre.errors import CadastreError
 
 log = logging.getLogger("cadastre.api")
-PROBLEM_JSON = "application/problem+json"
 
 
 def problem(
     status: int, code: str, title: str, detail: str | None = None, **extra: Any
-) -> ORJSONResponse:
+) -> ProblemResponse:
     body: dict[str, Any] = {
         "type": f"https://cadastre.example/problems/{code}",
         "title": title,
@@ -30,12 +29,12 @@ def problem(
     if detail:
         body["detail"] = detail
     body.update({k: v for k, v in extra.items() if v is not None})
-    return ORJSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return ProblemResponse(body, status_code=status)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(CadastreError)
-    async def _domain(request: Request, exc: CadastreError) -> ORJSONResponse:
+    async def _domain(request: Request, exc: CadastreError) -> ProblemResponse:
         if exc.status >= 500:
             log_id = uuid.uuid4().hex[:12]
             log.error("%s [%s] %s", exc.code, log_id, exc.message)
@@ -43,7 +42,7 @@ def install(app: FastAPI) -> None:
         return problem(exc.status, exc.code, _title(exc.status), exc.message, hint=exc.hint)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> ProblemResponse:
         errors = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
@@ -52,12 +51,12 @@ def install(app: FastAPI) -> None:
                        "the request's parameters or body are not valid", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
         code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         return problem(exc.status_code, code, _title(exc.status_code), str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
         log_id = uuid.uuid4().hex[:12]
         log.exception("unexpected error [%s] on %s %s", log_id, request.method, request.url.path)
         return problem(500, "internal-error", "Internal server error",

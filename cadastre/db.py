@@ -36,7 +36,7 @@ def create_engine(settings: Settings, *, url: URL | None = None, **kwargs: objec
             "application_name": "cadastre",
             "options": options,
         },
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -200,10 +201,11 @@ def upgrade(engine: Engine, sql_dir: Path, *, storage_srid: int | None = None) -
                         sa.text("INSERT INTO schema_migration (name, sha256) VALUES (:n, :s)"),
                         {"n": migration.name, "s": migration.sha256},
                     )
-            except sa.exc.DBAPIError as exc:
+            except (sa.exc.DBAPIError, psycopg2.Error) as exc:
+                cause = getattr(exc, "orig", None) or exc
                 raise MigrationError(
                     f"migration {migration.name} failed and was rolled back: "
-                    f"{str(exc.orig).strip().splitlines()[0]}"
+                    f"{str(cause).strip().splitlines()[0]}"
                 ) from exc
             applied_now.append(migration.name)
         with conn.begin():

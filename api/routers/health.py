@@ -7,9 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import ORJSONResponse
 
 from api.problems import problem
+from api.responses import JSONResponse
 from cadastre import __version__
 
 router = APIRouter(tags=["health"])
@@ -28,10 +28,10 @@ def _probe(request: Request) -> dict[str, Any]:
 
 
 @router.get("/health", summary="200 when the database answers, 503 otherwise")
-async def health(request: Request) -> ORJSONResponse:
+async def health(request: Request) -> JSONResponse:
     try:
         database = await run_in_threadpool(_probe, request)
     except Exception:
         return problem(503, "database-unavailable", "Service Unavailable",
                        "the database does not answer")
-    return ORJSONResponse({"status": "ok", "version": __version__, "database": database})
+    return JSONResponse({"status": "ok", "version": __version__, "database": database})

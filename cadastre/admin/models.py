@@ -22,7 +22,7 @@ class AdminUnit(Base):
     parent_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("admin_unit.id"))
     valid_from: Mapped[date | None]
     valid_to: Mapped[date | None]
-    validity: Mapped[Range[Any]] = mapped_column(
+    validity: Mapped[Range[Any] | None] = mapped_column(
         DATERANGE, Computed("daterange(valid_from, valid_to, '[]')")
     )
     tm3_epsg: Mapped[int | None] = mapped_column(Integer)

@@ -74,29 +74,33 @@ def _street_forms(names: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...
 
 STREETS_IN_ADDRESS, STREETS_ROAD = _street_forms(STREETS)
 
-#: (street, ward, district) elsewhere in Hà Nội, for holders living away from their parcel.
+#: (street with its kind, ward, district) elsewhere in Hà Nội, for holders who live away
+#: from their parcel.
 OTHER_ADDRESSES: tuple[tuple[str, str, str], ...] = tuple(
-    (unicodedata.normalize("NFC", s), unicodedata.normalize("NFC", w),
-     unicodedata.normalize("NFC", d))
+    (
+        unicodedata.normalize("NFC", s),
+        unicodedata.normalize("NFC", w),
+        unicodedata.normalize("NFC", d),
+    )
     for s, w, d in [
-        ("Kim Mã", "Kim Mã", "Ba Đình"),
-        ("Đội Cấn", "Đội Cấn", "Ba Đình"),
-        ("Quán Thánh", "Quán Thánh", "Ba Đình"),
-        ("Nguyễn Thái Học", "Điện Biên", "Ba Đình"),
-        ("Tôn Đức Thắng", "Hàng Bột", "Đống Đa"),
-        ("Khâm Thiên", "Khâm Thiên", "Đống Đa"),
-        ("Tây Sơn", "Quang Trung", "Đống Đa"),
-        ("Láng Hạ", "Láng Hạ", "Đống Đa"),
-        ("Bạch Mai", "Bạch Mai", "Hai Bà Trưng"),
-        ("Minh Khai", "Minh Khai", "Hai Bà Trưng"),
-        ("Lò Đúc", "Phạm Đình Hổ", "Hai Bà Trưng"),
-        ("Xuân Thủy", "Dịch Vọng Hậu", "Cầu Giấy"),
-        ("Trần Duy Hưng", "Trung Hòa", "Cầu Giấy"),
-        ("Thụy Khuê", "Thụy Khuê", "Tây Hồ"),
-        ("Âu Cơ", "Nhật Tân", "Tây Hồ"),
-        ("Nguyễn Trãi", "Thượng Đình", "Thanh Xuân"),
-        ("Giải Phóng", "Giáp Bát", "Hoàng Mai"),
-        ("Nguyễn Văn Cừ", "Ngọc Lâm", "Long Biên"),
+        ("phố Kim Mã", "Kim Mã", "Ba Đình"),
+        ("phố Đội Cấn", "Đội Cấn", "Ba Đình"),
+        ("phố Quán Thánh", "Quán Thánh", "Ba Đình"),
+        ("phố Nguyễn Thái Học", "Điện Biên", "Ba Đình"),
+        ("phố Tôn Đức Thắng", "Hàng Bột", "Đống Đa"),
+        ("phố Khâm Thiên", "Khâm Thiên", "Đống Đa"),
+        ("phố Tây Sơn", "Quang Trung", "Đống Đa"),
+        ("đường Láng Hạ", "Láng Hạ", "Đống Đa"),
+        ("phố Bạch Mai", "Bạch Mai", "Hai Bà Trưng"),
+        ("phố Minh Khai", "Minh Khai", "Hai Bà Trưng"),
+        ("phố Lò Đúc", "Phạm Đình Hổ", "Hai Bà Trưng"),
+        ("đường Xuân Thủy", "Dịch Vọng Hậu", "Cầu Giấy"),
+        ("đường Trần Duy Hưng", "Trung Hòa", "Cầu Giấy"),
+        ("phố Thụy Khuê", "Thụy Khuê", "Tây Hồ"),
+        ("đường Âu Cơ", "Nhật Tân", "Tây Hồ"),
+        ("đường Nguyễn Trãi", "Thượng Đình", "Thanh Xuân"),
+        ("đường Giải Phóng", "Giáp Bát", "Hoàng Mai"),
+        ("đường Nguyễn Văn Cừ", "Ngọc Lâm", "Long Biên"),
     ]
 )
 

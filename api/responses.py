@@ -1,0 +1,19 @@
+"""JSON responses rendered with orjson (fast, handles datetimes, decimals need str())."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+class ProblemResponse(JSONResponse):
+    media_type = "application/problem+json"

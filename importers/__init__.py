@@ -1,0 +1,1 @@
+"""Importers of legacy cadastral files (Shapefile, MapInfo, DXF/DGN, GeoPackage, registers)."""
