@@ -42,11 +42,11 @@ class Certificates:
 
 def _unique_serials(series: NDArray[np.int64], rng: np.random.Generator) -> NDArray[np.int64]:
     """Six-digit numbers, redrawn until every (series, number) pair is unique."""
-    number = rng.integers(1, 1_000_000, size=series.shape[0])
+    number = rng.integers(1, 1_000_000, size=len(series))
     while True:
         key = series * 1_000_000 + number
         _, first = np.unique(key, return_index=True)
-        clash = np.ones(key.shape[0], dtype=np.bool_)
+        clash = np.ones(len(key), dtype=np.bool_)
         clash[first] = False
         if not clash.any():
             return number
@@ -55,7 +55,7 @@ def _unique_serials(series: NDArray[np.int64], rng: np.random.Generator) -> NDAr
 
 def certificates(eligible: BoolArray, rng: np.random.Generator) -> Certificates:
     """Certificates for the ``eligible`` parcels, all but a share of them issued."""
-    n = eligible.shape[0]
+    n = len(eligible)
     issued = eligible & (rng.random(n) >= UNCERTIFIED)
     start = np.datetime64(FIRST_ISSUE, "D")
     span = int((np.datetime64(LAST_ISSUE, "D") - start).astype(np.int64)) + 1
@@ -68,16 +68,15 @@ def certificates(eligible: BoolArray, rng: np.random.Generator) -> Certificates:
     position = offset / span * n_series + rng.normal(0.0, 0.6, n)
     series = np.clip(np.floor(position), 0, n_series - 1).astype(np.int64)
     number = _unique_serials(np.where(issued, series, -1 - np.arange(n)), rng)
-    serial = text.concat(
-        text.pick(vocab.SERIAL_PREFIXES, series), " ", text.number(number, 6)
-    )
+    serial = text.concat(text.pick(vocab.SERIAL_PREFIXES, series), " ", text.number(number, 6))
 
     year = day.astype("datetime64[Y]").astype(np.int64) + 1970
     provincial = year >= PROVINCIAL_FROM
     letters = text.where(provincial, "CS", "CH")
     gap = text.where(rng.random(n) < SPACED_ENTRY, " ", "")
-    entry = text.concat(letters, text.where(provincial, gap, ""),
-                        text.number(rng.integers(1, 100_000, n), 5))
+    entry = text.concat(
+        letters, text.where(provincial, gap, ""), text.number(rng.integers(1, 100_000, n), 5)
+    )
     return Certificates(
         issued=issued,
         serial=text.nulls_where(~issued, serial),

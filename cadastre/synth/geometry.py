@@ -65,7 +65,11 @@ def _edge_counts(shape: tuple[int, ...], rng: np.random.Generator) -> IntArray:
 
 
 def _edge_points(
-    ax: FloatArray, ay: FloatArray, bx: FloatArray, by: FloatArray, count: IntArray,
+    ax: FloatArray,
+    ay: FloatArray,
+    bx: FloatArray,
+    by: FloatArray,
+    count: IntArray,
     rng: np.random.Generator,
 ) -> tuple[FloatArray, FloatArray]:
     """Place ``count`` intermediate points on every edge from ``a`` to ``b``.
@@ -88,9 +92,7 @@ def _edge_points(
     return np.round(px, 3), np.round(py, 3)
 
 
-def build_lattice(
-    layout: Layout, origin: tuple[float, float], rng: np.random.Generator
-) -> Lattice:
+def build_lattice(layout: Layout, origin: tuple[float, float], rng: np.random.Generator) -> Lattice:
     """Jitter the corner lattice of ``layout`` around ``origin`` and draw the edge points."""
     widths = layout.col_width
     heights = layout.row_height
@@ -136,20 +138,18 @@ def _edge_slots(
     return xs, ys, valid
 
 
-def _ring_batch(
-    lattice: Lattice, r: IntArray, c: IntArray
-) -> tuple[FloatArray, IntArray]:
+def _ring_batch(lattice: Lattice, r: IntArray, c: IntArray) -> tuple[FloatArray, IntArray]:
     """Coordinates (closed rings, concatenated) and vertex counts for one batch of cells."""
-    n = r.shape[0]
+    n = len(r)
     cx, cy = lattice.corner_x, lattice.corner_y
-    west = _edge_slots(lattice.v_count[r, c], lattice.v_x[r, c], lattice.v_y[r, c],
-                       reverse=False)
-    south = _edge_slots(lattice.h_count[r + 1, c], lattice.h_x[r + 1, c],
-                        lattice.h_y[r + 1, c], reverse=False)
-    east = _edge_slots(lattice.v_count[r, c + 1], lattice.v_x[r, c + 1],
-                       lattice.v_y[r, c + 1], reverse=True)
-    north = _edge_slots(lattice.h_count[r, c], lattice.h_x[r, c], lattice.h_y[r, c],
-                        reverse=True)
+    west = _edge_slots(lattice.v_count[r, c], lattice.v_x[r, c], lattice.v_y[r, c], reverse=False)
+    south = _edge_slots(
+        lattice.h_count[r + 1, c], lattice.h_x[r + 1, c], lattice.h_y[r + 1, c], reverse=False
+    )
+    east = _edge_slots(
+        lattice.v_count[r, c + 1], lattice.v_x[r, c + 1], lattice.v_y[r, c + 1], reverse=True
+    )
+    north = _edge_slots(lattice.h_count[r, c], lattice.h_x[r, c], lattice.h_y[r, c], reverse=True)
     corners = ((r, c), (r + 1, c), (r + 1, c + 1), (r, c + 1))  # NW, SW, SE, NE
     always = np.ones((n, 1), dtype=np.bool_)
     xs: list[FloatArray] = []
@@ -172,12 +172,12 @@ def _ring_batch(
 def build_polygons(lattice: Lattice, row: IntArray, col: IntArray) -> NDArray[np.object_]:
     """Single-part MultiPolygons for the cells ``(row[i], col[i])``, in that order."""
     parts: list[NDArray[np.object_]] = []
-    for start in range(0, row.shape[0], BATCH):
-        r = row[start:start + BATCH]
-        c = col[start:start + BATCH]
+    for start in range(0, len(row), BATCH):
+        r = row[start : start + BATCH]
+        c = col[start : start + BATCH]
         coords, sizes = _ring_batch(lattice, r, c)
         ring_offsets = np.concatenate(([0], np.cumsum(sizes)))
-        one_each = np.arange(r.shape[0] + 1, dtype=np.int64)
+        one_each = np.arange(len(r) + 1, dtype=np.int64)
         geoms = shapely.from_ragged_array(
             shapely.GeometryType.MULTIPOLYGON, coords, (ring_offsets, one_each, one_each)
         )

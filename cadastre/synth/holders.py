@@ -64,22 +64,27 @@ def _kinds(land_use: IntArray, rng: np.random.Generator) -> IntArray:
     """Draw a holder kind per parcel from the weights of its land use."""
     table = np.array([KIND_WEIGHTS[code] for code in LAND_USES], dtype=np.float64)
     cumulative = np.cumsum(table / table.sum(axis=1, keepdims=True), axis=1)
-    u = rng.random(land_use.shape[0])
-    kind = (u[:, None] >= cumulative[land_use]).sum(axis=1)
+    u = rng.random(len(land_use))
+    kind: IntArray = (u[:, None] >= cumulative[land_use]).sum(axis=1)
     return np.minimum(kind, len(KINDS) - 1).astype(np.int64)
 
 
 def _people(n: int, kind: IntArray, rng: np.random.Generator) -> tuple[Any, BoolArray, IntArray]:
     """Full names (with the household prefix), gender (True = male) and birth year."""
     male = np.where(kind == HGD, rng.random(n) < HOUSEHOLD_MALE, rng.random(n) < 0.5)
-    surname = text.pick([s for s, _ in vocab.SURNAMES],
-                        text.weighted([w for _, w in vocab.SURNAMES], n, rng))
+    surname = text.pick(
+        [s for s, _ in vocab.SURNAMES], text.weighted([w for _, w in vocab.SURNAMES], n, rng)
+    )
     middle = text.where(
         male,
-        text.pick([s for s, _ in vocab.MALE_MIDDLE],
-                  text.weighted([w for _, w in vocab.MALE_MIDDLE], n, rng)),
-        text.pick([s for s, _ in vocab.FEMALE_MIDDLE],
-                  text.weighted([w for _, w in vocab.FEMALE_MIDDLE], n, rng)),
+        text.pick(
+            [s for s, _ in vocab.MALE_MIDDLE],
+            text.weighted([w for _, w in vocab.MALE_MIDDLE], n, rng),
+        ),
+        text.pick(
+            [s for s, _ in vocab.FEMALE_MIDDLE],
+            text.weighted([w for _, w in vocab.FEMALE_MIDDLE], n, rng),
+        ),
     )
     given = text.where(
         male,
@@ -97,26 +102,26 @@ def _cccd(male: BoolArray, year: IntArray, rng: np.random.Generator) -> Any:
     """Unique 12-digit citizen IDs consistent with gender and birth year."""
     century = np.where(year >= 2000, 2, 0) + np.where(male, 0, 1)
     head = 1_000 + century * 100 + year % 100  # "001", century digit, 2 year digits
-    serial = rng.integers(0, 1_000_000, size=year.shape[0])
+    serial = rng.integers(0, 1_000_000, size=len(year))
     while True:
         key = head * 1_000_000 + serial
         _, first = np.unique(key, return_index=True)
-        clash = np.ones(key.shape[0], dtype=np.bool_)
+        clash = np.ones(len(key), dtype=np.bool_)
         clash[first] = False
         if not clash.any():
             return text.number(key, 12)
         serial[clash] = rng.integers(0, 1_000_000, size=int(clash.sum()))
 
 
-def _organisations(
-    land_use: IntArray, ward: Any, rng: np.random.Generator
-) -> Any:
+def _organisations(land_use: IntArray, ward: Any, rng: np.random.Generator) -> Any:
     """Organisation name for every parcel (meaningful where the holder kind is TC)."""
-    n = land_use.shape[0]
+    n = len(land_use)
     code = np.asarray(LAND_USES)[land_use]
     company = text.concat(
-        text.pick(vocab.COMPANY_KINDS, rng.integers(0, len(vocab.COMPANY_KINDS), n)), " ",
-        text.pick(vocab.COMPANY_TRADES, rng.integers(0, len(vocab.COMPANY_TRADES), n)), " ",
+        text.pick(vocab.COMPANY_KINDS, rng.integers(0, len(vocab.COMPANY_KINDS), n)),
+        " ",
+        text.pick(vocab.COMPANY_TRADES, rng.integers(0, len(vocab.COMPANY_TRADES), n)),
+        " ",
         text.pick(vocab.COMPANY_NAMES, rng.integers(0, len(vocab.COMPANY_NAMES), n)),
     )
     health = text.where(
@@ -125,11 +130,12 @@ def _organisations(
         text.pick(vocab.HEALTH, rng.integers(0, len(vocab.HEALTH), n)),
     )
     name = company
-    for use, names in (("DGD", text.pick(vocab.SCHOOLS, rng.integers(0, len(vocab.SCHOOLS), n))),
-                       ("DYT", health),
-                       ("DCH", text.pick(vocab.MARKETS, rng.integers(0, len(vocab.MARKETS), n))),
-                       ("TON", text.pick(vocab.RELIGIOUS,
-                                         rng.integers(0, len(vocab.RELIGIOUS), n)))):
+    for use, names in (
+        ("DGD", text.pick(vocab.SCHOOLS, rng.integers(0, len(vocab.SCHOOLS), n))),
+        ("DYT", health),
+        ("DCH", text.pick(vocab.MARKETS, rng.integers(0, len(vocab.MARKETS), n))),
+        ("TON", text.pick(vocab.RELIGIOUS, rng.integers(0, len(vocab.RELIGIOUS), n))),
+    ):
         name = text.where(code == use, names, name)
     return name
 
@@ -139,15 +145,23 @@ def _elsewhere(n: int, rng: np.random.Generator) -> Any:
     pick = rng.integers(0, len(vocab.OTHER_ADDRESSES), n)
     street, ward, district = zip(*vocab.OTHER_ADDRESSES, strict=True)
     return text.concat(
-        "Số ", text.number(rng.integers(1, 300, n)), " ", text.pick(street, pick),
-        ", phường ", text.pick(ward, pick), ", quận ", text.pick(district, pick), ", Hà Nội",
+        "Số ",
+        text.number(rng.integers(1, 300, n)),
+        " ",
+        text.pick(street, pick),
+        ", phường ",
+        text.pick(ward, pick),
+        ", quận ",
+        text.pick(district, pick),
+        ", Hà Nội",
     )
 
 
-def holders(land_use: IntArray, parcel_address: Any, ward: Any,
-            rng: np.random.Generator) -> Holders:
+def holders(
+    land_use: IntArray, parcel_address: Any, ward: Any, rng: np.random.Generator
+) -> Holders:
     """Holder of every parcel, given its land use, address and ward name."""
-    n = land_use.shape[0]
+    n = len(land_use)
     kind = _kinds(land_use, rng)
     person = (kind == CN) | (kind == HGD)
     people, male, year = _people(n, kind, rng)
@@ -160,10 +174,10 @@ def holders(land_use: IntArray, parcel_address: Any, ward: Any,
     source = np.arange(n, dtype=np.int64)
     for k in (CN, HGD):
         members = np.flatnonzero(kind == k)
-        if members.shape[0] < 2:
+        if len(members) < 2:
             continue
-        repeat = members[rng.random(members.shape[0]) < REPEAT_HOLDER]
-        source[repeat] = members[rng.integers(0, members.shape[0], repeat.shape[0])]
+        repeat = members[rng.random(len(members)) < REPEAT_HOLDER]
+        source[repeat] = members[rng.integers(0, len(members), len(repeat))]
     take = pa.array(source)
     people, cccd, home = people.take(take), cccd.take(take), home.take(take)
     year = year[source]

@@ -58,9 +58,10 @@ class Layout:
 
     def edge_distance(self) -> IntArray:
         """Distance in cells from each parcel to the nearest border of the grid."""
-        return np.minimum.reduce(
+        distance: IntArray = np.minimum.reduce(
             [self.row, self.col, self.n_rows - 1 - self.row, self.n_cols - 1 - self.col]
         )
+        return distance
 
 
 def _road_mask(n: int, gap_low: int, gap_high: int, rng: np.random.Generator) -> BoolArray:
@@ -75,7 +76,12 @@ def _road_mask(n: int, gap_low: int, gap_high: int, rng: np.random.Generator) ->
 
 
 def _sizes(
-    n: int, median: float, low: float, high: float, road: BoolArray, fringe: int,
+    n: int,
+    median: float,
+    low: float,
+    high: float,
+    road: BoolArray,
+    fringe: int,
     rng: np.random.Generator,
 ) -> FloatArray:
     """Widths (or heights) of grid lines: log-normal lots, wider roads and rural fringe."""
@@ -85,7 +91,7 @@ def _sizes(
     index = np.arange(n)
     rural = (np.minimum(index, n - 1 - index) < fringe) & ~road
     sizes[rural] *= 1.8
-    return np.round(sizes, 3)
+    return np.round(sizes, 3).astype(np.float64)
 
 
 def build_layout(n_parcels: int, n_communes: int, rng: np.random.Generator) -> Layout:

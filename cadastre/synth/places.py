@@ -20,13 +20,30 @@ from cadastre.synth.layout import Layout
 
 #: Land-use codes; index 0 must stay the road code.
 LAND_USES: tuple[str, ...] = (
-    "DGT", "ODT", "ODT+CLN", "DGD", "DYT", "TMD", "DCH", "TON", "SKC",
-    "LUC", "BHK", "CLN", "NTS",
+    "DGT",
+    "ODT",
+    "ODT+CLN",
+    "DGD",
+    "DYT",
+    "TMD",
+    "DCH",
+    "TON",
+    "SKC",
+    "LUC",
+    "BHK",
+    "CLN",
+    "NTS",
 )
 ROAD = 0
 #: Urban (non-road) uses and their weights.
 URBAN_USES: tuple[tuple[int, float], ...] = (
-    (1, 0.835), (2, 0.10), (3, 0.012), (4, 0.006), (5, 0.022), (6, 0.005), (7, 0.010),
+    (1, 0.835),
+    (2, 0.10),
+    (3, 0.012),
+    (4, 0.006),
+    (5, 0.022),
+    (6, 0.005),
+    (7, 0.010),
     (8, 0.010),
 )
 #: Agricultural uses of the rural fringe and their weights.
@@ -53,7 +70,7 @@ def _draw(table: tuple[tuple[int, float], ...], size: int, rng: np.random.Genera
 
 def land_use(layout: Layout, rng: np.random.Generator) -> IntArray:
     """Land-use index of every parcel: roads, rural fringe, then urban uses."""
-    n = layout.row.shape[0]
+    n = len(layout.row)
     is_road = layout.road_row[layout.row] | layout.road_col[layout.col]
     rural = (layout.edge_distance() < layout.edge_band) & (rng.random(n) < RURAL_SHARE)
     uses = np.where(rural, _draw(RURAL_USES, n, rng), _draw(URBAN_USES, n, rng))
@@ -61,15 +78,17 @@ def land_use(layout: Layout, rng: np.random.Generator) -> IntArray:
 
 
 def _bands(road: NDArray[np.bool_]) -> tuple[IntArray, IntArray, IntArray]:
-    """Per grid line: roads strictly before it, index of the previous road, of the next."""
-    n = road.shape[0]
+    """Per grid line: roads before it, index of the last road before it and of the next road.
+
+    "Next" counts the line itself when it is a road; lines of lots never are, and only their
+    values are used.
+    """
+    n = len(road)
     index = np.arange(n, dtype=np.int64)
-    before = np.cumsum(road) - road
-    prev = np.maximum.accumulate(np.where(road, index, -1))
-    # The road at or after each line, searched from the end.
-    nxt = np.minimum.accumulate(np.where(road, index, n)[::-1])[::-1]
-    prev_strict = np.where(road, np.concatenate(([-1], prev[:-1])), prev)
-    return before.astype(np.int64), prev_strict, nxt
+    before: IntArray = np.cumsum(road, dtype=np.int64) - road
+    prev: IntArray = np.maximum.accumulate(np.where(road, index, -1))
+    nxt: IntArray = np.minimum.accumulate(np.where(road, index, n)[::-1])[::-1]
+    return before, prev, nxt
 
 
 def places(layout: Layout, communes: list[tuple[str, str]], rng: np.random.Generator) -> Places:
@@ -92,16 +111,19 @@ def places(layout: Layout, communes: list[tuple[str, str]], rng: np.random.Gener
 
     north = street[q, p]
     south = street[q + 1, p]
-    house = np.where(
-        top, base[q, p] + 2 * pc + 1, np.where(bottom, base[q + 1, p] + 2 * pc + 2, 0)
-    )
+    house = np.where(top, base[q, p] + 2 * pc + 1, np.where(bottom, base[q + 1, p] + 2 * pc + 2, 0))
     own = np.where(bottom, south, north)
-    frontage = text.concat("Số ", text.number(house), " ",
-                           text.pick(vocab.STREETS_IN_ADDRESS, own))
+    frontage = text.concat("Số ", text.number(house), " ", text.pick(vocab.STREETS_IN_ADDRESS, own))
     alley_no = base[q, p] + 2 * (3 * (pc // 3) + 1) + 1
     in_alley = (pr - 1) * 3 + pc % 3 + 1
-    alley = text.concat("Số ", text.number(in_alley), " ngõ ", text.number(alley_no), " ",
-                        text.pick(vocab.STREETS_IN_ADDRESS, north))
+    alley = text.concat(
+        "Số ",
+        text.number(in_alley),
+        " ngõ ",
+        text.number(alley_no),
+        " ",
+        text.pick(vocab.STREETS_IN_ADDRESS, north),
+    )
     lot = text.where(top | bottom, frontage, alley)
     ward = text.pick([name for _, name in communes], layout.commune)
     full = text.concat(lot, ", phường ", ward, vocab.DISTRICT_SUFFIX)
@@ -113,4 +135,3 @@ def places(layout: Layout, communes: list[tuple[str, str]], rng: np.random.Gener
     road_name = np.where(on_road_row, street[q + 1, p], cross_street[q, p + 1])
     road = text.pick(vocab.STREETS_ROAD, road_name)
     return Places(land_use=uses, address=text.where(is_road, road, full), is_road=is_road)
-

@@ -30,8 +30,9 @@ def concat(*parts: StrArray | str) -> StrArray:
     return pc.binary_join_element_wise(*parts, "")
 
 
-def where(mask: NDArray[np.bool_], when_true: StrArray | str, when_false: StrArray | str
-          ) -> StrArray:
+def where(
+    mask: NDArray[np.bool_], when_true: StrArray | str, when_false: StrArray | str
+) -> StrArray:
     """Element-wise choice between two string arrays (or scalars)."""
     return pc.if_else(pa.array(mask), when_true, when_false)
 
@@ -44,4 +45,4 @@ def nulls_where(mask: NDArray[np.bool_], values: StrArray) -> StrArray:
 def weighted(weights: Sequence[float], size: int, rng: np.random.Generator) -> NDArray[np.int64]:
     """Indices drawn with the given (unnormalised) weights."""
     p = np.asarray(weights, dtype=np.float64)
-    return rng.choice(p.shape[0], size=size, p=p / p.sum()).astype(np.int64)
+    return rng.choice(len(p), size=size, p=p / p.sum()).astype(np.int64)

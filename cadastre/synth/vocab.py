@@ -20,6 +20,9 @@ def _nfc_pairs(values: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]
     )
 
 
+# Long word lists stay packed several to a line.
+# fmt: off
+
 #: Wards (phường) of Hoàn Kiếm district before the 2025 reorganisation: (5-digit code, name).
 DEMO_COMMUNES: tuple[tuple[str, str], ...] = _nfc_pairs(
     [
@@ -150,16 +153,24 @@ FEMALE_GIVEN: tuple[str, ...] = _nfc(
     ]
 )
 
-SCHOOLS: tuple[str, ...] = _nfc(
+#: Patrons of primary and secondary schools (historical figures and local names).
+SCHOOL_PATRONS: tuple[str, ...] = _nfc(
     [
-        "Trường THCS Trưng Vương", "Trường THCS Ngô Sĩ Liên", "Trường THCS Nguyễn Du",
-        "Trường THCS Lê Lợi", "Trường THCS Hoàn Kiếm", "Trường THPT Trần Phú",
-        "Trường THPT Việt Đức", "Trường Tiểu học Tràng An", "Trường Tiểu học Hoàn Kiếm",
-        "Trường Tiểu học Điện Biên", "Trường Tiểu học Quang Trung", "Trường Tiểu học Nguyễn Du",
-        "Trường Tiểu học Trần Nhật Duật", "Trường Tiểu học Võ Thị Sáu",
-        "Trường Mầm non Hoa Sen", "Trường Mầm non Tuổi Thơ", "Trường Mầm non Hoa Mai",
-        "Trường Mầm non Bình Minh",
+        "Trưng Vương", "Nguyễn Du", "Lê Lợi", "Quang Trung", "Trần Quốc Toản", "Chu Văn An",
+        "Lý Thường Kiệt", "Ngô Quyền", "Phan Chu Trinh", "Trần Phú", "Võ Thị Sáu", "Kim Đồng",
+        "Nguyễn Trãi", "Lê Quý Đôn", "Ngô Sĩ Liên", "Trần Nhật Duật", "Tô Hiến Thành",
+        "Lương Thế Vinh", "Nguyễn Bỉnh Khiêm", "Đinh Tiên Hoàng", "Hoàn Kiếm", "Tràng An",
+        "Điện Biên", "Việt Đức",
     ]
+)
+#: Kindergartens are named after flowers and birds.
+KINDERGARTEN_NAMES: tuple[str, ...] = _nfc(
+    ["Hoa Sen", "Hoa Mai", "Hoa Hồng", "Tuổi Thơ", "Bình Minh", "Sơn Ca", "Họa Mi", "Bảy Sắc"]
+)
+SCHOOLS: tuple[str, ...] = _nfc(
+    [f"Trường {level} {patron}" for level in ("Tiểu học", "THCS", "THPT")
+     for patron in SCHOOL_PATRONS]
+    + [f"Trường Mầm non {name}" for name in KINDERGARTEN_NAMES]
 )
 
 HEALTH: tuple[str, ...] = _nfc(
@@ -199,6 +210,8 @@ RELIGIOUS: tuple[str, ...] = _nfc(
         "Đình Đồng Lạc", "Đình Tú Thị", "Nhà thờ Lớn Hà Nội", "Nhà thờ Hàm Long",
         "Hội quán Phúc Kiến",
     ]
+    # Most old-quarter streets have their own communal house (đình) or shrine.
+    + [f"Đình {street}" for street in STREETS if not street.startswith("Phố ")]
 )
 
 #: Two-letter series of certificate (GCN) blank forms, oldest first.
@@ -208,3 +221,5 @@ SERIAL_PREFIXES: tuple[str, ...] = (
     "DC", "DD", "DE", "DH", "DI", "DK", "DL", "DM", "DN", "DO", "DP", "DS", "DT", "DU", "DV",
     "DX", "DY", "DZ",
 )
+
+# fmt: on

@@ -17,15 +17,22 @@ CREATE TABLE map_sheet (
     begun_by        bigint NOT NULL REFERENCES change_transaction (id),
     ended_by        bigint REFERENCES change_transaction (id),
     CHECK (NOT isempty(lifespan) AND NOT lower_inf(lifespan)),
-    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan)),
-    CONSTRAINT map_sheet_one_version_at_a_time
-        EXCLUDE USING gist (sheet_id WITH =, lifespan WITH &&),
-    CONSTRAINT map_sheet_number_once_at_a_time
-        EXCLUDE USING gist (commune_code WITH =, sheet_number WITH =, lifespan WITH &&)
+    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan))
 );
 CREATE SEQUENCE map_sheet_id_seq OWNED BY map_sheet.sheet_id;
 CREATE TRIGGER map_sheet_history BEFORE UPDATE OR DELETE ON map_sheet
     FOR EACH ROW EXECUTE FUNCTION guard_version_history();
+-- Versions of one object (and of one identifier) never overlap in time.
+CREATE UNIQUE INDEX map_sheet_current_sheet_uidx ON map_sheet (sheet_id) WHERE upper_inf(lifespan);
+CREATE INDEX map_sheet_closed_sheet_idx ON map_sheet (sheet_id) WHERE NOT upper_inf(lifespan);
+CREATE UNIQUE INDEX map_sheet_current_number_uidx ON map_sheet (commune_code, sheet_number) WHERE upper_inf(lifespan);
+CREATE INDEX map_sheet_closed_number_idx ON map_sheet (commune_code, sheet_number) WHERE NOT upper_inf(lifespan);
+CREATE TRIGGER map_sheet_sheet_versions_do_not_overlap AFTER INSERT ON map_sheet
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION check_version_overlap('sheet_id');
+CREATE TRIGGER map_sheet_number_versions_do_not_overlap AFTER INSERT ON map_sheet
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION check_version_overlap('commune_code, sheet_number');
 
 -- The stable identity of a parcel across its versions (LADM: the versioned object's id).
 CREATE TABLE parcel_identity (
@@ -50,18 +57,24 @@ CREATE TABLE parcel (
     ended_by           bigint REFERENCES change_transaction (id),
     CONSTRAINT parcel_geom_valid CHECK (NOT ST_IsEmpty(geom) AND ST_IsValid(geom)),
     CHECK (NOT isempty(lifespan) AND NOT lower_inf(lifespan)),
-    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan)),
-    CONSTRAINT parcel_one_version_at_a_time
-        EXCLUDE USING gist (parcel_id WITH =, lifespan WITH &&),
-    CONSTRAINT parcel_number_once_at_a_time
-        EXCLUDE USING gist (commune_code WITH =, sheet_number WITH =, parcel_number WITH =,
-                            lifespan WITH &&)
+    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan))
 );
 CREATE INDEX parcel_geom_idx ON parcel USING gist (geom);
 CREATE INDEX parcel_begun_by_idx ON parcel (begun_by);
 CREATE INDEX parcel_ended_by_idx ON parcel (ended_by) WHERE ended_by IS NOT NULL;
 CREATE TRIGGER parcel_history BEFORE UPDATE OR DELETE ON parcel
     FOR EACH ROW EXECUTE FUNCTION guard_version_history();
+-- Versions of one object (and of one identifier) never overlap in time.
+CREATE UNIQUE INDEX parcel_current_id_uidx ON parcel (parcel_id) WHERE upper_inf(lifespan);
+CREATE INDEX parcel_closed_id_idx ON parcel (parcel_id) WHERE NOT upper_inf(lifespan);
+CREATE UNIQUE INDEX parcel_current_number_uidx ON parcel (commune_code, sheet_number, parcel_number) WHERE upper_inf(lifespan);
+CREATE INDEX parcel_closed_number_idx ON parcel (commune_code, sheet_number, parcel_number) WHERE NOT upper_inf(lifespan);
+CREATE TRIGGER parcel_id_versions_do_not_overlap AFTER INSERT ON parcel
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION check_version_overlap('parcel_id');
+CREATE TRIGGER parcel_number_versions_do_not_overlap AFTER INSERT ON parcel
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION check_version_overlap('commune_code, sheet_number, parcel_number');
 
 -- Lineage (parent -> child) written by splits, merges and boundary corrections.
 CREATE TABLE parcel_lineage (

@@ -48,13 +48,17 @@ CREATE TABLE party_member (
     CHECK ((share_numerator IS NULL) = (share_denominator IS NULL)
            AND (share_numerator IS NULL OR share_numerator <= share_denominator)),
     CHECK (NOT isempty(lifespan) AND NOT lower_inf(lifespan)),
-    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan)),
-    CONSTRAINT party_member_once_at_a_time
-        EXCLUDE USING gist (group_party_id WITH =, member_party_id WITH =, lifespan WITH &&)
+    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan))
 );
 CREATE INDEX party_member_member_idx ON party_member (member_party_id);
 CREATE TRIGGER party_member_history BEFORE UPDATE OR DELETE ON party_member
     FOR EACH ROW EXECUTE FUNCTION guard_version_history();
+-- Versions of one object (and of one identifier) never overlap in time.
+CREATE UNIQUE INDEX party_member_current_member_uidx ON party_member (group_party_id, member_party_id) WHERE upper_inf(lifespan);
+CREATE INDEX party_member_closed_member_idx ON party_member (group_party_id, member_party_id) WHERE NOT upper_inf(lifespan);
+CREATE TRIGGER party_member_member_versions_do_not_overlap AFTER INSERT ON party_member
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION check_version_overlap('group_party_id, member_party_id');
 
 -- Certificates of land-use rights (Giấy chứng nhận, "sổ đỏ / sổ hồng"): LADM BA unit + source.
 -- An endorsement (ghi chú biến động trên GCN) is a new version of the same certificate;
@@ -72,16 +76,22 @@ CREATE TABLE certificate (
     begun_by              bigint NOT NULL REFERENCES change_transaction (id),
     ended_by              bigint REFERENCES change_transaction (id),
     CHECK (NOT isempty(lifespan) AND NOT lower_inf(lifespan)),
-    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan)),
-    CONSTRAINT certificate_one_version_at_a_time
-        EXCLUDE USING gist (certificate_id WITH =, lifespan WITH &&),
-    CONSTRAINT certificate_serial_once_at_a_time
-        EXCLUDE USING gist (serial WITH =, lifespan WITH &&)
+    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan))
 );
 CREATE SEQUENCE certificate_id_seq OWNED BY certificate.certificate_id;
-CREATE INDEX certificate_serial_idx ON certificate (serial);
 CREATE TRIGGER certificate_history BEFORE UPDATE OR DELETE ON certificate
     FOR EACH ROW EXECUTE FUNCTION guard_version_history();
+-- Versions of one object (and of one identifier) never overlap in time.
+CREATE UNIQUE INDEX certificate_current_id_uidx ON certificate (certificate_id) WHERE upper_inf(lifespan);
+CREATE INDEX certificate_closed_id_idx ON certificate (certificate_id) WHERE NOT upper_inf(lifespan);
+CREATE UNIQUE INDEX certificate_current_serial_uidx ON certificate (serial) WHERE upper_inf(lifespan);
+CREATE INDEX certificate_closed_serial_idx ON certificate (serial) WHERE NOT upper_inf(lifespan);
+CREATE TRIGGER certificate_id_versions_do_not_overlap AFTER INSERT ON certificate
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION check_version_overlap('certificate_id');
+CREATE TRIGGER certificate_serial_versions_do_not_overlap AFTER INSERT ON certificate
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION check_version_overlap('serial');
 
 -- Which parcels a certificate version covers (one GCN may cover several parcels).
 CREATE TABLE certificate_parcel (
@@ -112,9 +122,7 @@ CREATE TABLE land_right (
     ended_by           bigint REFERENCES change_transaction (id),
     CHECK (share_numerator <= share_denominator),
     CHECK (NOT isempty(lifespan) AND NOT lower_inf(lifespan)),
-    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan)),
-    CONSTRAINT land_right_one_version_at_a_time
-        EXCLUDE USING gist (right_id WITH =, lifespan WITH &&)
+    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan))
 );
 CREATE SEQUENCE land_right_id_seq OWNED BY land_right.right_id;
 CREATE INDEX land_right_parcel_idx ON land_right (parcel_id);
@@ -122,6 +130,12 @@ CREATE INDEX land_right_party_idx ON land_right (party_id);
 CREATE INDEX land_right_certificate_idx ON land_right (certificate_id);
 CREATE TRIGGER land_right_history BEFORE UPDATE OR DELETE ON land_right
     FOR EACH ROW EXECUTE FUNCTION guard_version_history();
+-- Versions of one object (and of one identifier) never overlap in time.
+CREATE UNIQUE INDEX land_right_current_id_uidx ON land_right (right_id) WHERE upper_inf(lifespan);
+CREATE INDEX land_right_closed_id_idx ON land_right (right_id) WHERE NOT upper_inf(lifespan);
+CREATE TRIGGER land_right_id_versions_do_not_overlap AFTER INSERT ON land_right
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION check_version_overlap('right_id');
 
 -- Restrictions (LA_Restriction): mortgage (thế chấp), injunction / transaction block
 -- (ngăn chặn) that freezes other transactions, easement, planning restriction.
@@ -139,14 +153,18 @@ CREATE TABLE restriction (
     begun_by        bigint NOT NULL REFERENCES change_transaction (id),
     ended_by        bigint REFERENCES change_transaction (id),
     CHECK (NOT isempty(lifespan) AND NOT lower_inf(lifespan)),
-    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan)),
-    CONSTRAINT restriction_one_version_at_a_time
-        EXCLUDE USING gist (restriction_id WITH =, lifespan WITH &&)
+    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan))
 );
 CREATE SEQUENCE restriction_id_seq OWNED BY restriction.restriction_id;
 CREATE INDEX restriction_parcel_idx ON restriction (parcel_id);
 CREATE TRIGGER restriction_history BEFORE UPDATE OR DELETE ON restriction
     FOR EACH ROW EXECUTE FUNCTION guard_version_history();
+-- Versions of one object (and of one identifier) never overlap in time.
+CREATE UNIQUE INDEX restriction_current_id_uidx ON restriction (restriction_id) WHERE upper_inf(lifespan);
+CREATE INDEX restriction_closed_id_idx ON restriction (restriction_id) WHERE NOT upper_inf(lifespan);
+CREATE TRIGGER restriction_id_versions_do_not_overlap AFTER INSERT ON restriction
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION check_version_overlap('restriction_id');
 
 -- Responsibilities (LA_Responsibility): obligations attached to a parcel (maintain a dyke
 -- corridor, pay deferred land levy, ...).
@@ -162,14 +180,18 @@ CREATE TABLE responsibility (
     begun_by           bigint NOT NULL REFERENCES change_transaction (id),
     ended_by           bigint REFERENCES change_transaction (id),
     CHECK (NOT isempty(lifespan) AND NOT lower_inf(lifespan)),
-    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan)),
-    CONSTRAINT responsibility_one_version_at_a_time
-        EXCLUDE USING gist (responsibility_id WITH =, lifespan WITH &&)
+    CHECK (ended_by IS NULL OR NOT upper_inf(lifespan))
 );
 CREATE SEQUENCE responsibility_id_seq OWNED BY responsibility.responsibility_id;
 CREATE INDEX responsibility_parcel_idx ON responsibility (parcel_id);
 CREATE TRIGGER responsibility_history BEFORE UPDATE OR DELETE ON responsibility
     FOR EACH ROW EXECUTE FUNCTION guard_version_history();
+-- Versions of one object (and of one identifier) never overlap in time.
+CREATE UNIQUE INDEX responsibility_current_id_uidx ON responsibility (responsibility_id) WHERE upper_inf(lifespan);
+CREATE INDEX responsibility_closed_id_idx ON responsibility (responsibility_id) WHERE NOT upper_inf(lifespan);
+CREATE TRIGGER responsibility_id_versions_do_not_overlap AFTER INSERT ON responsibility
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION check_version_overlap('responsibility_id');
 
 CREATE VIEW current_land_right AS SELECT * FROM land_right WHERE upper_inf(lifespan);
 CREATE VIEW current_restriction AS SELECT * FROM restriction WHERE upper_inf(lifespan);

@@ -40,20 +40,60 @@ def _savepoint_error(conn, statement, params=None) -> DBAPIError:
     return caught.value
 
 
-def test_two_versions_of_one_parcel_cannot_overlap_in_time(conn):
+def _close(conn, version: int, at: str) -> int:
+    change = _change(conn, "correction", at)
+    conn.execute(sa.text(
+        "UPDATE parcel SET lifespan = tstzrange(lower(lifespan), :t, '[)'), ended_by = :c "
+        "WHERE version_id = :v"), {"t": at, "c": change, "v": version})
+    return change
+
+
+def test_one_parcel_has_one_current_version(conn):
     parcel_id, _ = _parcel(conn)
     nested = conn.begin_nested()
-    with pytest.raises(IntegrityError, match="parcel_one_version_at_a_time"):
+    with pytest.raises(IntegrityError, match="parcel_current_id_uidx"):
         _parcel(conn, parcel_id=parcel_id, number=2, since="2021-01-01T00:00:00+07:00")
     nested.rollback()
+
+
+def test_a_new_version_cannot_begin_before_the_previous_one_ended(conn):
+    parcel_id, first = _parcel(conn, since="2020-01-01T00:00:00+07:00")
+    _close(conn, first, "2022-01-01T00:00:00+07:00")
+    nested = conn.begin_nested()
+    with pytest.raises(IntegrityError, match=f"overlaps version {first}"):
+        _parcel(conn, parcel_id=parcel_id, since="2021-06-01T00:00:00+07:00")
+    nested.rollback()
+
+
+def test_a_loaded_historical_version_cannot_overlap_another(conn):
+    parcel_id, first = _parcel(conn, since="2020-01-01T00:00:00+07:00")
+    change = _close(conn, first, "2022-01-01T00:00:00+07:00")
+    nested = conn.begin_nested()
+    with pytest.raises(IntegrityError, match="parcel_versions_do_not_overlap|overlaps"):
+        _parcel(conn, parcel_id=parcel_id, since="2019-01-01T00:00:00+07:00",
+                until="2020-06-01T00:00:00+07:00", ended_by=change)
+    nested.rollback()
+    # an adjacent historical version is fine: lifespans are half-open
+    _parcel(conn, parcel_id=parcel_id, since="2019-01-01T00:00:00+07:00",
+            until="2020-01-01T00:00:00+07:00", ended_by=change)
 
 
 def test_one_parcel_number_on_a_sheet_at_a_time(conn):
     _parcel(conn, number=7)
     nested = conn.begin_nested()
-    with pytest.raises(IntegrityError, match="parcel_number_once_at_a_time"):
+    with pytest.raises(IntegrityError, match="parcel_current_number_uidx"):
         _parcel(conn, number=7, geom=SHIFTED)
     nested.rollback()
+
+
+def test_a_retired_parcel_number_may_not_be_reused_for_its_own_past(conn):
+    _, first = _parcel(conn, number=8, since="2020-01-01T00:00:00+07:00")
+    _close(conn, first, "2022-01-01T00:00:00+07:00")
+    nested = conn.begin_nested()
+    with pytest.raises(IntegrityError, match="overlaps"):
+        _parcel(conn, number=8, since="2021-01-01T00:00:00+07:00", geom=SHIFTED)
+    nested.rollback()
+    _parcel(conn, number=8, since="2022-01-01T00:00:00+07:00", geom=SHIFTED)
 
 
 def test_a_version_can_be_closed_once_and_a_successor_begins_at_the_same_instant(conn):

@@ -1,0 +1,79 @@
+"""The demo data is a coherent register: every parcel held, certified parcels covered by
+their certificate, land-use areas adding up to the legal area, and loaded only once."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from cadastre.demo.loader import load_demo
+from cadastre.synth import generate_layer
+
+
+@pytest.fixture
+def demo(conn):
+    summary = load_demo(conn, generate_layer(600, seed=3))
+    return summary
+
+
+def scalar(conn, sql: str):
+    return conn.execute(sa.text(sql)).scalar_one()
+
+
+def test_counts_match_the_layer(conn, demo):
+    assert demo.parcels == 600
+    assert scalar(conn, "SELECT count(*) FROM current_parcel") == 600
+    assert scalar(conn, "SELECT count(*) FROM current_certificate") == demo.certificates
+
+
+def test_every_parcel_has_exactly_one_land_use_or_management_right(conn, demo):
+    assert scalar(conn, """
+        SELECT count(*) FROM current_parcel p
+        WHERE (SELECT count(*) FROM current_land_right r WHERE r.parcel_id = p.parcel_id
+               AND r.kind IN ('land_use', 'management')) <> 1""") == 0
+
+
+def test_certified_parcels_are_covered_by_their_certificate(conn, demo):
+    assert scalar(conn, """
+        SELECT count(*) FROM current_land_right r
+        JOIN current_certificate c ON c.certificate_id = r.certificate_id
+        LEFT JOIN certificate_parcel cp ON cp.certificate_version_id = c.version_id
+             AND cp.parcel_id = r.parcel_id
+        WHERE cp.parcel_id IS NULL""") == 0
+
+
+def test_land_use_areas_add_up_to_the_legal_area(conn, demo):
+    assert scalar(conn, """
+        SELECT count(*) FROM current_parcel p
+        WHERE abs(p.area_legal - (SELECT sum(area) FROM parcel_land_use u
+                                  WHERE u.parcel_version_id = p.version_id)) > 0.05""") == 0
+
+
+def test_household_holders_have_a_head_with_personal_data(conn, demo):
+    assert scalar(conn, """
+        SELECT count(*) FROM party h
+        WHERE h.kind = 'household' AND NOT EXISTS (
+            SELECT 1 FROM party_member m JOIN party_personal pp ON pp.party_id = m.member_party_id
+            WHERE m.group_party_id = h.id AND m.role = 'head' AND pp.national_id ~ '^[0-9]{12}$')
+    """) == 0
+
+
+def test_geometry_is_stored_in_the_storage_srid_with_legal_areas_close_to_measured(conn, demo):
+    row = conn.execute(sa.text(
+        "SELECT min(ST_SRID(geom)), max(ST_SRID(geom)), "
+        "max(abs(ST_Area(geom) - area_measured)) FROM current_parcel")).one()
+    assert row[0] == row[1] == 5897
+    assert row[2] < 0.1
+
+
+def test_mortgages_and_injunctions_exist(conn, demo):
+    kinds = dict(conn.execute(sa.text(
+        "SELECT kind, count(*) FROM current_restriction GROUP BY kind")).all())
+    assert kinds.get("mortgage", 0) > 0
+    assert demo.restrictions == sum(kinds.values())
+
+
+def test_a_second_load_keeps_what_exists(conn, demo):
+    again = load_demo(conn, generate_layer(100, seed=4))
+    assert again.already_loaded
+    assert scalar(conn, "SELECT count(*) FROM current_parcel") == 600
