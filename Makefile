@@ -20,7 +20,7 @@ serve:
 	@$(BIN)/cadastre serve --host $(HOST) --port $(PORT) --workers 2
 
 test: setup       ## set up, then lint, check the import boundaries and run every test
-	@$(BIN)/ruff check cadastre gis api importers tests bench
+	@$(BIN)/ruff check .
 	@$(BIN)/lint-imports --no-cache
 	@$(BIN)/mypy
 	@$(BIN)/pytest -q
