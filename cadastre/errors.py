@@ -82,3 +82,32 @@ class HistoryRewrite(Conflict):
     """An attempt to edit or delete a version row (SQLSTATE CD001 from the database)."""
 
     code = "history-rewrite"
+
+
+class ImportSourceError(InvalidInput):
+    """A source file that cannot be imported as it is (missing part, truncated, wrong
+    kind of data, unsafe archive). The message names the file and the problem."""
+
+    code = "import-source"
+
+
+class UnknownProfile(InvalidInput):
+    code = "unknown-profile"
+
+
+class EncodingQuestion(InvalidInput):
+    """The text encoding cannot be told with enough confidence: the user must say it."""
+
+    code = "encoding-undetermined"
+
+
+class CoordinateQuestion(InvalidInput):
+    """The CRS cannot be known, or the coordinates do not fit it."""
+
+    code = "crs-undetermined"
+
+
+class ImportRejected(InvalidInput):
+    """--on-error abort and some features failed validation: nothing was written."""
+
+    code = "import-rejected"

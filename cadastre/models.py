@@ -2,6 +2,7 @@
 
 from cadastre.admin.models import AdminUnit, AdminUnitSuccession
 from cadastre.changes.models import ChangeSource, ChangeTransaction, SourceDocument
+from cadastre.imports.models import ImportQuarantine, ImportRun
 from cadastre.model import Base
 from cadastre.parcels.models import (
     LandUseType,
@@ -28,6 +29,8 @@ __all__ = [
     "CertificateParcel",
     "ChangeSource",
     "ChangeTransaction",
+    "ImportQuarantine",
+    "ImportRun",
     "LandRight",
     "LandUseType",
     "MapSheet",

@@ -183,3 +183,177 @@ def plausible_tm3(minx: float, miny: float, maxx: float, maxy: float) -> bool:
 def crs_label(epsg: int) -> str:
     """Human name of an EPSG CRS, as PROJ knows it."""
     return f"EPSG:{epsg} ({CRS.from_epsg(epsg).name})"
+
+
+# --- Source CRS inference for legacy files -------------------------------------------------
+
+#: Việt Nam's extent in degrees (with a margin for islands and neighbouring sheets).
+VIETNAM_LONLAT = (101.5, 7.5, 117.5, 23.7)
+#: A TM-3 zone is used up to about 1.5° either side of its meridian; allow a margin.
+TM3_HALF_WIDTH_DEG = 2.0
+
+
+class CrsQuestion(ValueError):
+    """The source CRS cannot be known (or the coordinates do not fit it) without the user's
+    help. The message says what was seen and what to pass."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCrs:
+    epsg: int | None
+    wkt: str
+    how: str  # human explanation: ".prj", "--srid", "inferred from --province ..."
+
+
+def _looks_like_degrees(minx: float, miny: float, maxx: float, maxy: float) -> bool:
+    return -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+
+
+def infer_source_crs(
+    declared: CRS | None,
+    bounds: tuple[float, float, float, float],
+    *,
+    srid: int | None = None,
+    province: str | None = None,
+) -> SourceCrs:
+    """Decide the CRS of a legacy layer, or raise CrsQuestion saying what to pass.
+
+    Order: ``--srid`` (an explicit statement by the user) > the file's own CRS (.prj, TAB
+    header, GeoPackage) > inference from the coordinates and ``--province``. Inference never
+    guesses silently: degrees, swapped axes, or a province whose maps use several zones stop
+    with a question.
+    """
+    minx, miny, maxx, maxy = bounds
+    if plausible_tm3(miny, minx, maxy, maxx) and not plausible_tm3(*bounds):
+        raise CrsQuestion(
+            f"the coordinates ({minx:.1f}, {miny:.1f} .. {maxx:.1f}, {maxy:.1f}) look like "
+            "VN-2000 TM-3 northing/easting with the axes swapped; fix the file's axis order"
+        )
+    if srid is not None:
+        crs = CRS.from_epsg(srid)
+        return SourceCrs(srid, crs.to_wkt(), f"EPSG:{srid} given with --srid")
+    if declared is not None:
+        if declared.is_projected and _looks_like_degrees(*bounds):
+            raise CrsQuestion(
+                f"the file declares {declared.name} (metres) but its coordinates ({minx:.4f}, "
+                f"{miny:.4f} .. {maxx:.4f}, {maxy:.4f}) look like degrees: the .prj does not "
+                "match the data"
+            )
+        epsg = declared.to_epsg(min_confidence=70)
+        if epsg is None or not is_vn2000_tm3(epsg):
+            zone = recognise_vn2000_tm3(declared)
+            if zone is not None:
+                return SourceCrs(
+                    zone, CRS.from_epsg(zone).to_wkt(),
+                    f"{crs_label(zone)}: the file's CRS ({declared.name}) has the parameters of "
+                    "this VN-2000 TM-3 zone on the WGS 84 ellipsoid without the VN-2000 datum "
+                    "(as MapInfo and older software write it); read as VN-2000",
+                )
+        label = f"EPSG:{epsg}" if epsg else declared.name
+        return SourceCrs(epsg, declared.to_wkt(), f"{label} declared by the file")
+    if _looks_like_degrees(*bounds):
+        raise CrsQuestion(
+            f"the file has no CRS and its coordinates ({minx:.4f}, {miny:.4f} .. {maxx:.4f}, "
+            f"{maxy:.4f}) look like degrees, not the metres of a cadastral map; pass --srid 4326 "
+            "(WGS 84) or --srid 4756 (VN-2000 geographic) if degrees are really meant"
+        )
+    e0, e1 = TM3_EASTING_RANGE
+    n0, n1 = TM3_NORTHING_RANGE
+    if 18_000_000 <= minx <= maxx < 20_000_000:
+        epsg = 2044 if maxx < 19_000_000 else 2045
+        return SourceCrs(
+            epsg, CRS.from_epsg(epsg).to_wkt(),
+            f"EPSG:{epsg} (HN-72 Gauss-Kruger) inferred from the zone prefix of the eastings",
+        )
+    if not plausible_tm3(*bounds):
+        raise CrsQuestion(
+            f"the file has no CRS and its coordinates ({minx:.1f}, {miny:.1f} .. {maxx:.1f}, "
+            f"{maxy:.1f}) are not VN-2000 TM-3 metres (eastings {e0:,.0f}-{e1:,.0f}, "
+            f"northings {n0:,.0f}-{n1:,.0f}); pass --srid N with the file's EPSG code"
+        )
+    if province is None:
+        raise CrsQuestion(
+            "the file has no CRS (.prj); its coordinates look like VN-2000 TM-3 but the zone "
+            "depends on the province: pass --province CODE (e.g. --province 01 for Hà Nội) "
+            "or --srid N"
+        )
+    try:
+        candidates = tm3_candidates(province)
+    except KeyError as exc:
+        raise CrsQuestion(f"unknown province {province!r}: use its official code or name") from exc
+    if len(candidates) != 1:
+        zones = ", ".join(crs_label(c) for c in sorted(candidates))
+        raise CrsQuestion(
+            f"province {province!r} holds maps in several TM-3 zones ({zones}); pass --srid N, "
+            "or --province with the pre-2025 province the map comes from"
+        )
+    (epsg,) = candidates
+    return SourceCrs(
+        epsg, CRS.from_epsg(epsg).to_wkt(),
+        f"{crs_label(epsg)} inferred from province {province!r} and the coordinate ranges",
+    )
+
+
+def recognise_vn2000_tm3(crs: CRS) -> int | None:
+    """The VN-2000 TM-3 zone a CRS really is, when a file describes it as a transverse
+    Mercator on the WGS 84 ellipsoid with a TM-3 zone's parameters but without the VN-2000
+    datum (MapInfo has no VN-2000 datum; many exports lose it). None otherwise."""
+    operation = crs.coordinate_operation if crs.is_projected else None
+    if operation is None or "transverse mercator" not in operation.method_name.lower():
+        return None
+    ellipsoid = crs.ellipsoid
+    if ellipsoid is None or abs(ellipsoid.semi_major_metre - 6_378_137.0) > 0.01 or abs(
+            ellipsoid.inverse_flattening - 298.257223563) > 1e-6:
+        return None
+    values = {p.name.lower(): float(p.value) for p in operation.params}
+    expected = {"scale factor at natural origin": 0.9999, "false easting": 500_000.0,
+                "false northing": 0.0, "latitude of natural origin": 0.0}
+    if any(abs(values.get(k, float("nan")) - v) > 1e-9 for k, v in expected.items()):
+        return None
+    meridian = values.get("longitude of natural origin")
+    if meridian is None:
+        return None
+    try:
+        return tm3_epsg_for_meridian(meridian)
+    except KeyError:
+        return None
+
+
+def check_lonlat_extent(
+    crs: SourceCrs,
+    lonlat_bounds: tuple[float, float, float, float],
+    *,
+    province: str | None = None,
+) -> None:
+    """Refuse coordinates that do not fall where their CRS says they should.
+
+    ``lonlat_bounds`` is the layer's extent transformed to longitude/latitude. For VN-2000
+    TM-3 the data must lie in Việt Nam and within the zone's band around its meridian; and
+    when a province is given, the zone must be one its maps use.
+    """
+    lon0, lat0, lon1, lat1 = lonlat_bounds
+    if crs.epsg is None or not is_vn2000_tm3(crs.epsg):
+        return
+    zone = tm3_zones()[crs.epsg]
+    vx0, vy0, vx1, vy1 = VIETNAM_LONLAT
+    if not (vx0 <= lon0 <= lon1 <= vx1 and vy0 <= lat0 <= lat1 <= vy1):
+        raise CrsQuestion(
+            f"in {crs_label(crs.epsg)} the data would lie at longitude {lon0:.3f}..{lon1:.3f}, "
+            f"latitude {lat0:.3f}..{lat1:.3f}, outside Việt Nam: wrong zone, wrong CRS or "
+            "swapped axes"
+        )
+    if lon0 < zone.central_meridian - TM3_HALF_WIDTH_DEG or (
+        lon1 > zone.central_meridian + TM3_HALF_WIDTH_DEG
+    ):
+        raise CrsQuestion(
+            f"the data spans longitude {lon0:.3f}..{lon1:.3f}, outside the band of "
+            f"{crs_label(crs.epsg)} (meridian {zone.central_meridian}°): wrong zone"
+        )
+    if province is not None:
+        candidates = tm3_candidates(province)
+        if crs.epsg not in candidates:
+            expected = ", ".join(crs_label(c) for c in sorted(candidates))
+            raise CrsQuestion(
+                f"the file is in {crs_label(crs.epsg)} but province {province!r} uses "
+                f"{expected}: check --province or the file's .prj"
+            )

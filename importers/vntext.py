@@ -11,7 +11,10 @@ file's encoding from samples of its string values, refusing to guess when the ev
   (0x80-0x9F, 0x01-0x17 ...) decode too. Real ABC files spell UPPERCASE toned letters with the
   lowercase codes (the .VnTimeH font draws them as capitals), which :func:`fix_tcvn3_case` undoes.
 - ``vni``: VNI-Windows, an ASCII base letter followed by a mark byte (``Vieät`` is "Việt"), plus
-  a few one-byte letters; uppercase uses the mark byte minus 0x20.
+  a few one-byte letters; uppercase uses the mark byte minus 0x20. Decoding maps each mark byte
+  to combining characters (codecs.charmap_decode) and lets NFC compose them with the letter
+  before; anything that does not end up a Vietnamese letter is an error. So it runs at C speed
+  and also accepts harmless variants (a mark of the other case, ``iù`` for ``í``).
 - ``cp1258``: Windows-1258, tone marks usually stored as combining characters.
 - ``utf-8``: strict; a BOM is dropped.
 
@@ -30,6 +33,8 @@ from functools import lru_cache
 
 __all__ = [
     "ENCODINGS",
+    "VIETNAMESE_LOWER",
+    "VIETNAMESE_UPPER",
     "Detection",
     "canonical_encoding",
     "decode",
@@ -53,11 +58,9 @@ _ALIASES = {
 def canonical_encoding(name: str) -> str:
     """Map a user- or .cpg-supplied name ("UTF8", "windows-1258", "ABC", ...) to ENCODINGS."""
     key = name.strip().lower().replace("_", "-").replace(" ", "-")
-    try:
-        return _ALIASES[key]
-    except KeyError:
-        raise ValueError(f"unknown encoding {name!r}; expected one of {', '.join(ENCODINGS)}")\
-            from None
+    if key not in _ALIASES:
+        raise ValueError(f"unknown encoding {name!r}; expected one of {', '.join(ENCODINGS)}")
+    return _ALIASES[key]
 
 
 # --- the Vietnamese alphabet ------------------------------------------------------------------
@@ -155,14 +158,23 @@ def _vni_spelling(letter: str) -> str:
 
 _CP1252_SYMBOLS = {b: bytes([b]).decode("cp1252") for b in range(0x80, 0xC0)
                    if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
-_VNI_DECODE: dict[int, str] = {b: chr(b) for b in range(0x80)}
-_VNI_DECODE.update(_CP1252_SYMBOLS)
-for _case in (str.lower, str.upper):
-    for _marks, _shape in (("", _VNI_TONE), ("\u0302", _VNI_CIRCUMFLEX), ("\u0306", _VNI_BREVE)):
-        _tones = ("", *_TONES) if _marks else _TONES
-        for _byte, _tone in zip(_case(_shape), _tones, strict=True):
-            _VNI_DECODE[ord(_byte)] = _marks + _tone
-    _VNI_DECODE.update({ord(_case(b)): _case(c) for c, b in _VNI_ONE_BYTE.items()})
+
+
+def _vni_decoding_map() -> dict[int, str]:
+    """Byte -> text for codecs.charmap_decode: a mark byte becomes combining characters, which
+    NFC then composes with the letter before it (mark bytes of either case go on either case)."""
+    mapping = {b: chr(b) for b in range(0x80)} | _CP1252_SYMBOLS
+    for case in (str.lower, str.upper):
+        for shape, mark_bytes in (("", _VNI_TONE), ("\u0302", _VNI_CIRCUMFLEX),
+                                  ("\u0306", _VNI_BREVE)):
+            tones = ("", *_TONES) if shape else _TONES
+            for byte, tone in zip(case(mark_bytes), tones, strict=True):
+                mapping[ord(byte)] = shape + tone
+        mapping.update({ord(case(b)): case(c) for c, b in _VNI_ONE_BYTE.items()})
+    return mapping  # bytes 0xC0-0xFF that VNI does not use (Ç Ð × Ý Þ ß ç ...) stay undefined
+
+
+_VNI_DECODE = _vni_decoding_map()
 _VNI_ENCODE = {ord(c): _vni_spelling(c) for c in _VN_LETTERS}
 _VNI_ENCODE.update({ord(c): chr(b) for b, c in _CP1252_SYMBOLS.items()})
 _VNI_OUTSIDE = re.compile(
@@ -270,10 +282,26 @@ def encode(text: str, encoding: str, *, abc_capitals: bool = False) -> bytes:
 # --- TCVN3 capitals ---------------------------------------------------------------------------
 
 _LETTERS = r"[^\W\d_]"
-_WORD = re.compile(rf"{_LETTERS}+")
 # Cheap necessary conditions: an uppercase letter right after a letter, a lowercase Vietnamese one.
 _INNER_UPPER = re.compile(rf"[A-Z{VIETNAMESE_UPPER}](?<={_LETTERS}[A-Z{VIETNAMESE_UPPER}])")
 _LOWER_VN = re.compile(f"[{VIETNAMESE_LOWER}]")
+# A letter that is neither uppercase nor a lowercase Vietnamese letter (approximately).
+_OTHER_LOWER = re.compile(rf"[^\W\d_A-Z{VIETNAMESE_UPPER}{VIETNAMESE_LOWER}]")
+
+
+@lru_cache(maxsize=1 << 12)
+def _word_case(word: str) -> str:
+    """Classify a space-separated word: "U" uppercase, "N" neutral (a lone capital, a number),
+    "L" other, and for words that are uppercase but for lowercase Vietnamese letters: "S" (a
+    capital after the first character: fix) or "A" (ambiguous, like "Đỗ" or "ở")."""
+    raised = word.translate(_UPPER_VN)
+    if raised == word:
+        if word.upper() == word.lower() or (word.isupper() and sum(map(str.isalpha, word)) < 2):
+            return "N"
+        return "U" if word.isupper() else "L"
+    if not raised.isupper():
+        return "L"
+    return "S" if word[1:].lower() != word[1:] else "A"
 
 
 def fix_tcvn3_case(text: str) -> str:
@@ -283,40 +311,25 @@ def fix_tcvn3_case(text: str) -> str:
     that has none ("Đỗ", "ở"), is ambiguous: it is upper-cased only when the nearest words on
     both sides (those that exist; one at least) are uppercase, so "ĐẤT ở TẠI" is fixed while
     "Đỗ Văn An" and "Đất ở tại" are left alone. Words with an ASCII lowercase letter never change.
+    Words are what spaces separate (punctuation stays with its word).
     """
     if _INNER_UPPER.search(text) is None or _LOWER_VN.search(text) is None:
         return text
-    raised = text.translate(_UPPER_VN)
-    if raised.upper() == raised:  # no other lowercase letter: every word is (to be) uppercase
-        return raised
-    words = list(_WORD.finditer(text))
-    # "U" uppercase word, "L" other word, "N" neutral (a lone capital), "S" uppercase but for
-    # lowercase Vietnamese letters (fixed), "A" ambiguous (fixed if its neighbours are uppercase)
-    kinds: list[str] = []
-    for match in words:
-        word = match.group()
-        raised = word.translate(_UPPER_VN)
-        if raised == word:
-            kinds.append(("U" if len(word) > 1 else "N") if word.isupper() else "L")
-        elif not raised.isupper():
-            kinds.append("L")
-        else:
-            kinds.append("S" if word[1:].lower() != word[1:] else "A")
-    parts: list[str] = []
-    end = 0
-    for index, (match, kind) in enumerate(zip(words, kinds, strict=True)):
-        if kind == "A":
-            left = next((k for k in reversed(kinds[:index]) if k not in "NA"), None)
-            right = next((k for k in kinds[index + 1:] if k not in "NA"), None)
-            if (left, right) == (None, None) or "L" in (left, right):
+    if _OTHER_LOWER.search(text) is None:  # every word is uppercase, or is to be
+        return text.upper()
+    words = text.split(" ")
+    kinds = "".join([_word_case(word) for word in words])
+    if "S" not in kinds and "A" not in kinds:
+        return text
+    for index, kind in enumerate(kinds):
+        if kind == "A":  # the nearest words that are not ambiguous or neutral decide
+            near = kinds[:index].rstrip("NA")[-1:] + kinds[index + 1:].lstrip("NA")[:1]
+            if not near or "L" in near:
                 continue
         elif kind != "S":
             continue
-        parts.append(text[end:match.start()])
-        parts.append(match.group().translate(_UPPER_VN))
-        end = match.end()
-    parts.append(text[end:])
-    return "".join(parts)
+        words[index] = words[index].upper()
+    return " ".join(words)
 
 
 # --- detection --------------------------------------------------------------------------------
@@ -382,15 +395,50 @@ def _first_non_ascii(texts: list[str]) -> str:
     return next((t for t in texts if not t.isascii()), texts[0] if texts else "")[:200]
 
 
+def _score_all(
+    raws: list[bytes],
+) -> tuple[dict[str, float], dict[str, int], dict[str, list[str]]]:
+    """Score, evidence and decoded texts per encoding; an encoding that fails on more than 1% of
+    the values is ruled out (score 0)."""
+    scores: dict[str, float] = {}
+    units: dict[str, int] = {}
+    decoded: dict[str, list[str]] = {}
+    for encoding in ENCODINGS:
+        texts = [t for t in (_safe_decode(r, encoding) for r in raws) if t is not None]
+        failures = len(raws) - len(texts)
+        decoded[encoding] = texts
+        scores[encoding], units[encoding] = (
+            (0.0, 0) if failures > len(raws) // 100 else _score(texts, failures)
+        )
+    return scores, units, decoded
+
+
+_CP1252_TO_LATIN1 = {ord(c): chr(b) for b, c in _CP1252_SYMBOLS.items() if b < 0xA0}
+
+
+def _mojibake_source(texts: list[str]) -> str | None:
+    """The encoding of the bytes behind ``texts`` if they are legacy (or UTF-8) bytes that were
+    once decoded as Windows-1252/Latin-1 and saved again as UTF-8, else None."""
+    try:
+        raws = [t.translate(_CP1252_TO_LATIN1).encode("latin-1") for t in texts]
+    except UnicodeEncodeError:
+        return None
+    scores, units, _ = _score_all(raws)
+    best = max(ENCODINGS, key=lambda e: scores[e])
+    return best if scores[best] >= 0.8 and units[best] >= 2 else None
+
+
 def detect(samples: Iterable[bytes], *, declared: str | None = None,
            min_confidence: float = 0.8) -> Detection:
     """Guess which of ENCODINGS the byte strings ``samples`` (a file's string values) are in.
 
-    Pure ASCII is "utf-8" (nothing to decide); valid UTF-8 with multi-byte sequences is "utf-8".
-    Otherwise each encoding that can decode the samples is scored by the share of non-ASCII words
-    that are well-formed Vietnamese syllables, characters that never occur in Vietnamese text
-    counting against it. ``declared`` (a .cpg, say) only breaks near ties. When the confidence is
-    below ``min_confidence`` the result's encoding is None: ask the user, do not guess.
+    Pure ASCII is "utf-8" (nothing to decide); valid UTF-8 with multi-byte sequences is "utf-8",
+    unless it reads like legacy bytes once mis-decoded as Windows-1252 and saved as UTF-8
+    (mojibake: encoding None, explained in ``reason``). Otherwise each encoding that can decode
+    the samples is scored by the share of non-ASCII words that are well-formed Vietnamese
+    syllables, characters that never occur in Vietnamese text counting against it. ``declared``
+    (a .cpg, say) only breaks near ties. When the confidence is below ``min_confidence`` the
+    result's encoding is None: ask the user, do not guess.
     """
     raws = [r for r in (bytes(s).rstrip(b"\x00 ") for s in samples) if r]
     hint: str | None = None
@@ -403,20 +451,17 @@ def detect(samples: Iterable[bytes], *, declared: str | None = None,
         sample = raws[0].decode("ascii") if raws else ""
         return Detection("utf-8", 1.0, dict.fromkeys(ENCODINGS, 1.0), sample,
                          "all samples are plain ASCII; every encoding reads them the same")
-    limit = len(raws) // 100  # up to 1% of values may be broken before an encoding is ruled out
-    decoded: dict[str, list[str]] = {}
-    scores: dict[str, float] = {}
-    units: dict[str, int] = {}
-    for encoding in ENCODINGS:
-        texts = [t for t in (_safe_decode(r, encoding) for r in raws) if t is not None]
-        failures = len(raws) - len(texts)
-        decoded[encoding] = texts
-        if failures > limit:
-            scores[encoding], units[encoding] = 0.0, 0
-        else:
-            scores[encoding], units[encoding] = _score(texts, failures)
+    scores, units, decoded = _score_all(raws)
     if len(decoded["utf-8"]) == len(raws) and not all(r.isascii() for r in raws):
-        return Detection("utf-8", 1.0, scores, _first_non_ascii(decoded["utf-8"]),
+        sample = _first_non_ascii(decoded["utf-8"])
+        source = _mojibake_source(decoded["utf-8"]) if scores["utf-8"] < 0.5 else None
+        if source is not None:
+            what = "UTF-8 encoded twice" if source == "utf-8" else f"{source} text"
+            return Detection(None, 0.0, scores, sample,
+                             f"the samples are valid UTF-8 but read like {what}, converted to "
+                             f"UTF-8 as if it were Windows-1252 (e.g. {sample!r}); importing "
+                             "them would store mojibake: re-export the file from its source")
+        return Detection("utf-8", 1.0, scores, sample,
                          "the samples are valid UTF-8 with multi-byte sequences")
     ranked = sorted(ENCODINGS, key=lambda e: scores[e], reverse=True)
     best, runner_up = ranked[0], ranked[1]

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from cadastre.cli import db as db_commands
 from cadastre.cli import demo as demo_commands
+from cadastre.cli import imports as import_commands
 from cadastre.cli import serve as serve_commands
 from cadastre.cli import synth as synth_commands
 from cadastre.cli.context import state
@@ -26,6 +27,7 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(demo_commands.app, name="demo")
 app.command("synth")(synth_commands.synth)
 app.command("serve")(serve_commands.serve)
+app.command("import")(import_commands.import_command)
 
 err = Console(stderr=True, highlight=False)
 

@@ -1,8 +1,10 @@
-"""`cadastre demo ...`: realistic demo data."""
+"""`cadastre demo ...`: realistic demo data, loaded through the real importer."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import typer
 from rich.console import Console
@@ -19,10 +21,12 @@ def load(
     parcels: int = typer.Option(20_000, "--parcels", "-n", min=100, help="Parcels to generate."),
     seed: int = typer.Option(1, "--seed", help="Random seed of the synthetic layer."),
 ) -> None:
-    """Generate a synthetic Hoàn Kiếm cadastre and load it with parties, rights,
-    certificates, mortgages and injunctions (once; a second run keeps what exists)."""
-    from cadastre.demo.loader import demo_loaded, load_demo
-    from cadastre.synth import generate_layer
+    """Generate a synthetic Hoàn Kiếm cadastre, import it with `cadastre import` (parties,
+    rights, certificates, land use), then add house ownership, mortgages and injunctions.
+    Once: a second run keeps what exists."""
+    from cadastre.demo.loader import add_demo_extras, demo_loaded
+    from cadastre.synth import generate_layer, write_layer
+    from importers.pipeline import ImportOptions, run_import
 
     engine = create_engine(load_settings())
     with translate_connection_errors(engine.url):
@@ -31,11 +35,16 @@ def load(
                 out.print("demo data already loaded")
                 return
         started = time.perf_counter()
-        frame = generate_layer(parcels, seed=seed)
+        with TemporaryDirectory(prefix="cadastre-demo-") as tmp:
+            path = Path(tmp) / "hoan_kiem_demo.gpkg"
+            write_layer(generate_layer(parcels, seed=seed), path)
+            report = run_import(engine, path, ImportOptions(force=True))
         with engine.begin() as conn:
-            summary = load_demo(conn, frame)
+            extras = add_demo_extras(conn)
+    counts = report.counts
     out.print(
-        f"demo data loaded in {time.perf_counter() - started:.1f} s: {summary.parcels:,} parcels, "
-        f"{summary.parties:,} parties, {summary.certificates:,} certificates, "
-        f"{summary.rights:,} rights, {summary.restrictions:,} mortgages and injunctions"
+        f"demo data loaded in {time.perf_counter() - started:.1f} s: "
+        f"{counts['parcel_versions_begun']:,} parcels, {counts['parties']:,} parties, "
+        f"{counts['certificates']:,} certificates, {counts['rights'] + extras.house_rights:,} "
+        f"rights, {extras.mortgages:,} mortgages, {extras.injunctions:,} injunctions"
     )

@@ -17,7 +17,7 @@ class Certificate(Versioned, Base):
     certificate_id: Mapped[int] = mapped_column(BigInteger)
     serial: Mapped[str] = mapped_column(Text)
     registry_number: Mapped[str | None] = mapped_column(Text)
-    issued_on: Mapped[date]
+    issued_on: Mapped[date | None]
     issuing_authority: Mapped[str] = mapped_column(Text)
     endorsement: Mapped[str | None] = mapped_column(Text)
     replaces_certificate: Mapped[int | None] = mapped_column(BigInteger)

@@ -68,7 +68,7 @@ CREATE TABLE certificate (
     certificate_id        bigint NOT NULL,
     serial                text NOT NULL CHECK (serial ~ '^[A-Z]{2} [0-9]{6,8}$'),  -- e.g. CS 123456
     registry_number       text,            -- số vào sổ cấp GCN
-    issued_on             date NOT NULL,
+    issued_on             date,            -- NULL: not recorded in the legacy source
     issuing_authority     text NOT NULL,
     endorsement           text,            -- the latest note written on the certificate
     replaces_certificate  bigint,          -- certificate_id of the one it replaced

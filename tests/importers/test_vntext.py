@@ -285,6 +285,17 @@ def test_utf8_french_is_utf8() -> None:
     assert detect([s.encode("utf-8") for s in FRENCH]).encoding == "utf-8"
 
 
+@pytest.mark.parametrize("source", ["utf-8", "tcvn3", "vni"])
+def test_utf8_holding_mojibake_is_refused(source: str) -> None:
+    # Legacy (or UTF-8) bytes read as Windows-1252 by some tool, then saved as UTF-8.
+    codec = "latin-1" if source == "utf-8" else "cp1252"
+    samples = [encode(t, source).decode(codec).encode("utf-8") for t in TRUTH]
+    result = detect(samples, declared="utf-8")
+    assert result.encoding is None, result
+    assert "mojibake" in result.reason
+    assert ("twice" if source == "utf-8" else source) in result.reason
+
+
 def test_random_bytes_are_not_detected() -> None:
     rng = random.Random(20240501)
     for _ in range(20):

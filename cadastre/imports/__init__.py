@@ -1,0 +1,1 @@
+"""Records of imports of legacy files and of the features they quarantined."""

@@ -1,0 +1,251 @@
+"""Writing an accepted import into the register, with COPY, inside the caller's transaction.
+
+A sheet already in the register is replaced as a *new edition*: its current parcels and its
+map-sheet version end at the import's instant and the new versions begin at the same
+instant; parcels keeping their commune + sheet + number keep their stable ``parcel_id``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cadastre.bulk import copy_frame, reserve_from_sequence, reserve_ids
+from cadastre.rights.bulk import register_holders
+
+IMPORT_LOCK = int.from_bytes(b"cad-imp", "big")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportChange:
+    change_id: int
+    source_id: int
+    happened_at: datetime
+
+
+def lock_imports(conn: Connection) -> None:
+    """One import at a time (they read and replace whole sheets)."""
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
+
+
+def previous_import(conn: Connection, sha256: str, kind: str) -> dict[str, object] | None:
+    row = conn.execute(sa.text(
+        "SELECT id, finished_at, source_path FROM import_run WHERE source_sha256 = :s "
+        "AND kind = :k ORDER BY id DESC LIMIT 1"), {"s": sha256, "k": kind}).mappings().first()
+    return None if row is None else {k: (str(v) if k == "finished_at" else v)
+                                     for k, v in row.items()}
+
+
+def land_use_codes(conn: Connection) -> set[str]:
+    return set(conn.execute(sa.text("SELECT code FROM land_use_type")).scalars())
+
+
+def begin_change(conn: Connection, *, source: str, sha256: str, note: str) -> ImportChange:
+    source_id = conn.execute(sa.text(
+        "INSERT INTO source_document (kind, reference, description, sha256, storage_path) "
+        "VALUES ('legacy_file', :ref, :d, :sha, :path) RETURNING id"),
+        {"ref": source.rsplit("/", 1)[-1][:200], "d": note, "sha": sha256, "path": source},
+    ).scalar_one()
+    change_id, at = conn.execute(sa.text(
+        "INSERT INTO change_transaction (kind, happened_at, note) "
+        "VALUES ('import', clock_timestamp(), :n) RETURNING id, happened_at"),
+        {"n": note}).one()
+    conn.execute(sa.text("INSERT INTO change_source (change_id, source_id) VALUES (:c, :s)"),
+                 {"c": change_id, "s": source_id})
+    return ImportChange(int(change_id), int(source_id), at)
+
+
+def current_neighbours(
+    conn: Connection, bounds: tuple[float, float, float, float], srid: int,
+    replaced: list[tuple[str, str]],
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Current parcels intersecting the import's extent, except those of replaced sheets."""
+    rows = conn.execute(sa.text(
+        "SELECT parcel_id, commune_code, sheet_number, parcel_number, ST_AsBinary(geom) "
+        "FROM current_parcel WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, :srid) "
+        "AND (commune_code, sheet_number) NOT IN "
+        "(SELECT * FROM unnest(CAST(:c AS text[]), CAST(:s AS text[])))"),
+        {"x0": bounds[0], "y0": bounds[1], "x1": bounds[2], "y1": bounds[3], "srid": srid,
+         "c": [c for c, _ in replaced] or [""], "s": [s for _, s in replaced] or [""]}).all()
+    info = pd.DataFrame([r[:4] for r in rows],
+                        columns=["parcel_id", "commune_code", "sheet_number", "parcel_number"])
+    geoms = shapely.from_wkb([bytes(r[4]) for r in rows]) if rows else np.array([], dtype=object)
+    return np.asarray(geoms, dtype=object), info
+
+
+def existing_sheets(conn: Connection, sheets: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if not sheets:
+        return []
+    rows = conn.execute(sa.text(
+        "SELECT DISTINCT commune_code, sheet_number FROM current_parcel "
+        "WHERE (commune_code, sheet_number) IN "
+        "(SELECT * FROM unnest(CAST(:c AS text[]), CAST(:s AS text[])))"),
+        {"c": [c for c, _ in sheets], "s": [s for _, s in sheets]}).all()
+    return [(str(c), str(s)) for c, s in rows]
+
+
+def load_parcels(
+    conn: Connection, frame: pd.DataFrame, geoms: np.ndarray, *, srid: int,
+    change: ImportChange, known_codes: set[str],
+) -> Counter[str]:
+    """COPY the accepted parcels (canonical ``frame`` rows, ``geoms`` in the storage SRID)."""
+    counts: Counter[str] = Counter()
+    frame = frame.reset_index(drop=True)
+    sheets = sorted(set(zip(frame["commune_code"], frame["sheet_number"], strict=True)))
+    replaced = existing_sheets(conn, sheets)
+    keys = pd.MultiIndex.from_arrays(
+        [frame["commune_code"], frame["sheet_number"], frame["parcel_number"].astype("int64")])
+    parcel_ids = np.zeros(len(frame), dtype=np.int64)
+    if replaced:
+        old = pd.DataFrame(conn.execute(sa.text(
+            "WITH closed AS (UPDATE parcel SET lifespan = tstzrange(lower(lifespan), :t, '[)'), "
+            "ended_by = :c WHERE upper_inf(lifespan) AND (commune_code, sheet_number) IN "
+            "(SELECT * FROM unnest(CAST(:cc AS text[]), CAST(:ss AS text[]))) "
+            "RETURNING parcel_id, commune_code, sheet_number, parcel_number) "
+            "SELECT * FROM closed"),
+            {"t": change.happened_at, "c": change.change_id,
+             "cc": [c for c, _ in replaced], "ss": [s for _, s in replaced]}).all(),
+            columns=["parcel_id", "commune_code", "sheet_number", "parcel_number"])
+        old_keys = pd.MultiIndex.from_arrays(
+            [old["commune_code"], old["sheet_number"], old["parcel_number"].astype("int64")])
+        position = old_keys.get_indexer(keys)
+        kept = position >= 0
+        parcel_ids[kept] = old["parcel_id"].to_numpy()[position[kept]]
+        counts["sheets_replaced"] = len(replaced)
+        counts["parcel_versions_ended"] = len(old)
+        counts["parcels_retired"] = int(len(old) - len(set(position[kept])))
+        counts["parcels_new_version"] = int(kept.sum())
+    new = parcel_ids == 0
+    parcel_ids[new] = reserve_ids(conn, "parcel_identity", "parcel_id", int(new.sum()))
+    copy_frame(conn, "parcel_identity", pd.DataFrame({"parcel_id": parcel_ids[new]}))
+    counts["parcels_new"] = int(new.sum())
+
+    sheet_versions = _map_sheets(conn, frame, geoms, sheets, replaced, srid=srid, change=change)
+    versions = reserve_ids(conn, "parcel", "version_id", len(frame))
+    area = frame["area"] if "area" in frame else pd.Series(np.nan, index=frame.index)
+    legal = frame["area_legal"] if "area_legal" in frame else pd.Series(np.nan, index=frame.index)
+    computed = shapely.area(geoms)
+    measured = area.where(area > 0, np.round(computed, 2))
+    copy_frame(conn, "parcel", pd.DataFrame({
+        "version_id": versions,
+        "parcel_id": parcel_ids,
+        "commune_code": frame["commune_code"],
+        "sheet_number": frame["sheet_number"],
+        "parcel_number": frame["parcel_number"].astype("int64"),
+        "map_sheet_version": [sheet_versions[k] for k in zip(
+            frame["commune_code"], frame["sheet_number"], strict=True)],
+        "area_measured": measured.round(2),
+        "area_legal": legal.where(legal >= 0).round(2),
+        "address": frame.get("address"),
+        "geom": shapely.to_wkb(shapely.set_srid(geoms, srid), hex=True, include_srid=True),
+        "source_attributes": frame["source_attributes"],
+        "lifespan": f"[{change.happened_at.isoformat()},)",
+        "begun_by": change.change_id,
+    }))
+    counts["parcel_versions_begun"] = len(frame)
+    counts.update(_land_uses(conn, frame, versions, known_codes))
+
+    if "owner_name" in frame:
+        holders = frame.assign(parcel_id=parcel_ids)
+        counts.update(register_holders(conn, holders, change_id=change.change_id))
+    return counts
+
+
+def _map_sheets(
+    conn: Connection, frame: pd.DataFrame, geoms: np.ndarray, sheets: list[tuple[str, str]],
+    replaced: list[tuple[str, str]], *, srid: int, change: ImportChange,
+) -> dict[tuple[str, str], int]:
+    """A new map-sheet version per imported sheet (envelope of its parcels); a sheet with a
+    current version gets a new edition."""
+    conn.execute(sa.text(
+        "UPDATE map_sheet SET lifespan = tstzrange(lower(lifespan), :t, '[)'), ended_by = :c "
+        "WHERE upper_inf(lifespan) AND (commune_code, sheet_number) IN "
+        "(SELECT * FROM unnest(CAST(:cc AS text[]), CAST(:ss AS text[])))"),
+        {"t": change.happened_at, "c": change.change_id,
+         "cc": [c for c, _ in sheets], "ss": [s for _, s in sheets]})
+    previous = dict(((c, s), i) for c, s, i in conn.execute(sa.text(
+        "SELECT DISTINCT ON (commune_code, sheet_number) commune_code, sheet_number, sheet_id "
+        "FROM map_sheet WHERE (commune_code, sheet_number) IN "
+        "(SELECT * FROM unnest(CAST(:cc AS text[]), CAST(:ss AS text[]))) "
+        "ORDER BY commune_code, sheet_number, lower(lifespan) DESC"),
+        {"cc": [c for c, _ in sheets], "ss": [s for _, s in sheets]}).all())
+    bounds = pd.DataFrame(shapely.bounds(geoms), columns=["x0", "y0", "x1", "y1"])
+    bounds["key"] = list(zip(frame["commune_code"], frame["sheet_number"], strict=True))
+    box = bounds.groupby("key").agg({"x0": "min", "y0": "min", "x1": "max", "y1": "max"})
+    order = [tuple(k) for k in box.index]
+    fresh = [k for k in order if k not in previous]
+    ids = dict(zip(fresh, reserve_from_sequence(conn, "map_sheet_id_seq", len(fresh)),
+                   strict=True))
+    ids.update({k: v for k, v in previous.items() if k in set(order)})
+    versions = reserve_ids(conn, "map_sheet", "version_id", len(order))
+    envelopes = shapely.box(box["x0"], box["y0"], box["x1"], box["y1"])
+    copy_frame(conn, "map_sheet", pd.DataFrame({
+        "version_id": versions,
+        "sheet_id": [ids[k] for k in order],
+        "commune_code": [k[0] for k in order],
+        "sheet_number": [k[1] for k in order],
+        "geom": shapely.to_wkb(shapely.set_srid(envelopes, srid), hex=True, include_srid=True),
+        "lifespan": f"[{change.happened_at.isoformat()},)",
+        "begun_by": change.change_id,
+    }))
+    return dict(zip(order, versions, strict=True))
+
+
+def _land_uses(
+    conn: Connection, frame: pd.DataFrame, versions: list[int], known: set[str]
+) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    if "land_use" not in frame:
+        return counts
+    legal = frame["area_legal"] if "area_legal" in frame else frame.get("area")
+    rows: list[tuple[int, str, float | None]] = []
+    unknown: Counter[str] = Counter()
+    for version, codes, area in zip(versions, frame["land_use"],
+                                    legal if legal is not None else [None] * len(frame),
+                                    strict=True):
+        if not codes:
+            continue
+        good = [c for c in dict.fromkeys(codes) if c in known]
+        unknown.update(c for c in codes if c not in known)
+        single = len(good) == 1 and area is not None and not pd.isna(area) and area > 0
+        rows.extend((version, code, round(float(area), 2) if single else None) for code in good)
+    if rows:
+        copy_frame(conn, "parcel_land_use", pd.DataFrame(
+            rows, columns=["parcel_version_id", "land_use_code", "area"]))
+    counts["land_use_rows"] = len(rows)
+    if unknown:
+        counts["unknown_land_use_codes"] = sum(unknown.values())
+    return counts
+
+
+def record_import(
+    conn: Connection, *, import_id: int, kind: str, source: str, sha256: str, size: int,
+    profile: str, encoding: str, confidence: float, crs: str, options: str, counts: str,
+    report: str, started_at: datetime, change: ImportChange | None,
+) -> None:
+    conn.execute(sa.text(
+        "INSERT INTO import_run (id, kind, source_path, source_sha256, source_bytes, profile, "
+        "encoding, encoding_confidence, source_crs, options, counts, report, started_at, "
+        "change_id, source_document_id) VALUES (:id, :kind, :src, :sha, :size, :profile, :enc, "
+        ":conf, :crs, CAST(:opts AS jsonb), CAST(:counts AS jsonb), CAST(:report AS jsonb), "
+        ":started, :change, :source)"),
+        {"id": import_id, "kind": kind, "src": source, "sha": sha256, "size": size,
+         "profile": profile, "enc": encoding, "conf": confidence, "crs": crs, "opts": options,
+         "counts": counts, "report": report, "started": started_at,
+         "change": change.change_id if change else None,
+         "source": change.source_id if change else None})
+
+
+def quarantine(conn: Connection, import_id: int, rows: pd.DataFrame) -> int:
+    if rows.empty:
+        return 0
+    return copy_frame(conn, "import_quarantine", rows.assign(import_id=import_id)[[
+        "import_id", "dataset", "layer", "feature_index", "reason_code", "reason", "identity",
+        "attributes", "geom"]])

@@ -1,0 +1,441 @@
+"""`cadastre import PATH`: read every sheet, decide encodings, CRS and profile, validate each
+feature, quarantine the rejected ones, and load the rest in one transaction (all or
+nothing). The public entry point is :func:`run_import`."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from pyproj import CRS, Transformer
+from sqlalchemy.engine import Connection, Engine, Transaction
+
+from cadastre.errors import (
+    CoordinateQuestion,
+    ImportRejected,
+    ImportSourceError,
+    InvalidInput,
+    UnknownProfile,
+)
+from cadastre.migrations import storage_srid
+from gis import topology
+from gis.crs import CrsQuestion, SourceCrs, check_lonlat_extent, infer_source_crs
+from importers import load
+from importers.profiles import choose_profile
+from importers.read import RawLayer, read_layer
+from importers.records import canonicalise
+from importers.report import ImportReport, LayerReport
+from importers.sources import (
+    CAD_DRIVERS,
+    TABLE_EXTENSIONS,
+    Layer,
+    describe_non_spatial,
+    find_datasets,
+    list_layers,
+    opened,
+    source_fingerprint,
+)
+
+POLYGON_TYPES = frozenset({"Polygon", "MultiPolygon", "Polygon Z", "MultiPolygon Z",
+                           "3D Polygon", "3D MultiPolygon", "CurvePolygon", "MultiSurface"})
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    kind: str = "parcels"  # parcels | register
+    profile: str = "auto"
+    province: str | None = None
+    srid: int | None = None  # CRS of the source, when its files do not say
+    encoding: str = "auto"
+    commune: str | None = None
+    sheet: str | None = None  # map sheet number for files holding one sheet without a column
+    dry_run: bool = False
+    on_error: str = "quarantine"  # quarantine | abort
+    force: bool = False
+    repair: bool = False
+    area_tolerance: float = 0.05  # relative, recorded vs computed measured area
+    overlap_tolerance: float = 0.05  # m²
+
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class _Prepared:
+    """One layer after reading, mapping and checks; rows still include rejected ones."""
+
+    layer: Layer
+    report: LayerReport
+    raw: RawLayer
+    frame: pd.DataFrame  # canonical columns
+    geoms: np.ndarray  # in the storage SRID, None where rejected
+    source_geoms: np.ndarray
+    source_srid: int | None
+    reason_code: np.ndarray
+    reason: np.ndarray
+    repair_note: np.ndarray
+
+
+@contextmanager
+def _transaction(bind: Engine | Connection) -> Iterator[tuple[Connection, Transaction]]:
+    """The import's own transaction; inside a caller's transaction (tests) a savepoint."""
+    if isinstance(bind, Engine):
+        with bind.connect() as conn, conn.begin() as transaction:
+            yield conn, transaction
+    else:
+        with bind.begin_nested() as savepoint:
+            yield bind, savepoint
+
+
+def run_import(
+    bind: Engine | Connection, path: Path, options: ImportOptions, *,
+    progress: Progress | None = None,
+) -> ImportReport:
+    say = progress or (lambda _msg: None)
+    if options.on_error not in ("quarantine", "abort"):
+        raise InvalidInput(f"--on-error must be quarantine or abort, not {options.on_error!r}")
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    report = ImportReport(source=str(path), kind=options.kind)
+    sha256, size = source_fingerprint(path) if path.exists() else ("", 0)
+    if not path.exists():
+        raise ImportSourceError(f"{path}: no such file or directory")
+    report.sha256, report.bytes = sha256, size
+    with _transaction(bind) as (conn, transaction):
+        load.lock_imports(conn)
+        srid = storage_srid(conn)
+        report.storage_srid = srid
+        previous = load.previous_import(conn, sha256, options.kind)
+        if previous is not None and not options.force:
+            report.status = "already-imported"
+            report.previous_import = previous
+            return report
+        if options.kind == "register":
+            from importers.registers import import_register
+
+            return import_register(conn, transaction, path, options, report, started, say)
+        with opened(path) as root:
+            layers = _parcel_layers(root, path, options)
+            say(f"{len(layers)} layer(s) to read")
+            prepared = [_prepare(layer, options, srid, say) for layer in layers]
+        report.layers = [p.report for p in prepared]
+        report.timings["read and check"] = time.perf_counter() - clock
+        _cross_checks(conn, prepared, options, srid, say)
+        report.timings["topology"] = time.perf_counter() - clock - report.timings["read and check"]
+        rejected_total = sum(int((p.reason_code != None).sum()) for p in prepared)  # noqa: E711
+        for p in prepared:
+            p.report.rejected = Counter(str(c) for c in p.reason_code if c is not None)
+            p.report.accepted = int((p.reason_code == None).sum())  # noqa: E711
+            p.report.repaired = int(sum(1 for n, c in zip(p.repair_note, p.reason_code,
+                                                          strict=True)
+                                        if n is not None and c is None))
+        if rejected_total and options.on_error == "abort":
+            transaction.rollback()
+            report.status = "rejected"
+            raise ImportRejected(
+                f"{rejected_total:,} feature(s) failed validation; nothing was written",
+                hint="see the report (--report FILE), fix the source, or use "
+                "--on-error quarantine",
+                report=report,
+            )
+        accepted = sum(p.report.accepted for p in prepared)
+        if accepted == 0 and rejected_total == 0:
+            raise ImportSourceError(f"{path}: no parcel features to import")
+        if options.dry_run:
+            transaction.rollback()
+            report.status = "dry-run"
+            report.counts["would_load"] = accepted
+            report.counts["would_quarantine"] = rejected_total
+            report.timings["total"] = time.perf_counter() - clock
+            return report
+        say(f"loading {accepted:,} parcels")
+        loaded_at = time.perf_counter()
+        _load(conn, prepared, options, report, srid, sha256, size, started)
+        report.timings["load"] = time.perf_counter() - loaded_at
+        report.timings["total"] = time.perf_counter() - clock
+        report.status = "committed"
+    return report
+
+
+def _parcel_layers(root: Path, original: Path, options: ImportOptions) -> list[Layer]:
+    datasets = find_datasets(root)
+    if not datasets:
+        tables = [p for p in root.rglob("*") if p.suffix.lower() in TABLE_EXTENSIONS]
+        hint = " (a register? use --kind register)" if tables else ""
+        raise ImportSourceError(
+            f"{original.name}: holds no spatial data (found: {describe_non_spatial(root)})"
+            + hint)
+    layers: list[Layer] = []
+    for dataset in datasets:
+        shown = str(dataset.relative_to(root)) if dataset != root else original.name
+        if root != original and original.is_file():
+            shown = f"{original.name}/{shown}"
+        found = list_layers(dataset, shown)
+        polygonal = [layer for layer in found
+                     if layer.driver in CAD_DRIVERS or layer.geometry_type in POLYGON_TYPES
+                     or (layer.geometry_type in (None, "Unknown") and _has_polygons(layer))]
+        if options.profile != "auto" or any(layer.driver == "EDIGEO" for layer in found):
+            polygonal = [layer for layer in polygonal if _profile_wants(layer, options)]
+        if not polygonal:
+            kinds = ", ".join(sorted({str(layer.geometry_type) for layer in found})) or "none"
+            raise ImportSourceError(
+                f"{shown}: holds {kinds} geometry, not parcel polygons; nothing was imported")
+        layers.extend(polygonal)
+    return layers
+
+
+def _has_polygons(layer: Layer) -> bool:
+    """A layer of mixed geometry types (MapInfo, GML): does it hold polygons at all?"""
+    import pyogrio
+
+    sample = pyogrio.read_dataframe(layer.path, layer=layer.name, max_features=1000,
+                                    columns=[], use_arrow=True)
+    return bool(sample.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).any())
+
+
+def _profile_wants(layer: Layer, options: ImportOptions) -> bool:
+    from importers.profiles import available_profiles
+
+    profiles = available_profiles()
+    if options.profile != "auto":
+        if options.profile not in profiles:
+            raise UnknownProfile(f"unknown profile {options.profile!r}",
+                                 hint="available: auto, " + ", ".join(sorted(profiles)))
+        return profiles[options.profile].layer_matches(layer.name)
+    return any(p.layer_pattern and p.layer_matches(layer.name) for p in profiles.values())
+
+
+def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> _Prepared:
+    say(f"reading {layer.label} ({layer.features:,} features, {layer.driver})")
+    raw = read_layer(layer, encoding=options.encoding)
+    report = LayerReport(label=layer.label, driver=layer.driver, features=len(raw.frame),
+                         encoding=raw.encoding, encoding_confidence=raw.encoding_confidence,
+                         encoding_reason=raw.encoding_reason,
+                         skipped_non_polygon=raw.skipped_non_polygon)
+    provided = frozenset(f for f, v in (("commune_code", options.commune),
+                                        ("sheet_number", options.sheet)) if v is not None)
+    choice = choose_profile(options.profile, layer.name, list(raw.frame.columns),
+                            provided=provided)
+    report.profile, report.profile_reason = choice.profile.name, choice.reason
+    canonical = canonicalise(raw.frame, choice, commune=options.commune, sheet=options.sheet)
+    frame = canonical.frame
+    if choice.profile.owner_kinds and "owner_kind" in frame:
+        from importers.profiles import normalise_column
+
+        frame["party_kind"] = frame["owner_kind"].map(
+            lambda v: None if v is None else choice.profile.owner_kinds.get(normalise_column(v)))
+
+    checked = topology.check_geometries(raw.geometry, repair=options.repair)
+    reason_code = checked.reason_code.copy()
+    reason = checked.reason.copy()
+    bad_identity = canonical.problems.notna().to_numpy()
+    free = reason_code == None  # noqa: E711
+    reason_code[bad_identity & free] = "bad-identity"
+    reason[bad_identity & free] = canonical.problems.to_numpy()[bad_identity & free]
+
+    good = checked.geometries != None  # noqa: E711
+    bounds = _bounds(checked.geometries[good]) if good.any() else (0.0, 0.0, 0.0, 0.0)
+    try:
+        source_crs = infer_source_crs(raw.crs, bounds, srid=options.srid,
+                                      province=options.province)
+        report.crs = source_crs.how
+        geoms = _to_storage(checked.geometries, source_crs, srid, bounds, options.province)
+    except CrsQuestion as exc:
+        raise CoordinateQuestion(f"{layer.label}: {exc}") from exc
+    return _Prepared(layer, report, raw, frame, geoms, raw.geometry, source_crs.epsg,
+                     reason_code, reason, checked.repair_note)
+
+
+def _bounds(geoms: np.ndarray) -> tuple[float, float, float, float]:
+    b = shapely.total_bounds(geoms)
+    return float(b[0]), float(b[1]), float(b[2]), float(b[3])
+
+
+def _to_storage(
+    geoms: np.ndarray, source: SourceCrs, srid: int, bounds: tuple[float, float, float, float],
+    province: str | None,
+) -> np.ndarray:
+    source_crs = CRS.from_wkt(source.wkt)
+    to_lonlat = Transformer.from_crs(source_crs, CRS.from_epsg(4326), always_xy=True)
+    xs, ys = to_lonlat.transform([bounds[0], bounds[2]], [bounds[1], bounds[3]])
+    if not np.all(np.isfinite([*xs, *ys])):
+        raise CrsQuestion("the coordinates cannot be placed on the Earth in that CRS")
+    check_lonlat_extent(source, (min(xs), min(ys), max(xs), max(ys)), province=province)
+    if source.epsg == srid:
+        return geoms
+    target = CRS.from_epsg(srid)
+    transformer = Transformer.from_crs(source_crs, target, always_xy=True)
+    out = geoms.copy()
+    good = out != None  # noqa: E711
+    out[good] = shapely.transform(
+        out[good], lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+    return out
+
+
+def _identity(frame: pd.DataFrame) -> pd.Series:
+    return (frame["commune_code"].astype(str) + "/" + frame["sheet_number"].astype(str) + "/"
+            + frame["parcel_number"].astype(str))
+
+
+def _cross_checks(
+    conn: Connection, prepared: list[_Prepared], options: ImportOptions, srid: int,
+    say: Progress,
+) -> None:
+    """Checks across the whole import: identity duplicates, recorded vs computed area,
+    overlaps inside the import and with current parcels outside the replaced sheets."""
+    if not prepared:
+        return
+    frames = pd.concat([p.frame[["commune_code", "sheet_number", "parcel_number"]]
+                        .assign(_layer=i, _row=np.arange(len(p.frame)))
+                        for i, p in enumerate(prepared)], ignore_index=True)
+    codes = np.concatenate([p.reason_code for p in prepared])
+    reasons = np.concatenate([p.reason for p in prepared])
+    geoms = np.concatenate([p.geoms for p in prepared])
+    identity = _identity(frames).to_numpy(dtype=object)
+
+    usable = codes == None  # noqa: E711
+    dupes = np.zeros(len(frames), dtype=bool)
+    dupes[usable] = topology.duplicate_keys(identity[usable])
+    codes[dupes] = "duplicate-identity"
+    reasons[dupes] = [f"parcel {k} appears more than once in the import" for k in identity[dupes]]
+
+    area = np.concatenate([
+        p.frame["area"].to_numpy(dtype=float) if "area" in p.frame
+        else np.full(len(p.frame), np.nan) for p in prepared])
+    usable = codes == None  # noqa: E711
+    mismatch = np.zeros(len(frames), dtype=bool)
+    mismatch[usable] = topology.area_mismatch(geoms[usable], area[usable],
+                                              tolerance=options.area_tolerance)
+    computed = shapely.area(geoms[mismatch]) if mismatch.any() else []
+    codes[mismatch] = "area-mismatch"
+    reasons[mismatch] = [
+        f"recorded area {a:,.1f} m² but the polygon measures {c:,.1f} m² "
+        f"(tolerance {options.area_tolerance:.0%})" for a, c in zip(area[mismatch], computed,
+                                                                     strict=True)]
+
+    usable = codes == None  # noqa: E711
+    say(f"checking overlaps among {int(usable.sum()):,} parcels")
+    candidates = geoms.copy()
+    candidates[~usable] = None
+    sheets = sorted(set(zip(frames["commune_code"][usable], frames["sheet_number"][usable],
+                            strict=True)))
+    replaced = load.existing_sheets(conn, [(str(c), str(s)) for c, s in sheets])
+    others, info = (load.current_neighbours(conn, _bounds(geoms[usable]), srid, replaced)
+                    if usable.any() else (np.array([], dtype=object), pd.DataFrame()))
+    within, against = topology.find_overlaps(candidates, tolerance=options.overlap_tolerance,
+                                             others=others if len(others) else None)
+    for overlap in within:
+        for me, other in ((overlap.first, overlap.second), (overlap.second, overlap.first)):
+            if codes[me] is None:
+                codes[me] = "overlap"
+                reasons[me] = (f"overlaps parcel {identity[other]} of the same import by "
+                               f"{overlap.area:,.2f} m²")
+    for overlap in against:
+        if codes[overlap.first] is None:
+            hit = info.iloc[overlap.second]
+            codes[overlap.first] = "overlaps-current-parcel"
+            reasons[overlap.first] = (
+                f"overlaps current parcel #{hit['parcel_id']} ({hit['commune_code']}/"
+                f"{hit['sheet_number']}/{hit['parcel_number']}) by {overlap.area:,.2f} m²")
+
+    offset = 0
+    for p in prepared:
+        n = len(p.frame)
+        p.reason_code = codes[offset:offset + n]
+        p.reason = reasons[offset:offset + n]
+        offset += n
+
+
+def _load(
+    conn: Connection, prepared: list[_Prepared], options: ImportOptions, report: ImportReport,
+    srid: int, sha256: str, size: int, started: datetime,
+) -> None:
+    accepted_frames, accepted_geoms, quarantine_rows = [], [], []
+    for p in prepared:
+        ok = p.reason_code == None  # noqa: E711
+        frame = p.frame[ok].copy()
+        notes = p.repair_note[ok]
+        if (notes != None).any():  # noqa: E711
+            frame["source_attributes"] = [
+                _with_note(attrs, note) for attrs, note in
+                zip(frame["source_attributes"], notes, strict=True)]
+        accepted_frames.append(frame)
+        accepted_geoms.append(p.geoms[ok])
+        if (~ok).any():
+            quarantine_rows.append(_quarantine_rows(p, ~ok))
+    frame = pd.concat(accepted_frames, ignore_index=True)
+    geoms = np.concatenate(accepted_geoms)
+    note = f"import of {Path(report.source).name} ({len(frame):,} parcels)"
+    change = load.begin_change(conn, source=report.source, sha256=sha256, note=note)
+    counts: Counter[str] = Counter()
+    if len(frame):
+        counts = load.load_parcels(conn, frame, geoms, srid=srid, change=change,
+                                   known_codes=load.land_use_codes(conn))
+    import_id = int(conn.execute(sa.text(
+        "SELECT nextval(pg_get_serial_sequence('import_run', 'id'))")).scalar_one())
+    rejected = pd.concat(quarantine_rows, ignore_index=True) if quarantine_rows else (
+        pd.DataFrame())
+    report.import_id = import_id
+    report.counts.update(counts)
+    report.counts["quarantined"] = len(rejected)
+    if counts.get("unknown_land_use_codes"):
+        report.warnings.append(
+            f"{counts['unknown_land_use_codes']:,} land-use codes are not in the code list; "
+            "they are kept in the parcels' source attributes")
+    if counts.get("parcels_retired"):
+        report.warnings.append(
+            f"{counts['parcels_retired']:,} parcels of the replaced sheets are not in the new "
+            "edition and were retired; check their rights")
+    first = prepared[0].report
+    load.record_import(
+        conn, import_id=import_id, kind=options.kind, source=report.source, sha256=sha256,
+        size=size, profile=first.profile, encoding=first.encoding,
+        confidence=first.encoding_confidence, crs=first.crs,
+        options=_json(asdict(options)), counts=_json(dict(report.counts)),
+        report=_json(report.to_json()), started_at=started,
+        change=change)
+    load.quarantine(conn, import_id, rejected)
+
+
+def _with_note(attributes: str, note: str | None) -> str:
+    if note is None:
+        return attributes
+    data = orjson.loads(attributes)
+    data["_repaired"] = note
+    return orjson.dumps(data).decode()
+
+
+def _quarantine_rows(p: _Prepared, mask: np.ndarray) -> pd.DataFrame:
+    rows = np.flatnonzero(mask)
+    attributes = p.raw.frame.iloc[rows]
+    identity = _identity(p.frame.iloc[rows])
+    geoms = p.source_geoms[rows]
+    srid = p.source_srid or 0
+    wkb = [None if g is None else shapely.to_wkb(shapely.set_srid(g, srid), hex=True,
+                                                 include_srid=True) for g in geoms]
+    return pd.DataFrame({
+        "dataset": p.layer.dataset,
+        "layer": p.layer.name,
+        "feature_index": rows,
+        "reason_code": p.reason_code[rows],
+        "reason": p.reason[rows],
+        "identity": identity.to_numpy(),
+        "attributes": [orjson.dumps(r, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+                       for r in attributes.to_dict("records")],
+        "geom": wkb,
+    })
+
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()

@@ -1,0 +1,248 @@
+"""Reading one layer with pyogrio: attributes with their text decoded (legacy Vietnamese
+encodings detected per file) and normalised to Unicode NFC, geometries as shapely arrays."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyogrio
+import shapely
+from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
+from pyproj import CRS
+
+from cadastre.errors import EncodingQuestion, ImportSourceError
+from importers import vntext
+from importers.sources import CAD_DRIVERS, Layer
+
+#: Drivers whose text is stored as raw bytes of an unknown (often legacy) encoding: they are
+#: read as Latin-1 so that every byte survives, then decoded here.
+RAW_TEXT_DRIVERS = frozenset({"ESRI Shapefile", "MapInfo File", "DXF", "DGN"})
+_CPG = {"utf-8": "utf-8", "utf8": "utf-8", "65001": "utf-8", "1258": "cp1258",
+        "cp1258": "cp1258", "windows-1258": "cp1258", "ansi 1258": "cp1258"}
+_DETECTION_SAMPLES = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class RawLayer:
+    layer: Layer
+    frame: pd.DataFrame  # attribute columns, text decoded
+    geometry: np.ndarray  # shapely geometries (object array), None where missing
+    crs: CRS | None
+    encoding: str
+    encoding_confidence: float
+    encoding_reason: str
+    skipped_non_polygon: int  # CAD entities that are not parcel polygons (lines, text)
+    labels: pd.DataFrame | None  # CAD text labels: x, y, text
+
+
+def declared_encoding(layer: Layer) -> str | None:
+    """The encoding a shapefile's .cpg or a MapInfo header declares, if any."""
+    path = Path(layer.path)
+    if path.suffix.lower() == ".shp":
+        for candidate in path.parent.iterdir():
+            if candidate.stem == path.stem and candidate.suffix.lower() == ".cpg":
+                text = candidate.read_text(encoding="ascii", errors="replace").strip().lower()
+                return _CPG.get(text, text or None)
+    if path.suffix.lower() in (".tab", ".mif"):
+        header = path.read_bytes()[:4096].decode("latin-1", "replace")
+        match = re.search(r'charset\s+"([^"]+)"', header, re.IGNORECASE)
+        if match:
+            charset = match.group(1).lower()
+            return {"windowsvietnamese": "cp1258", "utf-8": "utf-8"}.get(charset, charset)
+    return None
+
+
+def read_layer(layer: Layer, *, encoding: str = "auto") -> RawLayer:
+    raw_text = layer.driver in RAW_TEXT_DRIVERS
+    # Arrow reads are fastest, but pyogrio reads non-UTF-8 text through Arrow only for
+    # shapefiles (where the encoding is an open option).
+    options: dict[str, object] = {"use_arrow": not raw_text or layer.driver == "ESRI Shapefile"}
+    if raw_text:
+        options["encoding"] = "latin1"
+    try:
+        with _cad_polygons(layer):
+            frame = pyogrio.read_dataframe(layer.path, layer=layer.name, **options)
+    except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError) as exc:
+        raise ImportSourceError(f"{layer.label}: cannot be read ({exc})") from exc
+    except Exception as exc:  # arrow / GDAL errors on damaged files
+        raise ImportSourceError(
+            f"{layer.label}: cannot be read ({type(exc).__name__}: {exc})") from exc
+    crs = CRS.from_user_input(frame.crs) if frame.crs is not None else None
+    geometry = np.asarray(frame.geometry.array, dtype=object) if "geometry" in frame else (
+        np.full(len(frame), None, dtype=object))
+    attributes = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+
+    skipped = 0
+    labels = None
+    if layer.driver in CAD_DRIVERS:
+        attributes, geometry, skipped, labels = _split_cad(attributes, geometry)
+
+    text_columns = [c for c in attributes.columns if _is_text(attributes[c])]
+    chosen, confidence, reason = _choose_encoding(
+        layer, attributes, text_columns, encoding=encoding, raw_text=raw_text)
+    for column in text_columns:
+        attributes[column] = _decode_column(attributes[column], chosen, raw_text=raw_text)
+    if labels is not None and len(labels):
+        labels["text"] = _decode_column(labels["text"], chosen, raw_text=raw_text)
+        attributes = attach_labels(attributes, geometry, labels)
+    return RawLayer(layer, attributes, geometry, crs, chosen, confidence, reason, skipped,
+                    labels)
+
+
+class _cad_polygons:
+    """GDAL reads closed DXF polylines as polygons only when asked to."""
+
+    def __init__(self, layer: Layer) -> None:
+        self.active = layer.driver == "DXF"
+
+    def __enter__(self) -> None:
+        if self.active:
+            pyogrio.set_gdal_config_options({"DXF_CLOSED_LINE_AS_POLYGON": "TRUE"})
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active:
+            pyogrio.set_gdal_config_options({"DXF_CLOSED_LINE_AS_POLYGON": None})
+
+
+def _split_cad(
+    attributes: pd.DataFrame, geometry: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray, int, pd.DataFrame | None]:
+    """Keep the polygon entities of a drawing; text entities become position labels."""
+    types = shapely.get_type_id(geometry)
+    polygonal = np.isin(types, (3, 6))
+    closed_lines = (types == 1) & np.asarray(
+        [g is not None and bool(shapely.is_closed(g)) and len(g.coords) >= 4 for g in geometry],
+        dtype=bool,
+    )
+    if closed_lines.any():  # DGN shapes come as closed linestrings
+        geometry = geometry.copy()
+        geometry[closed_lines] = shapely.polygons(shapely.linearrings(
+            [np.asarray(g.coords)[:, :2] for g in geometry[closed_lines]]))
+        polygonal |= closed_lines
+    labels = None
+    text_column = next((c for c in ("Text", "text", "TEXT") if c in attributes.columns), None)
+    if text_column is not None:
+        is_text = (types == 0) & attributes[text_column].notna().to_numpy()
+        if is_text.any():
+            points = geometry[is_text]
+            labels = pd.DataFrame({
+                "x": shapely.get_x(points), "y": shapely.get_y(points),
+                "text": attributes.loc[is_text, text_column].to_numpy(),
+            })
+    keep = polygonal
+    return (attributes.loc[keep].reset_index(drop=True), geometry[keep],
+            int((~keep).sum()), labels)
+
+
+_LABEL = re.compile(
+    r"^\s*(?P<number>\d{1,6})\s*(?:[/ ;-]\s*(?P<code>[A-Za-z]{2,4}(?:\+[A-Za-z]{2,4})*))?"
+    r"\s*(?:[/ ;-]\s*(?P<area>\d+(?:[.,]\d+)?))?\s*$")
+
+
+def attach_labels(
+    attributes: pd.DataFrame, geometry: np.ndarray, labels: pd.DataFrame
+) -> pd.DataFrame:
+    """Parcel labels of a drawing ("125", "125/ODT", "125 ODT 96.5": number, land-use code,
+    area) matched to the polygon that contains them. A polygon with no label, or with
+    several, gets no number (and is rejected with that reason later)."""
+    points = shapely.points(labels["x"].to_numpy(), labels["y"].to_numpy())
+    tree = shapely.STRtree(geometry)
+    label_index, polygon_index = tree.query(points, predicate="within")
+    hits = pd.Series(polygon_index).value_counts()
+    single = set(hits[hits == 1].index)
+    parsed = labels["text"].astype(str).str.extract(_LABEL)
+    out = attributes.copy()
+    for column in ("SoThua", "LoaiDat", "DienTich"):
+        out[column] = None
+    for label, polygon in zip(label_index, polygon_index, strict=True):
+        if polygon not in single or pd.isna(parsed.at[label, "number"]):
+            continue
+        out.at[polygon, "SoThua"] = parsed.at[label, "number"]
+        if not pd.isna(parsed.at[label, "code"]):
+            out.at[polygon, "LoaiDat"] = str(parsed.at[label, "code"]).upper()
+        if not pd.isna(parsed.at[label, "area"]):
+            out.at[polygon, "DienTich"] = str(parsed.at[label, "area"]).replace(",", ".")
+    return out
+
+
+def _is_text(series: pd.Series) -> bool:
+    if series.dtype != object:
+        return bool(pd.api.types.is_string_dtype(series))
+    values = series.dropna()
+    return bool(values.map(lambda v: isinstance(v, str)).all())
+
+
+def _samples(frame: pd.DataFrame, columns: list[str], *, raw_text: bool) -> list[bytes]:
+    """Non-ASCII text values as the bytes the file holds: read as Latin-1 for legacy
+    drivers, UTF-8 for Unicode formats (where the detector still recognises legacy text
+    that some tool decoded wrongly and saved as UTF-8)."""
+    out: list[bytes] = []
+    codec = "latin-1" if raw_text else "utf-8"
+    for column in columns:
+        values = frame[column].dropna().astype(str).unique()
+        out.extend(v.encode(codec) for v in values[:_DETECTION_SAMPLES] if not v.isascii())
+        if len(out) >= _DETECTION_SAMPLES:
+            break
+    return out[:_DETECTION_SAMPLES]
+
+
+def _choose_encoding(
+    layer: Layer, frame: pd.DataFrame, columns: list[str], *, encoding: str, raw_text: bool
+) -> tuple[str, float, str]:
+    if encoding != "auto":
+        chosen = vntext.canonical_encoding(encoding)
+        return chosen, 1.0, f"{chosen} given with --encoding"
+    samples = _samples(frame, columns, raw_text=raw_text)
+    declared = declared_encoding(layer) if raw_text else "utf-8"
+    if not samples:
+        return "utf-8", 1.0, "text is plain ASCII"
+    detection = vntext.detect(samples, declared=declared)
+    if detection.encoding is None:
+        scores = ", ".join(f"{k} {v:.0%}" for k, v in sorted(
+            detection.scores.items(), key=lambda kv: -kv[1]))
+        raise EncodingQuestion(
+            f"{layer.label}: cannot tell the text encoding with confidence ({scores}; "
+            f"e.g. {detection.sample!r})",
+            hint="pass --encoding tcvn3, vni, cp1258 or utf-8",
+        )
+    declared_note = f"; the file declares {declared}" if declared else ""
+    return (detection.encoding, detection.confidence,
+            f"detected {detection.encoding} ({detection.confidence:.0%}: {detection.reason})"
+            f"{declared_note}")
+
+
+def _decode_column(series: pd.Series, encoding: str, *, raw_text: bool) -> pd.Series:
+    """Decode each distinct value once; normalise to NFC."""
+    values = series.astype(object).where(series.notna(), None)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return series
+    decoded: list[str] = []
+    if not raw_text and encoding == "utf-8":  # a Unicode format: only normalise
+        decoded = [str(v) for v in uniques]
+    for value in uniques if not decoded else ():
+        text = str(value)
+        if text.isascii():
+            decoded.append(text)
+            continue
+        try:
+            raw = text.encode("latin-1")
+        except UnicodeEncodeError:  # real Unicode in a Unicode format
+            decoded.append(text)
+            continue
+        decoded.append(vntext.decode(raw, encoding))
+    array = pa.array(decoded, type=pa.string())
+    normalised = pc.utf8_normalize(array, form="NFC").to_numpy(zero_copy_only=False)
+    result = np.where(codes >= 0, normalised[np.maximum(codes, 0)], None)
+    return pd.Series(result, index=series.index, dtype=object)
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)

@@ -1,0 +1,200 @@
+"""From a layer's source columns to canonical parcel records (vectorised with pandas).
+
+The canonical frame has one row per feature and the columns of ``profiles.FIELDS`` (those
+the profile could map), with identifiers normalised: sheet numbers as text without leading
+zeros, parcel numbers as integers, Vietnamese commune codes zero-padded to 5 digits, areas
+as floats (decimal commas accepted), certificate serials as ``XX 123456``. Columns the
+profile did not map are kept, as JSON, in ``source_attributes``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from importers.profiles import FIELDS, ProfileChoice, normalise_column
+
+_SERIAL = re.compile(r"^\s*([A-Za-z]{2})\s*[- ]?\s*(\d{6,8})\s*$")
+_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y%m%d", "%d.%m.%Y")
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalLayer:
+    frame: pd.DataFrame  # canonical columns + source_attributes (JSON text)
+    mapping: dict[str, str]
+    problems: pd.Series  # per row: None or "bad-identity: ..." for unusable identifiers
+
+
+def missing(value: object) -> bool:
+    """None, NaN, NA or NaT (what a driver may give for an empty field)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and np.isnan(value)
+
+
+def objmap(series: pd.Series, function: Callable[[Any], Any]) -> pd.Series:
+    """``series.map`` that keeps None as None (pandas 3 would infer a string dtype)."""
+    return pd.Series([function(v) for v in series.astype(object)], index=series.index,
+                     dtype=object)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return objmap(series, lambda v: None if missing(v) else (str(v).strip() or None))
+
+
+def _number_text(series: pd.Series) -> pd.Series:
+    """Identifiers read as floats by some drivers (12.0) or padded text ("012")."""
+    def one(value: object) -> str | None:
+        if missing(value):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        text = str(value).strip()
+        if not text:
+            return None
+        if text.isdigit():
+            return str(int(text))
+        if re.fullmatch(r"\d+\.0+", text):
+            return str(int(float(text)))
+        return text
+    return objmap(series, one)
+
+
+def _float(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype("float64")
+    text = objmap(
+        series, lambda v: None if missing(v) else str(v).strip().replace(" ", "").replace(",", "."))
+    return pd.to_numeric(text, errors="coerce")
+
+
+def _serial(series: pd.Series) -> pd.Series:
+    def one(value: object) -> str | None:
+        if missing(value):
+            return None
+        match = _SERIAL.match(str(value))
+        return f"{match.group(1).upper()} {match.group(2)}" if match else None
+    return objmap(series, one)
+
+
+def _date(series: pd.Series) -> pd.Series:
+    def one(value: object) -> date | None:
+        if missing(value):
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        if isinstance(value, pd.Timestamp):
+            return None if pd.isna(value) else value.date()
+        text = str(value).strip()
+        for fmt in _DATE_FORMATS:
+            try:
+                return datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+        return None
+    return objmap(series, one)
+
+
+def _source_column(frame: pd.DataFrame, spec: str, derived: dict[str, pd.Series]) -> pd.Series:
+    if "~" in spec:
+        return derived[spec.split("~", 1)[1]]
+    return frame[spec]
+
+
+def canonicalise(
+    frame: pd.DataFrame, choice: ProfileChoice, *, commune: str | None = None,
+    sheet: str | None = None,
+) -> CanonicalLayer:
+    profile = choice.profile
+    mapping = dict(choice.mapping)
+    derived: dict[str, pd.Series] = {}
+    if profile.derive_column and profile.derive_pattern:
+        by_norm = {normalise_column(c): c for c in frame.columns}
+        column = by_norm.get(normalise_column(profile.derive_column))
+        if column is not None:
+            parts = frame[column].astype(object).astype(str).str.extract(profile.derive_pattern)
+            derived = {name: parts[name] for name in parts.columns}
+    out = pd.DataFrame(index=frame.index)
+    for canonical in FIELDS:
+        if canonical not in mapping:
+            continue
+        source = _source_column(frame, mapping[canonical], derived)
+        if canonical in ("sheet_number", "parcel_number"):
+            out[canonical] = _number_text(source)
+        elif canonical == "commune_code":
+            codes = _number_text(source)
+            out[canonical] = objmap(
+                codes, lambda c: None if missing(c) else (c.zfill(5) if c.isdigit() else c.upper()))
+        elif canonical in ("area", "area_legal"):
+            out[canonical] = _float(source)
+        elif canonical == "owner_birth_year":
+            out[canonical] = pd.to_numeric(_float(source), errors="coerce").astype("Int64")
+        elif canonical == "certificate_serial":
+            out[canonical] = _serial(source)
+        elif canonical == "certificate_date":
+            out[canonical] = _date(source)
+        elif canonical == "owner_id":
+            out[canonical] = objmap(
+                _text(source), lambda v: None if missing(v) else re.sub(r"\D", "", v) or None)
+        else:
+            out[canonical] = _text(source)
+    if commune is not None:
+        out["commune_code"] = commune.zfill(5) if commune.isdigit() else commune.upper()
+        mapping["commune_code"] = "--commune"
+    if sheet is not None:
+        out["sheet_number"] = _number_text(pd.Series(sheet, index=frame.index))
+        mapping["sheet_number"] = "--sheet"
+    if "land_use" in out:
+        out["land_use"] = objmap(
+            out["land_use"], lambda v: None if missing(v) else tuple(
+                code for code in re.split(r"[+,;/ ]+", v.upper()) if code))
+
+    problems = pd.Series(None, index=frame.index, dtype=object)
+    if "commune_code" not in out:
+        out["commune_code"] = None
+    number = pd.to_numeric(out.get("parcel_number"), errors="coerce")
+    bad_number = number.isna() | (number <= 0) | (number != np.floor(number))
+    out["parcel_number"] = number.where(~bad_number).astype("Int64")
+    sheet_ok = objmap(out["sheet_number"], lambda s: not missing(s) and re.fullmatch(
+        r"[0-9A-Za-z.-]{1,20}", s) is not None)
+    commune_ok = objmap(out["commune_code"], lambda c: not missing(c) and re.fullmatch(
+        r"[0-9A-Z]{2,10}", c) is not None)
+    problems[~commune_ok.astype(bool)] = "no usable commune code (map a column or pass --commune)"
+    problems[~sheet_ok.astype(bool)] = "no usable map sheet number"
+    problems[bad_number.to_numpy()] = "no usable parcel number (a positive integer)"
+
+    used = {spec for spec in mapping.values() if "~" not in spec and not spec.startswith("--")}
+    if profile.derive_column:
+        used |= {c for c in frame.columns
+                 if normalise_column(c) == normalise_column(profile.derive_column)}
+    rest = [c for c in frame.columns if c not in used]
+    out["source_attributes"] = _json_rows(frame[rest]) if rest else "{}"
+    return CanonicalLayer(out, mapping, problems)
+
+
+def _json_rows(frame: pd.DataFrame) -> pd.Series:
+    def clean(value: object) -> object:
+        if missing(value):
+            return None
+        if isinstance(value, (pd.Timestamp, datetime, date)):
+            return value.isoformat()
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, bytes):
+            return value.hex()
+        return value
+    columns = list(frame.columns)
+    rows = [
+        orjson.dumps({c: clean(v) for c, v in zip(columns, values, strict=True)}).decode()
+        for values in frame.itertuples(index=False, name=None)
+    ]
+    return pd.Series(rows, index=frame.index, dtype=object)
