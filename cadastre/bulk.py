@@ -19,21 +19,39 @@ def _identifier(name: str) -> str:
     return name
 
 
-def copy_frame(conn: Connection, table: str, frame: pd.DataFrame) -> int:
-    """COPY a DataFrame into ``table`` (columns named like the frame's). NaN, None and empty
-    strings become NULL."""
+class _CsvStream(io.TextIOBase):
+    """The frame as CSV, produced a slice at a time as COPY reads it: the server parses and
+    indexes one slice while the client formats the next, and memory stays bounded."""
+
+    def __init__(self, frame: pd.DataFrame, rows: int) -> None:
+        self.frame = frame
+        self.rows = rows
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        if self.position >= len(self.frame):
+            return ""
+        part = self.frame.iloc[self.position : self.position + self.rows]
+        self.position += self.rows
+        return str(part.to_csv(index=False, header=False, quoting=csv.QUOTE_NONNUMERIC))
+
+
+def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, *, rows: int = 20_000) -> int:
+    """COPY a DataFrame into ``table`` (columns named like the frame's), streamed in slices
+    of ``rows``. NaN, None and empty strings become NULL."""
     if frame.empty:
         return 0
     columns = ", ".join(_identifier(str(c)) for c in frame.columns)
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, quoting=csv.QUOTE_NONNUMERIC)
-    buffer.seek(0)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.copy_expert(
             f"COPY {_identifier(table)} ({columns}) FROM STDIN "
             f"WITH (FORMAT csv, FORCE_NULL ({columns}))",
-            buffer,
+            _CsvStream(frame, rows),
+            size=1 << 20,
         )
     finally:
         cursor.close()

@@ -131,6 +131,10 @@ REPAIR_AREA_TOLERANCE = 0.01
 _PARALLEL_MIN = 50_000
 #: Features per chunk of the threaded passes.
 _CHUNK = 131_072
+#: Residual segments per tile when the residual linework is polygonised.
+_TILE_SEGMENTS = 48
+#: Above this many (estimated) ray/segment tests, faces are judged with the features' STRtree.
+_RAY_BUDGET = 2e7
 #: Faces meeting more features than this get their candidate pairs from an STRtree.
 _SMALL_FACE = 24
 
@@ -379,11 +383,9 @@ def _rings(geoms: ObjectArray, which: IntArray) -> _Rings:
     parts, part_owner = shapely.get_parts(geoms[which], return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     owner = which[part_owner[ring_part]].astype(np.int64)
-    hole = np.ones(len(rings), dtype=np.bool_)
-    if len(rings):
-        hole[0] = False
-        hole[1:] = ring_part[1:] != ring_part[:-1]
-        hole = ~hole
+    # The first ring of every part is its shell.
+    hole = np.zeros(len(rings), dtype=np.bool_)
+    hole[1:] = ring_part[1:] == ring_part[:-1]
     xy, ring = shapely.get_coordinates(rings, return_index=True)
     ring = ring.astype(np.int64, copy=False)
     area2 = np.zeros(len(rings), dtype=np.float64)
@@ -659,10 +661,11 @@ def _hash_edges(xy: FloatArray, start: IntArray, sign: NDArray[np.int8], bits: i
 
 def _edge_starts(ring: IntArray, xy: FloatArray, selected: BoolArray) -> IntArray:
     """Positions ``i`` with ``i`` and ``i + 1`` on the same selected ring, not coincident."""
-    same = ring[:-1] == ring[1:]
-    same &= selected[ring[:-1]]
-    same &= (xy[:-1] != xy[1:]).any(axis=1)
-    return np.flatnonzero(same).astype(np.int64)
+    x, y = xy[:, 0], xy[:, 1]
+    keep = ring[:-1] == ring[1:]
+    keep &= selected[ring[:-1]]
+    keep &= (x[:-1] != x[1:]) | (y[:-1] != y[1:])
+    return np.flatnonzero(keep).astype(np.int64, copy=False)
 
 
 def _chunk_edges(geoms: ObjectArray, bits: int) -> list[_Edges]:
@@ -738,9 +741,12 @@ def _residual(geoms: ObjectArray) -> _Residual:
 # find_overlaps: faces of the residual chain
 
 
-def _winding(res: _Residual, lines: ObjectArray, px: FloatArray, py: FloatArray) -> IntArray:
-    """Winding number of the residual chain around each point (rays towards +x)."""
-    tree = shapely.STRtree(lines)
+def _winding(res: _Residual, tree: shapely.STRtree, px: FloatArray, py: FloatArray) -> IntArray:
+    """Winding number of the residual chain around each point (rays towards +x).
+
+    ``tree`` indexes the residual segments. Crossings follow the usual half-open rule, so
+    a ray through a vertex is counted once.
+    """
     x_end = float(max(res.a[:, 0].max(), res.b[:, 0].max())) + 1.0
     rays = shapely.linestrings(
         np.stack([np.column_stack([px, py]), np.column_stack([np.full_like(px, x_end), py])], 1)
@@ -753,23 +759,108 @@ def _winding(res: _Residual, lines: ObjectArray, px: FloatArray, py: FloatArray)
     up = (ay <= qy) & (by > qy) & (side > 0)
     down = (by <= qy) & (ay > qy) & (side < 0)
     contribution = res.net[seg] * (up.astype(np.int64) - down.astype(np.int64))
-    return np.bincount(point, weights=contribution, minlength=len(px)).round().astype(np.int64)
+    return np.rint(_sum_by(point, contribution, len(px))).astype(np.int64)
 
 
-def _crowded_faces(res: _Residual) -> ObjectArray:
-    """Faces of the residual linework covered by two features or more."""
-    if len(res.net) == 0:
+def _ranges(starts: IntArray, sizes: IntArray) -> IntArray:
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, sizes)])``, vectorised."""
+    total = int(sizes.sum())
+    offsets = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    result: IntArray = np.repeat(starts, sizes) + offsets
+    return result
+
+
+def _polygonize_groups(lines: ObjectArray, group: IntArray) -> tuple[ObjectArray, IntArray]:
+    """Faces of the linework of each group (``group`` sorted), and the group of each face.
+
+    Groups of similar size are polygonised together through shapely's generalised ufunc
+    (one GEOS call per group, no Python loop per group).
+    """
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    sizes = np.diff(np.r_[starts, len(group)])
+    ids = group[starts]
+    position = np.arange(len(group)) - np.repeat(starts, sizes)
+    size_class = np.ceil(np.log2(sizes)).astype(np.int64)
+    faces: list[ObjectArray] = []
+    owners: list[IntArray] = []
+    for cls in np.unique(size_class):
+        members = np.flatnonzero(size_class == cls)
+        width = int(sizes[members].max())
+        table: ObjectArray = np.full((len(members), width), None, dtype=object)
+        row = np.repeat(np.arange(len(members)), sizes[members])
+        take = _ranges(starts[members], sizes[members])
+        table[row, position[take]] = lines[take]
+        found, which = shapely.get_parts(shapely.polygonize(table, axis=-1), return_index=True)
+        faces.append(found)
+        owners.append(ids[members][which])
+    return np.concatenate(faces), np.concatenate(owners).astype(np.int64)
+
+
+class _LazyTree:
+    """An STRtree of the features, built on first use."""
+
+    def __init__(self, geoms: ObjectArray) -> None:
+        self.geoms = geoms
+        self.tree: shapely.STRtree | None = None
+
+    def get(self) -> shapely.STRtree:
+        if self.tree is None:
+            self.tree = shapely.STRtree(self.geoms)
+        return self.tree
+
+
+def _depth_by_features(features: _LazyTree, px: FloatArray, py: FloatArray) -> IntArray:
+    """Number of features whose closure holds each point: ``w`` at a point inside a face,
+    or more when the point happens to lie on a (matched) boundary between two features;
+    overcounting only costs an exact test that finds nothing."""
+    point, _ = features.get().query(shapely.points(px, py), predicate="intersects")
+    depth: IntArray = np.bincount(point, minlength=len(px)).astype(np.int64)
+    return depth
+
+
+def _crowded_faces(res: _Residual, features: _LazyTree) -> ObjectArray:
+    """Faces of the residual linework covered by two features or more.
+
+    The plane is cut into tiles whose borders are added to the linework (extra lines only
+    subdivide faces; ``w`` stays constant on each piece): every tile is noded and
+    polygonised on its own, which keeps GEOS's polygoniser away from one huge face holding
+    thousands of holes. ``w`` of a face is the winding number of the residual chain at an
+    interior point (ray casting) when that is cheap, else the number of features holding
+    the point (an STRtree of the features, which the exact test needs anyway).
+    """
+    n = len(res.net)
+    if n == 0:
         return np.empty(0, dtype=object)
     lines = shapely.linestrings(np.stack([res.a, res.b], axis=1))
-    noded = shapely.node(shapely.multilinestrings(lines))
-    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
-    faces = faces[~shapely.is_empty(faces)]
-    if len(faces) == 0:
-        return np.empty(0, dtype=object)
+    tree = shapely.STRtree(lines)
+    low = np.minimum(res.a, res.b).min(axis=0)
+    high = np.maximum(res.a, res.b).max(axis=0)
+    pad = max(1.0, 1e-6 * float((high - low).max()))
+    k = int(np.clip(np.ceil(np.sqrt(n / _TILE_SEGMENTS)), 1, 256))
+    xs = np.linspace(low[0] - pad, high[0] + pad, k + 1)
+    ys = np.linspace(low[1] - pad, high[1] + pad, k + 1)
+    ix, iy = np.divmod(np.arange(k * k), k)
+    x0, x1, y0, y1 = xs[ix], xs[ix + 1], ys[iy], ys[iy + 1]
+    boxes = shapely.box(x0, y0, x1, y1)
+    tile, seg = tree.query(boxes)
+    members = np.concatenate([lines[seg], shapely.boundary(boxes)])
+    owner = np.concatenate([tile, np.arange(k * k)])
+    order = np.argsort(owner, kind="stable")
+    noded = shapely.node(shapely.multilinestrings(members[order], indices=owner[order]))
+    parts, part_tile = shapely.get_parts(noded, return_index=True)
+    faces, face_tile = _polygonize_groups(parts, part_tile.astype(np.int64))
     inside = shapely.get_coordinates(shapely.point_on_surface(faces))
     if len(inside) != len(faces):  # pragma: no cover - degenerate faces
         raise GEOSException("no interior point for some faces")
-    depth = _winding(res, lines, inside[:, 0], inside[:, 1])
+    px, py = inside[:, 0], inside[:, 1]
+    t = face_tile
+    mine = (px >= x0[t]) & (px <= x1[t]) & (py >= y0[t]) & (py <= y1[t])
+    faces, px, py = faces[mine], px[mine], py[mine]
+    # A ray meets about sqrt(n) residual segments (n / k per band of tiles, half of them).
+    if len(px) * np.sqrt(n * _TILE_SEGMENTS) <= _RAY_BUDGET:
+        depth = _winding(res, tree, px, py)
+    else:
+        depth = _depth_by_features(features, px, py)
     crowded: ObjectArray = faces[depth >= 2]
     return crowded
 
@@ -840,22 +931,20 @@ def _brute_force_pairs(geoms: ObjectArray) -> IntArray:
     return np.column_stack([i[keep], j[keep]]).astype(np.int64)
 
 
-def _within(geoms: ObjectArray, tolerance: float) -> tuple[list[Overlap], shapely.STRtree | None]:
+def _within(geoms: ObjectArray, tolerance: float, features: _LazyTree) -> list[Overlap]:
     if len(geoms) < 2:
-        return [], None
-    tree: shapely.STRtree | None = None
+        return []
     try:
-        faces = _crowded_faces(_residual(geoms))
+        faces = _crowded_faces(_residual(geoms), features)
         if len(faces) == 0:
-            return [], None
-        tree = shapely.STRtree(geoms)
-        pairs = _face_pairs(faces, geoms, tree)
+            return []
+        pairs = _face_pairs(faces, geoms, features.get())
     except GEOSException:
         pairs = _brute_force_pairs(geoms)
     if len(pairs) == 0:
-        return [], tree
+        return []
     areas = _overlap_areas(geoms[pairs[:, 0]], geoms[pairs[:, 1]])
-    return _report(pairs, areas, tolerance), tree
+    return _report(pairs, areas, tolerance)
 
 
 def _against(
@@ -914,12 +1003,13 @@ def find_overlaps(
     arr = _as_object_array(geoms)
     keep = np.flatnonzero(_polygonal(arr))
     sub = arr[keep]
-    within, tree = _within(sub, tolerance)
+    features = _LazyTree(sub)
+    within = _within(sub, tolerance, features)
     within = [Overlap(int(keep[o.first]), int(keep[o.second]), o.area) for o in within]
     against: list[Overlap] = []
     if others is not None:
         other = _as_object_array(others)
-        found = _against(sub, other, tolerance, tree)
+        found = _against(sub, other, tolerance, features.tree)
         against = [Overlap(int(keep[o.first]), o.second, o.area) for o in found]
     return within, against
 

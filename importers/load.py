@@ -201,27 +201,27 @@ def _map_sheets(
 def _land_uses(
     conn: Connection, frame: pd.DataFrame, versions: list[int], known: set[str]
 ) -> Counter[str]:
+    """One row per land-use code of each parcel version; the whole legal area when the parcel
+    has one purpose (the split between several purposes is unknown in a map layer)."""
     counts: Counter[str] = Counter()
     if "land_use" not in frame:
         return counts
     legal = frame["area_legal"] if "area_legal" in frame else frame.get("area")
-    rows: list[tuple[int, str, float | None]] = []
-    unknown: Counter[str] = Counter()
-    for version, codes, area in zip(versions, frame["land_use"],
-                                    legal if legal is not None else [None] * len(frame),
-                                    strict=True):
-        if not codes:
-            continue
-        good = [c for c in dict.fromkeys(codes) if c in known]
-        unknown.update(c for c in codes if c not in known)
-        single = len(good) == 1 and area is not None and not pd.isna(area) and area > 0
-        rows.extend((version, code, round(float(area), 2) if single else None) for code in good)
-    if rows:
-        copy_frame(conn, "parcel_land_use", pd.DataFrame(
-            rows, columns=["parcel_version_id", "land_use_code", "area"]))
-    counts["land_use_rows"] = len(rows)
-    if unknown:
-        counts["unknown_land_use_codes"] = sum(unknown.values())
+    codes = pd.DataFrame({
+        "parcel_version_id": versions,
+        "land_use_code": frame["land_use"].to_numpy(dtype=object),
+        "legal": legal.to_numpy(dtype=float) if legal is not None else np.nan,
+    }).explode("land_use_code").dropna(subset=["land_use_code"])
+    codes = codes.drop_duplicates(["parcel_version_id", "land_use_code"])
+    unknown = ~codes["land_use_code"].isin(known)
+    if unknown.any():
+        counts["unknown_land_use_codes"] = int(unknown.sum())
+        codes = codes[~unknown]
+    purposes = codes.groupby("parcel_version_id")["land_use_code"].transform("size")
+    single = (purposes == 1) & (codes["legal"] > 0)
+    codes["area"] = codes["legal"].round(2).where(single)
+    copy_frame(conn, "parcel_land_use", codes[["parcel_version_id", "land_use_code", "area"]])
+    counts["land_use_rows"] = len(codes)
     return counts
 
 

@@ -112,6 +112,8 @@ def run_import(
         raise ImportSourceError(f"{path}: no such file or directory")
     report.sha256, report.bytes = sha256, size
     with _transaction(bind) as (conn, transaction):
+        # A city-wide import is a long administrative statement: no per-statement timeout.
+        conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
         load.lock_imports(conn)
         srid = storage_srid(conn)
         report.storage_srid = srid

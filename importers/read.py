@@ -175,8 +175,7 @@ def attach_labels(
 def _is_text(series: pd.Series) -> bool:
     if series.dtype != object:
         return bool(pd.api.types.is_string_dtype(series))
-    values = series.dropna()
-    return bool(values.map(lambda v: isinstance(v, str)).all())
+    return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
 
 
 def _samples(frame: pd.DataFrame, columns: list[str], *, raw_text: bool) -> list[bytes]:
@@ -220,6 +219,13 @@ def _choose_encoding(
 
 def _decode_column(series: pd.Series, encoding: str, *, raw_text: bool) -> pd.Series:
     """Decode each distinct value once; normalise to NFC."""
+    if not raw_text and encoding == "utf-8":  # a Unicode format: only normalise (in C++)
+        array = pa.array(series.astype(object).where(series.notna(), None), type=pa.string())
+        normalised = pc.utf8_normalize(array, form="NFC")
+        if pc.all(pc.equal(normalised, array)).as_py() is not False:
+            return series
+        return pd.Series(normalised.to_numpy(zero_copy_only=False), index=series.index,
+                         dtype=object)
     values = series.astype(object).where(series.notna(), None)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if len(uniques) == 0:

@@ -45,46 +45,50 @@ def objmap(series: pd.Series, function: Callable[[Any], Any]) -> pd.Series:
                      dtype=object)
 
 
+def _as_text(series: pd.Series) -> pd.Series:
+    """Text with surrounding blanks removed; empty -> missing. Integral floats (12.0, as
+    some drivers read integer columns) become "12"."""
+    if pd.api.types.is_float_dtype(series):
+        values = series.to_numpy(dtype=float)
+        integral = np.isfinite(values) & (np.floor(values) == values)
+        out = series.astype(object).astype(str)
+        out[integral] = values[integral].astype(np.int64).astype(str)
+        return out.where(np.isfinite(values), None)
+    if pd.api.types.is_integer_dtype(series):
+        return series.astype("Int64").astype(str).where(series.notna(), None)
+    text = series.astype("string").str.strip()
+    return text.where(text.notna() & (text != ""), None).astype(object)
+
+
 def _text(series: pd.Series) -> pd.Series:
-    return objmap(series, lambda v: None if missing(v) else (str(v).strip() or None))
+    return _as_text(series)
 
 
 def _number_text(series: pd.Series) -> pd.Series:
     """Identifiers read as floats by some drivers (12.0) or padded text ("012")."""
-    def one(value: object) -> str | None:
-        if missing(value):
-            return None
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        text = str(value).strip()
-        if not text:
-            return None
-        if text.isdigit():
-            return str(int(text))
-        if re.fullmatch(r"\d+\.0+", text):
-            return str(int(float(text)))
-        return text
-    return objmap(series, one)
+    text = _as_text(series)
+    digits = text.str.fullmatch(r"\d+(?:\.0+)?").fillna(False).astype(bool)
+    stripped = text.str.replace(r"\.0+$", "", regex=True).str.lstrip("0").replace("", "0")
+    return text.where(~digits, stripped).astype(object)
 
 
 def _float(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series):
         return series.astype("float64")
-    text = objmap(
-        series, lambda v: None if missing(v) else str(v).strip().replace(" ", "").replace(",", "."))
+    text = _as_text(series).str.replace(" ", "", regex=False).str.replace(",", ".", regex=False)
     return pd.to_numeric(text, errors="coerce")
 
 
 def _serial(series: pd.Series) -> pd.Series:
-    def one(value: object) -> str | None:
-        if missing(value):
-            return None
-        match = _SERIAL.match(str(value))
-        return f"{match.group(1).upper()} {match.group(2)}" if match else None
-    return objmap(series, one)
+    parts = _as_text(series).str.extract(_SERIAL)
+    joined = parts[0].str.upper() + " " + parts[1]
+    return joined.where(parts[0].notna(), None).astype(object)
 
 
 def _date(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return objmap(series.dt.date, lambda v: None if missing(v) else v)
+
     def one(value: object) -> date | None:
         if missing(value):
             return None
@@ -92,8 +96,6 @@ def _date(series: pd.Series) -> pd.Series:
             return value.date()
         if isinstance(value, date):
             return value
-        if isinstance(value, pd.Timestamp):
-            return None if pd.isna(value) else value.date()
         text = str(value).strip()
         for fmt in _DATE_FORMATS:
             try:
@@ -131,9 +133,10 @@ def canonicalise(
         if canonical in ("sheet_number", "parcel_number"):
             out[canonical] = _number_text(source)
         elif canonical == "commune_code":
-            codes = _number_text(source)
-            out[canonical] = objmap(
-                codes, lambda c: None if missing(c) else (c.zfill(5) if c.isdigit() else c.upper()))
+            codes = _number_text(source).astype("string")
+            numeric = codes.str.isdigit().fillna(False).astype(bool)
+            out[canonical] = codes.str.zfill(5).where(numeric, codes.str.upper()).astype(object)
+            out[canonical] = out[canonical].where(codes.notna(), None)
         elif canonical in ("area", "area_legal"):
             out[canonical] = _float(source)
         elif canonical == "owner_birth_year":
@@ -143,8 +146,8 @@ def canonicalise(
         elif canonical == "certificate_date":
             out[canonical] = _date(source)
         elif canonical == "owner_id":
-            out[canonical] = objmap(
-                _text(source), lambda v: None if missing(v) else re.sub(r"\D", "", v) or None)
+            digits = _as_text(source).astype("string").str.replace(r"\D", "", regex=True)
+            out[canonical] = digits.where(digits.notna() & (digits != ""), None).astype(object)
         else:
             out[canonical] = _text(source)
     if commune is not None:
@@ -154,9 +157,8 @@ def canonicalise(
         out["sheet_number"] = _number_text(pd.Series(sheet, index=frame.index))
         mapping["sheet_number"] = "--sheet"
     if "land_use" in out:
-        out["land_use"] = objmap(
-            out["land_use"], lambda v: None if missing(v) else tuple(
-                code for code in re.split(r"[+,;/ ]+", v.upper()) if code))
+        out["land_use"] = out["land_use"].astype("string").str.upper().str.findall(
+            r"[A-Z]{2,4}").astype(object)
 
     problems = pd.Series(None, index=frame.index, dtype=object)
     if "commune_code" not in out:
@@ -164,10 +166,10 @@ def canonicalise(
     number = pd.to_numeric(out.get("parcel_number"), errors="coerce")
     bad_number = number.isna() | (number <= 0) | (number != np.floor(number))
     out["parcel_number"] = number.where(~bad_number).astype("Int64")
-    sheet_ok = objmap(out["sheet_number"], lambda s: not missing(s) and re.fullmatch(
-        r"[0-9A-Za-z.-]{1,20}", s) is not None)
-    commune_ok = objmap(out["commune_code"], lambda c: not missing(c) and re.fullmatch(
-        r"[0-9A-Z]{2,10}", c) is not None)
+    sheet_ok = out["sheet_number"].astype("string").str.fullmatch(
+        r"[0-9A-Za-z.-]{1,20}").fillna(False)
+    commune_ok = out["commune_code"].astype("string").str.fullmatch(
+        r"[0-9A-Z]{2,10}").fillna(False)
     problems[~commune_ok.astype(bool)] = "no usable commune code (map a column or pass --commune)"
     problems[~sheet_ok.astype(bool)] = "no usable map sheet number"
     problems[bad_number.to_numpy()] = "no usable parcel number (a positive integer)"
