@@ -19,7 +19,7 @@ How ``find_overlaps`` avoids the pairwise test
 ==============================================
 
 Orient every ring so that the polygon's interior lies to the *left* of each directed edge
-(shells counter-clockwise, holes clockwise; the orientation is taken from the sign of each
+(shells counter-clockwise, holes clockwise; the orientation comes from the sign of each
 ring's shoelace area, no geometry is rebuilt). For a point ``x`` on no edge let
 
     w(x) = number of features whose interior contains x.
@@ -27,53 +27,67 @@ ring's shoelace area, no geometry is rebuilt). For a point ``x`` on no edge let
 For a valid polygon the winding number of its oriented boundary is 1 inside and 0 outside,
 and winding numbers add up, so ``w(x)`` is the winding number around ``x`` of the multiset
 of *all* directed edges. An edge ``u->v`` together with an identical edge ``v->u`` (the
-shared boundary of two neighbours) has winding number 0 around every point, so it can be
-dropped: ``w`` is the winding number of the *residual* chain ``R``, the undirected segments
-whose signed count (``#u->v - #v->u``) is not zero, each carrying that count. In particular
-``w`` is constant on every face of the arrangement of ``R`` (the linework noded and
-polygonised): it can only change where a segment of ``R`` is crossed.
+shared boundary of two neighbours) has winding number 0 around every point, so such pairs
+can be dropped: ``w`` is the winding number of the *residual* chain ``R``, the undirected
+segments whose signed count ``#u->v - #v->u`` is not zero, each carrying that count. So
+``w`` is constant on every face of the arrangement of ``R`` (``R`` noded and polygonised):
+it only changes where a segment of ``R`` is crossed.
 
-Two parcels overlap in a set of positive area exactly where ``w >= 2``; that set is a union
-of faces of ``R`` (up to boundaries). So:
+If two features overlap by a positive area, the interior of their intersection lies where
+``w >= 2``, i.e. in "crowded" faces (up to the segments of ``R``, which have no area); both
+features meet the interior of at least one *common* crowded face. Hence:
 
 1. extract every directed edge with numpy (``shapely.get_coordinates``; the ring layout of
-   ordinary one-ring features is recognised from the coordinates alone, the rare
-   multi-part/holed features go through ``get_parts``/``get_rings``);
-2. find ``R``: a hashed signed count sketch (64-bit hash of the exact coordinate bits of the
-   segment, added with sign ±1 into buckets) keeps only the edges whose bucket does not
-   cancel; those few are grouped *exactly* by their coordinates to get the true counts;
-3. node and polygonise ``R``, compute ``w`` of every face at an interior point (winding
-   number of ``R``, by ray casting against an STRtree of ``R``);
-4. only features meeting a face with ``w >= 2`` can be part of an overlap, and a pair can
-   only overlap if both meet the *same* such face: the exact test (intersection area >
-   tolerance) runs just for those pairs.
+   ordinary one-ring features is read off the coordinates, the rare multi-part or holed
+   features go through ``get_parts``/``get_rings``), in threads, chunk by chunk;
+2. find ``R``: a signed count sketch (each edge adds ``±h`` modulo 2**64 to bucket
+   ``h >> shift``, ``h`` a 64-bit hash of the exact bits of its two end points, the sign
+   telling its direction) keeps only edges whose bucket does not cancel; those few are
+   then grouped *exactly* by coordinates to get the true counts;
+3. polygonise ``R`` tile by tile (tile borders are added to the linework: extra lines only
+   subdivide faces, ``w`` stays constant on each piece, and GEOS never sees one huge face
+   with thousands of holes) and judge every face at an interior point: the winding number
+   of ``R`` by ray casting, or, when that would cost more, the number of features holding
+   the point (which may only over-count, when the point lies on a boundary between two
+   features: the exact test then finds nothing);
+4. drop the smallest crowded faces while their total area stays under half the tolerance
+   (a reportable overlap cannot fit in them, so each reportable pair still meets a kept
+   face), collect the features meeting the interior of each kept crowded face (STRtree,
+   ``intersects`` minus ``touches``), and run the exact test (intersection area >
+   tolerance) only for pairs meeting a common crowded face.
 
-Nothing is assumed about the data beyond validity: the argument holds for any set of valid
-polygons, matched or not. Matching only decides the *cost*. For a clean coverage whose
-neighbours share boundaries vertex for vertex, ``R`` is the outer rim of the whole layer (and
-the rims of gaps), its faces have ``w <= 1`` and no exact test runs at all. Each problem
-adds its own edges to ``R``:
+Nothing is assumed about the data but validity: the argument holds for any set of valid
+polygons, matched or not; matching only decides the *cost*. For a clean coverage whose
+neighbours share boundaries vertex for vertex, ``R`` is the outer rim of the layer (and the
+rims of gaps), no face has ``w >= 2`` and no exact test runs at all. Each problem brings
+its own edges into ``R``:
 
-* an identical duplicate: its edges are counted twice in the same direction, the net count
-  of its outline is not zero, the face inside it has ``w = 2``;
-* a duplicate with reversed ring order: orientation is normalised first, same as above;
-* a parcel shifted over its neighbour, or a small polygon inside another parcel without
-  shared vertices: its edges are unmatched; the faces where it covers the other parcel have
+* an identical duplicate: its edges appear twice in the same direction, their net count is
+  not zero, the face inside it has ``w = 2``; a duplicate with reversed rings is the same
+  once orientation is normalised;
+* a parcel shifted over its neighbour, a small polygon inside a parcel with no shared
+  vertex: their edges are unmatched, the faces where they cover another parcel have
   ``w = 2``;
-* two complete but differently drawn coverages of the same area (every edge of every parcel
-  matched by a neighbour *in its own version*): a purely local rule ("every edge has a twin,
-  so the parcel is fine") would miss every overlap inside the area, but ``R`` contains the
-  two rims, the face between them has ``w = 2``, and every parcel inside is tested.
+* two complete coverages of the same area drawn differently (every edge of every parcel
+  matched by a neighbour *of its own version*, the two versions sharing no edge): the rule
+  "suspect only the parcels owning an unmatched or duplicated edge, test them against
+  everything" flags the rims alone and misses every overlap inside the area; here ``R``
+  holds both rims, the face between them has ``w = 2`` and every parcel in it is tested
+  (``tests/unit/test_topology.py`` has this case).
 
-Caveats, all on the safe side or negligible: the sketch can only hide an unmatched edge if
-two unmatched segments get the same 64-bit hash and opposite counts, or several unmatched
-segments in one bucket sum to 0 modulo 2**64 (around 1e-10 per million parcels); faces are
-judged at one interior point each, so a face thinner than floating-point resolution may be
-misjudged (its area is far below any tolerance). Invalid input geometries break the winding
-argument (run ``check_geometries`` first). When vertices of neighbours do not coincide
-exactly (T-junctions, digitising noise), the mismatched edges join ``R`` and the method gets
-slower, never wrong. If GEOS cannot node the residual linework, the exact pairwise test
-over all features is used instead.
+Limits, all on the safe side or negligible:
+
+* the sketch can hide an unmatched segment only if two unmatched segments share a 64-bit
+  hash with opposite counts, or several in one bucket sum to 0 modulo 2**64 (odds around
+  1e-10 per million parcels); everything after the sketch is exact;
+* a face is judged at one interior point, so a face thinner than floating-point resolution
+  may be misjudged; its area is far below any tolerance;
+* input must be valid (``check_geometries`` first): a bowtie breaks the winding argument;
+* when neighbours do not share vertices exactly (T-junctions, digitising noise), the
+  mismatched edges join ``R`` and the method slows down, it is never wrong; above
+  ``_RESIDUAL_PER_FEATURE`` residual segments per feature the plain pairwise test (STRtree
+  plus intersection area for every intersecting pair) is used, as it is when GEOS fails;
+  a tile GEOS cannot node in floating point is snap-rounded on a micrometre grid.
 """
 
 from __future__ import annotations
@@ -135,6 +149,10 @@ _CHUNK = 131_072
 _TILE_SEGMENTS = 48
 #: Above this many (estimated) ray/segment tests, faces are judged with the features' STRtree.
 _RAY_BUDGET = 2e7
+#: Above this many residual segments per feature the pairwise test is used instead.
+_RESIDUAL_PER_FEATURE = 4
+#: Grid of the snap-rounding fallback when GEOS cannot node residual linework (CRS units).
+_SNAP_GRID = 1e-6
 #: Faces meeting more features than this get their candidate pairs from an STRtree.
 _SMALL_FACE = 24
 
@@ -191,12 +209,13 @@ def _as_object_array(geoms: Any) -> ObjectArray:
     try:
         arr = np.asarray(geoms, dtype=object)
     except (TypeError, ValueError):
-        arr = np.empty(0, dtype=object)
-    if arr.ndim != 1:
+        arr = None
+    if arr is None or arr.ndim != 1:
         items = list(geoms)
         arr = np.empty(len(items), dtype=object)
         arr[:] = items
-    return arr
+    result: ObjectArray = arr
+    return result
 
 
 def _workers() -> int:
@@ -232,11 +251,11 @@ def _map_chunks(func: Callable[[ObjectArray], _T], geoms: ObjectArray) -> list[_
         return list(pool.map(func, chunks))
 
 
-def _polygonal(geoms: ObjectArray) -> BoolArray:
-    """Non-empty Polygon or MultiPolygon entries (``None`` and others are ``False``)."""
+def _polygonal(geoms: ObjectArray, *, allow_empty: bool = False) -> BoolArray:
+    """Polygon or MultiPolygon entries, non-empty unless ``allow_empty``."""
     type_id = shapely.get_type_id(geoms)
     mask = (type_id == _POLYGON) | (type_id == _MULTIPOLYGON)
-    if mask.any():
+    if mask.any() and not allow_empty:
         mask[mask] = ~_threaded(shapely.is_empty, geoms[mask])
     result: BoolArray = mask
     return result
@@ -287,6 +306,20 @@ def _multipolygons(geoms: ObjectArray) -> ObjectArray:
     if single.any():
         k = int(single.sum())
         out[single] = shapely.multipolygons(out[single], indices=np.arange(k))
+    return out
+
+
+def _without_empty_parts(geoms: ObjectArray) -> ObjectArray:
+    """MultiPolygons with empty parts rebuilt from their non-empty parts."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    empty = shapely.is_empty(parts)
+    if not empty.any():
+        return geoms
+    out = geoms.copy()
+    affected = np.unique(owner[empty])
+    keep = ~empty & np.isin(owner, affected)
+    rebuilt = shapely.multipolygons(parts[keep], indices=np.searchsorted(affected, owner[keep]))
+    out[affected] = rebuilt
     return out
 
 
@@ -362,7 +395,7 @@ def _coords(geoms: ObjectArray) -> _Coords:
     cross = dx[:-1] * dy[1:]
     cross -= dx[1:] * dy[:-1]
     seams = start[1:-1] - 1
-    cross[seams[seams >= 0]] = 0.0  # no edge from one feature to the next
+    cross[seams[(seams >= 0) & (seams < n - 1)]] = 0.0  # no edge from a feature to the next
     area2 = _sum_by(feature[:-1], cross, m)
     return _Coords(xy, feature.astype(np.int64, copy=False), start, simple, area2)
 
@@ -452,7 +485,7 @@ def check_geometries(
     code[empty] = "empty-geometry"
     reason[missing] = "no geometry (NULL)"
     for i in np.flatnonzero(empty & ~missing):
-        reason[i] = f"empty {arr[i].geom_type}"
+        reason[i] = f"empty {arr[i].geom_type} (no coordinates)"
 
     work = arr.copy()
     polygonal = ~empty & ((type_id == _POLYGON) | (type_id == _MULTIPOLYGON))
@@ -495,7 +528,9 @@ def check_geometries(
     # Orientation: one-ring features by their shoelace sign, everything else through GEOS.
     reorient = fine & ~ccw
     if reorient.any():
-        cand[reorient] = shapely.orient_polygons(cand[reorient], exterior_cw=False)
+        cand[reorient] = _without_empty_parts(
+            shapely.orient_polygons(cand[reorient], exterior_cw=False)
+        )
 
     for j in np.flatnonzero(invalid):
         i = idx[j]
@@ -534,14 +569,16 @@ def _check_chunk(geoms: ObjectArray, limit: float) -> _ChunkCheck:
     if higher.any():
         geoms[higher] = shapely.force_2d(geoms[higher])
     valid = shapely.is_valid(geoms)
-    coords = _coords(geoms)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf coordinates are expected
+        coords = _coords(geoms)
     m = len(geoms)
     bad = np.zeros(m, dtype=np.bool_)
     nonfinite = np.zeros(m, dtype=np.bool_)
-    outside = ~(np.abs(coords.xy) <= limit).all(axis=1)
+    x, y = coords.xy[:, 0], coords.xy[:, 1]
+    outside = ~((np.abs(x) <= limit) & (np.abs(y) <= limit))
     if outside.any():
         bad[coords.feature[outside]] = True
-        nonfinite[coords.feature[~np.isfinite(coords.xy).all(axis=1)]] = True
+        nonfinite[coords.feature[~(np.isfinite(x) & np.isfinite(y))]] = True
     return _ChunkCheck(valid, bad, nonfinite, coords.simple & (coords.area2 > 0))
 
 
@@ -580,6 +617,8 @@ def _repair(geom: BaseGeometry) -> tuple[BaseGeometry | None, str]:
     try:
         polygons, _ = _polygon_parts(_make_valid(geom))
         fixed = shapely.multipolygons(polygons) if polygons else None
+        if fixed is not None and not fixed.is_valid:  # parts sharing edges (linework method)
+            fixed = shapely.multipolygons(shapely.get_parts(shapely.union_all(polygons)))
         if fixed is None or fixed.is_empty or not fixed.is_valid:
             return None, "no valid polygon is left"
         before = _outline_area(geom)
@@ -770,6 +809,23 @@ def _ranges(starts: IntArray, sizes: IntArray) -> IntArray:
     return result
 
 
+def _node(linework: ObjectArray) -> ObjectArray:
+    """``shapely.node`` per element; an element GEOS cannot node in floating point is noded
+    by a snap-rounding union on a micrometre grid instead (it only shapes the faces, whose
+    depth is then judged on their own)."""
+    try:
+        noded: ObjectArray = shapely.node(linework)
+        return noded
+    except GEOSException:
+        out: ObjectArray = np.empty(len(linework), dtype=object)
+        for k, lines in enumerate(linework):
+            try:
+                out[k] = shapely.node(lines)
+            except GEOSException:
+                out[k] = shapely.union_all(shapely.get_parts(lines), grid_size=_SNAP_GRID)
+        return out
+
+
 def _polygonize_groups(lines: ObjectArray, group: IntArray) -> tuple[ObjectArray, IntArray]:
     """Faces of the linework of each group (``group`` sorted), and the group of each face.
 
@@ -846,7 +902,7 @@ def _crowded_faces(res: _Residual, features: _LazyTree) -> ObjectArray:
     members = np.concatenate([lines[seg], shapely.boundary(boxes)])
     owner = np.concatenate([tile, np.arange(k * k)])
     order = np.argsort(owner, kind="stable")
-    noded = shapely.node(shapely.multilinestrings(members[order], indices=owner[order]))
+    noded = _node(shapely.multilinestrings(members[order], indices=owner[order]))
     parts, part_tile = shapely.get_parts(noded, return_index=True)
     faces, face_tile = _polygonize_groups(parts, part_tile.astype(np.int64))
     inside = shapely.get_coordinates(shapely.point_on_surface(faces))
@@ -863,6 +919,23 @@ def _crowded_faces(res: _Residual, features: _LazyTree) -> ObjectArray:
         depth = _depth_by_features(features, px, py)
     crowded: ObjectArray = faces[depth >= 2]
     return crowded
+
+
+def _drop_crumbs(faces: ObjectArray, tolerance: float) -> ObjectArray:
+    """Drop the smallest faces while their total area stays below half the tolerance.
+
+    An overlap of more than ``tolerance`` is the union of its pieces in the crowded faces;
+    the dropped faces together cannot hold it all, so both features of every reportable
+    pair still meet a face that is kept. (Slivers from floating-point digitising noise can
+    be numerous; this keeps them out of the exact test.)
+    """
+    if tolerance <= 0 or len(faces) == 0:
+        return faces
+    area = shapely.area(faces)
+    order = np.argsort(area, kind="stable")
+    dropped = int(np.searchsorted(np.cumsum(area[order]), 0.5 * tolerance, side="right"))
+    kept: ObjectArray = faces[np.sort(order[dropped:])]
+    return kept
 
 
 def _face_pairs(faces: ObjectArray, geoms: ObjectArray, tree: shapely.STRtree) -> IntArray:
@@ -925,26 +998,71 @@ def _report(pairs: IntArray, areas: FloatArray, tolerance: float) -> list[Overla
     ]
 
 
-def _brute_force_pairs(geoms: ObjectArray) -> IntArray:
-    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+def _brute_force_pairs(geoms: ObjectArray, tree: shapely.STRtree) -> IntArray:
+    """Every pair of intersecting features, ``i < j``, sorted."""
+    i, j = tree.query(geoms, predicate="intersects")
     keep = i < j
-    return np.column_stack([i[keep], j[keep]]).astype(np.int64)
+    i, j = i[keep], j[keep]
+    order = np.lexsort((j, i))
+    return np.column_stack([i[order], j[order]]).astype(np.int64)
 
 
 def _within(geoms: ObjectArray, tolerance: float, features: _LazyTree) -> list[Overlap]:
     if len(geoms) < 2:
         return []
     try:
-        faces = _crowded_faces(_residual(geoms), features)
-        if len(faces) == 0:
-            return []
-        pairs = _face_pairs(faces, geoms, features.get())
+        res = _residual(geoms)
+        if len(res.net) > _RESIDUAL_PER_FEATURE * len(geoms):
+            # Neighbours rarely share vertices (T-junctions, noise): the residual linework is
+            # about as big as the layer and the plain pairwise test is cheaper.
+            pairs = _brute_force_pairs(geoms, features.get())
+        else:
+            faces = _drop_crumbs(_crowded_faces(res, features), tolerance)
+            if len(faces) == 0:
+                return []
+            pairs = _face_pairs(faces, geoms, features.get())
     except GEOSException:
-        pairs = _brute_force_pairs(geoms)
+        pairs = _brute_force_pairs(geoms, features.get())
     if len(pairs) == 0:
         return []
     areas = _overlap_areas(geoms[pairs[:, 0]], geoms[pairs[:, 1]])
     return _report(pairs, areas, tolerance)
+
+
+def _near(bounds: FloatArray, targets: FloatArray, cells: int = 256) -> BoolArray:
+    """Boxes (rows of ``bounds``) that may meet one of the ``targets`` boxes.
+
+    The targets' total bounds are cut into ``cells`` x ``cells`` cells; a box is near when
+    it shares a cell with a target box (a summed-area table answers each box in O(1)).
+    Boxes that meet a target always share a cell with it, so nothing near is missed.
+    """
+    x0, y0 = targets[:, 0].min(), targets[:, 1].min()
+    x1, y1 = targets[:, 2].max(), targets[:, 3].max()
+    inside = (bounds[:, 0] <= x1) & (bounds[:, 2] >= x0) & (bounds[:, 1] <= y1)
+    inside &= bounds[:, 3] >= y0
+    sx = cells / max(float(x1 - x0), 1e-9)
+    sy = cells / max(float(y1 - y0), 1e-9)
+
+    def cell(v: FloatArray, origin: float, scale: float) -> IntArray:
+        return np.clip(np.floor((v - origin) * scale), 0, cells - 1).astype(np.int64)
+
+    occupied = np.zeros((cells + 1, cells + 1), dtype=np.int64)
+    i0, i1 = cell(targets[:, 0], x0, sx), cell(targets[:, 2], x0, sx)
+    j0, j1 = cell(targets[:, 1], y0, sy), cell(targets[:, 3], y0, sy)
+    np.add.at(occupied, (i0, j0), 1)
+    np.add.at(occupied, (i1 + 1, j0), -1)
+    np.add.at(occupied, (i0, j1 + 1), -1)
+    np.add.at(occupied, (i1 + 1, j1 + 1), 1)
+    taken = (occupied.cumsum(axis=0).cumsum(axis=1)[:cells, :cells] > 0).astype(np.int64)
+    table = np.zeros((cells + 1, cells + 1), dtype=np.int64)
+    table[1:, 1:] = taken.cumsum(axis=0).cumsum(axis=1)
+    b = bounds[inside]
+    i0, i1 = cell(b[:, 0], x0, sx), cell(b[:, 2], x0, sx)
+    j0, j1 = cell(b[:, 1], y0, sy), cell(b[:, 3], y0, sy)
+    hits = table[i1 + 1, j1 + 1] - table[i0, j1 + 1] - table[i1 + 1, j0] + table[i0, j0]
+    near = np.zeros(len(bounds), dtype=np.bool_)
+    near[np.flatnonzero(inside)[hits > 0]] = True
+    return near
 
 
 def _against(
@@ -955,12 +1073,10 @@ def _against(
     if len(keep_other) == 0 or len(geoms) == 0:
         return []
     other = others[keep_other]
-    if tree is not None:
+    if tree is not None:  # already built for the layer: query it with the few others
         o, g = tree.query(other, predicate="intersects")
     else:
-        x0, y0, x1, y1 = shapely.total_bounds(other)
-        b = shapely.bounds(geoms)
-        near = np.flatnonzero((b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0))
+        near = np.flatnonzero(_near(shapely.bounds(geoms), shapely.bounds(other)))
         if len(near) == 0:
             return []
         if len(near) > 8 * len(other):
@@ -1001,7 +1117,8 @@ def find_overlaps(
     numbers) and why it finds every overlap.
     """
     arr = _as_object_array(geoms)
-    keep = np.flatnonzero(_polygonal(arr))
+    # Empty polygons have no edges and no extent: harmless, not worth a pass to drop.
+    keep = np.flatnonzero(_polygonal(arr, allow_empty=True))
     sub = arr[keep]
     features = _LazyTree(sub)
     within = _within(sub, tolerance, features)

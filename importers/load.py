@@ -21,6 +21,10 @@ from cadastre.bulk import copy_frame, reserve_from_sequence, reserve_ids
 from cadastre.rights.bulk import register_holders
 
 IMPORT_LOCK = int.from_bytes(b"cad-imp", "big")
+#: Every table an import of parcels writes.
+REGISTER_TABLES = ("parcel_identity", "parcel", "parcel_land_use", "map_sheet", "party",
+                   "party_personal", "party_member", "certificate", "certificate_parcel",
+                   "land_right")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +148,11 @@ def load_parcels(
         "area_measured": measured.round(2),
         "area_legal": legal.where(legal >= 0).round(2),
         "address": frame.get("address"),
-        "geom": shapely.to_wkb(shapely.set_srid(geoms, srid), hex=True, include_srid=True),
+        "geom": geoms,
         "source_attributes": frame["source_attributes"],
         "lifespan": f"[{change.happened_at.isoformat()},)",
         "begun_by": change.change_id,
-    }))
+    }), geometry={"geom": srid})
     counts["parcel_versions_begun"] = len(frame)
     counts.update(_land_uses(conn, frame, versions, known_codes))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from pyproj import CRS, Transformer
 from sqlalchemy.engine import Connection, Engine, Transaction
 
+from cadastre.bulk import integrity_rebuilt_after
 from cadastre.errors import (
     CoordinateQuestion,
     ImportRejected,
@@ -31,7 +32,7 @@ from cadastre.migrations import storage_srid
 from gis import topology
 from gis.crs import CrsQuestion, SourceCrs, check_lonlat_extent, infer_source_crs
 from importers import load
-from importers.profiles import choose_profile
+from importers.profiles import choose_profile, party_kinds
 from importers.read import RawLayer, read_layer
 from importers.records import canonicalise
 from importers.report import ImportReport, LayerReport
@@ -65,6 +66,9 @@ class ImportOptions:
     repair: bool = False
     area_tolerance: float = 0.05  # relative, recorded vs computed measured area
     overlap_tolerance: float = 0.05  # m²
+    #: Loads of at least this many parcels, and at least half the register's size, rebuild
+    #: indexes and foreign keys after COPY instead of maintaining them row by row.
+    bulk_rows: int = 100_000
 
 
 Progress = Callable[[str], None]
@@ -232,10 +236,7 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
     canonical = canonicalise(raw.frame, choice, commune=options.commune, sheet=options.sheet)
     frame = canonical.frame
     if choice.profile.owner_kinds and "owner_kind" in frame:
-        from importers.profiles import normalise_column
-
-        frame["party_kind"] = frame["owner_kind"].map(
-            lambda v: None if v is None else choice.profile.owner_kinds.get(normalise_column(v)))
+        frame["party_kind"] = party_kinds(frame["owner_kind"], choice.profile.owner_kinds)
 
     checked = topology.check_geometries(raw.geometry, repair=options.repair)
     reason_code = checked.reason_code.copy()
@@ -381,8 +382,18 @@ def _load(
     change = load.begin_change(conn, source=report.source, sha256=sha256, note=note)
     counts: Counter[str] = Counter()
     if len(frame):
-        counts = load.load_parcels(conn, frame, geoms, srid=srid, change=change,
-                                   known_codes=load.land_use_codes(conn))
+        current = int(conn.execute(sa.text(
+            "SELECT count(*) FROM current_parcel")).scalar_one())
+        bulk = len(frame) >= options.bulk_rows and len(frame) >= current / 2
+        with (integrity_rebuilt_after(conn, list(load.REGISTER_TABLES)) if bulk
+              else nullcontext()) as deferred:
+            counts = load.load_parcels(conn, frame, geoms, srid=srid, change=change,
+                                       known_codes=load.land_use_codes(conn))
+        if bulk:
+            counts["indexes_and_keys_rebuilt"] = int(deferred or 0)
+            report.warnings.append(
+                "bulk load: indexes and foreign keys were rebuilt and re-validated after COPY "
+                "(the register's tables were locked while the import ran)")
     import_id = int(conn.execute(sa.text(
         "SELECT nextval(pg_get_serial_sequence('import_run', 'id'))")).scalar_one())
     rejected = pd.concat(quarantine_rows, ignore_index=True) if quarantine_rows else (

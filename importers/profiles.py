@@ -10,6 +10,9 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 
+import numpy as np
+import pandas as pd
+
 from cadastre.errors import UnknownProfile
 from gis.crs import fold
 
@@ -140,3 +143,11 @@ def choose_profile(
     others = "; ".join(f"{n} matched {c}" for c, n, _, _ in scored[1:]) or "no other fits"
     reason = f"auto: {profile.name} matched {count} of {len(FIELDS)} fields ({pairs}); {others}"
     return ProfileChoice(profile, mapping, reason)
+
+
+def party_kinds(codes: pd.Series, table: dict[str, str]) -> pd.Series:
+    """Owner-kind codes as written in a file -> LADM party kind (each distinct code once)."""
+    factor, uniques = pd.factorize(codes.astype(object).where(codes.notna(), None))
+    kinds = np.array([table.get(normalise_column(str(u))) for u in uniques] + [None],
+                     dtype=object)
+    return pd.Series(kinds[factor], index=codes.index, dtype=object)

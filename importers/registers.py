@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Transaction
 from cadastre.bulk import copy_frame
 from cadastre.errors import EncodingQuestion, ImportSourceError
 from importers import load, vntext
-from importers.profiles import choose_profile, normalise_column
+from importers.profiles import choose_profile, normalise_column, party_kinds
 from importers.records import canonicalise
 from importers.report import ImportReport, LayerReport
 
@@ -94,8 +94,7 @@ def import_register(
     canonical = canonicalise(frame, choice, commune=options.commune, sheet=options.sheet)
     records = canonical.frame
     if choice.profile.owner_kinds and "owner_kind" in records:
-        records["party_kind"] = records["owner_kind"].map(
-            lambda v: None if v is None else choice.profile.owner_kinds.get(normalise_column(v)))
+        records["party_kind"] = party_kinds(records["owner_kind"], choice.profile.owner_kinds)
     elif "owner_name" in records:
         records["party_kind"] = records["owner_name"].map(_guess_kind)
     say(f"matching {len(records):,} register rows to current parcels")

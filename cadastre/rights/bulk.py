@@ -84,13 +84,18 @@ def register_holders(
         gender_digit = np.array([int(v[3]) if v is not None and len(v) == 12 else -1
                                  for v in national])
         birth = pd.to_numeric(_column(rows, "owner_birth_year"), errors="coerce")
+        id_kind = np.full(len(people), None, dtype=object)
+        id_kind[length == 12] = "cccd"
+        id_kind[length == 9] = "cmnd"
+        gender = np.full(len(people), None, dtype=object)
+        gender[(gender_digit >= 0) & (gender_digit % 2 == 0)] = "male"
+        gender[(gender_digit >= 0) & (gender_digit % 2 == 1)] = "female"
         copy_frame(conn, "party_personal", pd.DataFrame({
             "party_id": party_ids[codes[people]],
-            "id_kind": np.select([length == 12, length == 9], ["cccd", "cmnd"], None),
+            "id_kind": id_kind,
             "national_id": national,
             "birth_year": pd.array(birth.to_numpy()[people], dtype="Int64"),
-            "gender": np.select([gender_digit < 0, gender_digit % 2 == 0], [None, "male"],
-                                "female"),
+            "gender": gender,
             "address": _column(rows, "owner_address").to_numpy(dtype=object)[people],
         }))
     holder = party_ids[codes]

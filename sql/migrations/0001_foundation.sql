@@ -58,26 +58,34 @@ CREATE FUNCTION check_version_overlap() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     keys text := TG_ARGV[0];
-    conflict record;
+    inserted bigint;
+    existing bigint;
+    span tstzrange;
+    any_closed boolean;
 BEGIN
-    EXECUTE format(
-        'SELECT n.version_id AS inserted, o.version_id AS existing, o.lifespan '
-        'FROM new_rows n JOIN %I.%I o USING (%s) '
-        'WHERE NOT upper_inf(o.lifespan) AND o.version_id <> n.version_id '
-        'AND o.lifespan && n.lifespan LIMIT 1',
-        TG_TABLE_SCHEMA, TG_TABLE_NAME, keys) INTO conflict;
-    IF conflict.inserted IS NULL AND EXISTS (SELECT 1 FROM new_rows WHERE NOT upper_inf(lifespan)) THEN
+    -- (a first load has no closed versions at all: then there is nothing to join)
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I WHERE NOT upper_inf(lifespan))',
+                   TG_TABLE_SCHEMA, TG_TABLE_NAME) INTO any_closed;
+    IF any_closed THEN
+        EXECUTE format(
+            'SELECT n.version_id, o.version_id, o.lifespan '
+            'FROM new_rows n JOIN %I.%I o USING (%s) '
+            'WHERE NOT upper_inf(o.lifespan) AND o.version_id <> n.version_id '
+            'AND o.lifespan && n.lifespan LIMIT 1',
+            TG_TABLE_SCHEMA, TG_TABLE_NAME, keys) INTO inserted, existing, span;
+    END IF;
+    IF inserted IS NULL AND EXISTS (SELECT 1 FROM new_rows WHERE NOT upper_inf(lifespan)) THEN
         PERFORM pg_advisory_xact_lock(hashtext('cadastre.history.' || TG_TABLE_NAME));
         EXECUTE format(
-            'SELECT n.version_id AS inserted, o.version_id AS existing, o.lifespan '
+            'SELECT n.version_id, o.version_id, o.lifespan '
             'FROM new_rows n JOIN %I.%I o USING (%s) '
             'WHERE NOT upper_inf(n.lifespan) AND o.version_id <> n.version_id '
             'AND o.lifespan && n.lifespan LIMIT 1',
-            TG_TABLE_SCHEMA, TG_TABLE_NAME, keys) INTO conflict;
+            TG_TABLE_SCHEMA, TG_TABLE_NAME, keys) INTO inserted, existing, span;
     END IF;
-    IF conflict.inserted IS NOT NULL THEN
+    IF inserted IS NOT NULL THEN
         RAISE EXCEPTION 'version % of % overlaps version % (%) of the same (%) in time',
-            conflict.inserted, TG_TABLE_NAME, conflict.existing, conflict.lifespan, keys
+            inserted, TG_TABLE_NAME, existing, span, keys
             USING ERRCODE = 'exclusion_violation',
                   CONSTRAINT = TG_TABLE_NAME || '_versions_do_not_overlap',
                   HINT = 'a new version begins when the previous one ends';

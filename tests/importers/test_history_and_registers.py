@@ -174,3 +174,21 @@ def test_history_lists_imports_from_the_cli(fresh_database, tmp_path, small_laye
     assert history.returncode == 0
     assert "cli.gpkg" in history.stdout
     assert Path(path).name in history.stdout
+
+
+def test_bulk_load_rebuilds_and_revalidates_indexes_and_keys(conn, run, write, small_layer):
+    indexes_before = count(conn, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'")
+    keys_before = count(conn, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'")
+    report = run(write(small_layer, "bulk.gpkg"), bulk_rows=10)
+    assert report.counts["indexes_and_keys_rebuilt"] > 20
+    assert count(conn, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'") == (
+        indexes_before)
+    assert count(conn, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'") == keys_before
+    assert count(conn, "SELECT count(*) FROM current_parcel") == len(small_layer)
+    # the rebuilt unique index still guards the register
+    with pytest.raises(sa.exc.IntegrityError, match="parcel_current_id_uidx"), \
+            conn.begin_nested():
+        conn.execute(sa.text(
+            "INSERT INTO parcel (parcel_id, commune_code, sheet_number, parcel_number, "
+            "geom, begun_by) SELECT parcel_id, commune_code, sheet_number, parcel_number, "
+            "geom, begun_by FROM parcel LIMIT 1"))

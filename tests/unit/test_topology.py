@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -47,9 +48,7 @@ def brute_force(
         b = others[j]
     areas = shapely.area(shapely.intersection(geoms[i], b))
     return {
-        (int(a), int(c)): float(x)
-        for a, c, x in zip(i, j, areas, strict=True)
-        if x > tolerance
+        (int(a), int(c)): float(x) for a, c, x in zip(i, j, areas, strict=True) if x > tolerance
     }
 
 
@@ -191,8 +190,8 @@ def test_holes_and_multipart_features(coverage: np.ndarray) -> None:
 def _grid(x_breaks: list[float], y_breaks: list[float]) -> list[Polygon]:
     return [
         box(x0, y0, x1, y1)
-        for x0, x1 in zip(x_breaks[:-1], x_breaks[1:], strict=True)
-        for y0, y1 in zip(y_breaks[:-1], y_breaks[1:], strict=True)
+        for x0, x1 in itertools.pairwise(x_breaks)
+        for y0, y1 in itertools.pairwise(y_breaks)
     ]
 
 
@@ -213,12 +212,14 @@ def test_two_coverages_matched_inside_are_all_found() -> None:
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13, 14, 15, 16])
-@pytest.mark.parametrize("faces_by", ["rays", "features"])
+@pytest.mark.parametrize("method", ["rays", "features", "pairwise"])
 def test_matches_brute_force_on_messy_data(
-    seed: int, faces_by: str, monkeypatch: pytest.MonkeyPatch
+    seed: int, method: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if faces_by == "features":  # judge faces by counting features instead of ray casting
+    if method == "features":  # judge faces by counting features instead of ray casting
         monkeypatch.setattr(topology, "_RAY_BUDGET", 0.0)
+    elif method == "pairwise":  # the fallback for layers whose neighbours rarely match
+        monkeypatch.setattr(topology, "_RESIDUAL_PER_FEATURE", 0)
     rng = np.random.default_rng(seed)
     geoms = list(np.asarray(generate_layer(400, seed=seed).geometry.values, dtype=object))
     n = len(geoms)
@@ -259,6 +260,19 @@ def test_matches_brute_force_on_messy_data(
     assert_same(find_overlaps(layer)[0], brute_force(layer))
 
 
+def test_noding_fallback(coverage: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    geoms = coverage.copy()
+    i = interior_parcel(coverage)
+    geoms[i] = affinity.translate(coverage[i], 2.5, 1.0)
+    expected = brute_force(geoms)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise shapely.errors.GEOSException("TopologyException: simulated")
+
+    monkeypatch.setattr(shapely, "node", refuse)
+    assert_same(find_overlaps(geoms)[0], expected)
+
+
 def test_against_others(coverage: np.ndarray) -> None:
     bounds = shapely.bounds(coverage)
     split = np.median(bounds[:, 0])
@@ -275,6 +289,27 @@ def test_against_others(coverage: np.ndarray) -> None:
     expected = brute_force(mine, others=others)
     assert (i, len(existing)) in expected
     assert_same(against, expected)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_near_boxes_never_misses(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+
+    def boxes(n: int, size: float) -> np.ndarray:
+        lo = rng.uniform(0, 1000, (n, 2))
+        return np.column_stack([lo, lo + rng.uniform(0, size, (n, 2))])
+
+    mine, targets = boxes(5000, 20.0), boxes(300, 5.0)
+    targets[:10, 2:] = targets[:10, :2]  # degenerate (point) boxes
+    meets = (
+        (mine[:, None, 0] <= targets[None, :, 2])
+        & (mine[:, None, 2] >= targets[None, :, 0])
+        & (mine[:, None, 1] <= targets[None, :, 3])
+        & (mine[:, None, 3] >= targets[None, :, 1])
+    ).any(axis=1)
+    near = topology._near(mine, targets, cells=64)
+    assert near[meets].all()
+    assert near.sum() < len(mine)  # and it does reject
 
 
 def test_others_far_away(coverage: np.ndarray) -> None:
@@ -295,6 +330,7 @@ def test_clean_coverage_is_accepted_untouched(coverage: np.ndarray) -> None:
     assert all(a is b for a, b in zip(result.geometries, coverage, strict=True))
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 def test_rejections_and_reasons() -> None:
     square = Polygon([(0, 0), (1, 0), (1, 1), (0, 1)])
     geoms = [
@@ -407,10 +443,15 @@ def test_safe_repairs() -> None:
     assert result.repair_note[1].startswith("Self-intersection at or near point")
 
 
-def test_empty_input() -> None:
+def test_empty_input_and_empty_parts() -> None:
     result = check_geometries([])
     assert len(result.geometries) == 0 and result.repaired.dtype == bool
     assert find_overlaps(np.empty(0, dtype=object)) == ([], [])
+    part_empty = shapely.from_wkt("MULTIPOLYGON (EMPTY, ((0 0, 1 0, 1 1, 0 0)))")
+    (fixed,) = check_geometries([part_empty]).geometries
+    assert fixed.wkt == "MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)))"
+    layer = _objects([Polygon(), box(0, 0, 1, 1), MultiPolygon(), box(0.5, 0, 2, 1), Polygon()])
+    assert find_overlaps(layer)[0] == [Overlap(1, 3, 0.5)]
 
 
 # --------------------------------------------------------------------------------------
