@@ -38,7 +38,7 @@ class _CsvStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+    def read(self, size: int | None = -1) -> bytes:
         if self.position >= len(self.frame):
             return b""
         part = self.frame.iloc[self.position : self.position + self.rows]
@@ -117,7 +117,8 @@ def _deferrable(conn: Connection, tables: list[str]) -> list[_Deferred]:
     of the tables, with the DDL that recreates them."""
     rows = conn.execute(sa.text("""
         SELECT c.relname, i.relname, pg_get_indexdef(x.indexrelid), 'index'
-        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
+        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_class c ON c.oid = x.indrelid
         WHERE c.relname = ANY(:t) AND c.relnamespace = 'public'::regnamespace
           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
         UNION ALL

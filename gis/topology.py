@@ -946,6 +946,8 @@ def _face_pairs(faces: ObjectArray, geoms: ObjectArray, tree: shapely.STRtree) -
     # Drop features that only touch the face from outside.
     touch = shapely.touches(faces[face], geoms[feat])
     face, feat = face[~touch], feat[~touch]
+    if len(face) == 0:
+        return np.empty((0, 2), dtype=np.int64)
     order = np.lexsort((feat, face))
     face, feat = face[order], feat[order]
     start = np.flatnonzero(np.r_[True, face[1:] != face[:-1]])
@@ -967,6 +969,8 @@ def _face_pairs(faces: ObjectArray, geoms: ObjectArray, tree: shapely.STRtree) -
         i, j = shapely.STRtree(geoms[members]).query(geoms[members])
         keep = i < j
         pairs.append(np.column_stack([members[i[keep]], members[j[keep]]]))
+    if not pairs:
+        return np.empty((0, 2), dtype=np.int64)
     both = np.concatenate(pairs).astype(np.int64)
     both.sort(axis=1)
     both = both[both[:, 0] != both[:, 1]]

@@ -1,0 +1,1 @@
+"""User accounts, passwords, API keys and signed bearer tokens."""

@@ -1,0 +1,339 @@
+"""Parcel reads for the API's hot paths, on asyncpg: GeoJSON is built by PostgreSQL
+(`ST_AsGeoJSON`, `json_build_object`) and passed through as text, so a lookup costs one
+round trip and no per-feature Python work. Holders' personal data is selected only for
+roles entitled to it (cadastre.access) and redacted again in Python."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import orjson
+
+from cadastre.access import Role, holder_view, rule
+from cadastre.errors import InvalidInput, ParcelNotFound
+
+MAX_PAGE = 1000
+#: Output precision: ~1 cm in degrees, 1 mm in metres.
+DEGREE_DIGITS, METRE_DIGITS = 7, 3
+
+_FEATURE = """
+    json_build_object(
+        'type', 'Feature',
+        'id', p.parcel_id,
+        'geometry', ST_AsGeoJSON(ST_Transform(p.geom, $1::int), $2::int)::json,
+        'properties', json_build_object(
+            'parcel_id', p.parcel_id,
+            'version_id', p.version_id,
+            'commune_code', p.commune_code,
+            'sheet_number', p.sheet_number,
+            'parcel_number', p.parcel_number,
+            'area_legal', p.area_legal,
+            'area_measured', p.area_measured,
+            'address', p.address,
+            'land_use', (SELECT coalesce(json_agg(u.land_use_code ORDER BY u.area DESC NULLS LAST,
+                                                  u.land_use_code), '[]'::json)
+                         FROM parcel_land_use u WHERE u.parcel_version_id = p.version_id),
+            'injunction', EXISTS (SELECT 1 FROM current_restriction r
+                                  WHERE r.parcel_id = p.parcel_id AND r.kind = 'injunction'),
+            'valid_from', lower(p.lifespan)
+        )
+    )"""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputCrs:
+    srid: int
+    digits: int
+
+    @property
+    def is_wgs84(self) -> bool:
+        return self.srid == 4326
+
+
+_CRS_URI = re.compile(r"^(?:EPSG:|https?://www\.opengis\.net/def/crs/EPSG/0/)(\d{4,6})$")
+_CRS84 = ("http://www.opengis.net/def/crs/OGC/1.3/CRS84", "CRS84", "OGC:CRS84")
+
+
+def parse_crs(value: str | None) -> int:
+    """``EPSG:5897``, the OGC URI form, or CRS84; default WGS 84 (RFC 7946)."""
+    if value is None or value.strip() in _CRS84:
+        return 4326
+    match = _CRS_URI.match(value.strip())
+    if not match:
+        raise InvalidInput(f"crs {value!r} is not of the form EPSG:N",
+                           hint="e.g. crs=EPSG:5897 for VN-2000 / TM-3 105°00'")
+    return int(match.group(1))
+
+
+async def output_crs(conn: asyncpg.Connection, srid: int) -> OutputCrs:
+    row = await conn.fetchrow(
+        "SELECT proj4text FROM spatial_ref_sys WHERE srid = $1", srid)
+    if row is None:
+        raise InvalidInput(f"EPSG:{srid} is not a CRS this database knows")
+    metres = "+units=m" in (row["proj4text"] or "")
+    return OutputCrs(srid, METRE_DIGITS if metres else DEGREE_DIGITS)
+
+
+def _collection(features: list[str], *, extra: dict[str, Any] | None = None) -> bytes:
+    head = b'{"type":"FeatureCollection","features":[' + ",".join(features).encode() + b"]"
+    if extra:
+        head += b"," + orjson.dumps(extra)[1:-1]
+    return head + b"}"
+
+
+async def parcels_at(conn: asyncpg.Connection, x: float, y: float, point_srid: int,
+                     out: OutputCrs, storage_srid: int) -> bytes:
+    rows = await conn.fetch(
+        f"SELECT {_FEATURE} AS f FROM current_parcel p "
+        "WHERE ST_Intersects(p.geom, ST_Transform(ST_SetSRID(ST_MakePoint($3, $4), $5::int), "
+        "$6::int)) ORDER BY p.parcel_id LIMIT 10",
+        out.srid, out.digits, x, y, point_srid, storage_srid)
+    return _collection([r["f"] for r in rows])
+
+
+async def parcels_by_reference(conn: asyncpg.Connection, commune: str | None, sheet: str | None,
+                               number: int | None, out: OutputCrs, *, limit: int,
+                               offset: int) -> tuple[bytes, int]:
+    rows = await conn.fetch(
+        f"SELECT {_FEATURE} AS f FROM current_parcel p "
+        "WHERE ($3::text IS NULL OR p.commune_code = $3) AND ($4::text IS NULL OR "
+        "p.sheet_number = $4) AND ($5::int IS NULL OR p.parcel_number = $5) "
+        "ORDER BY p.commune_code, p.sheet_number, p.parcel_number LIMIT $6 OFFSET $7",
+        out.srid, out.digits, commune, sheet, number, limit + 1, offset)
+    return _page(rows, limit)
+
+
+async def parcels_in_bbox(conn: asyncpg.Connection, bbox: tuple[float, float, float, float],
+                          bbox_srid: int, out: OutputCrs, storage_srid: int, *, limit: int,
+                          offset: int) -> tuple[bytes, int]:
+    rows = await conn.fetch(
+        f"SELECT {_FEATURE} AS f FROM current_parcel p "
+        "WHERE p.geom && ST_Transform(ST_MakeEnvelope($3, $4, $5, $6, $7::int), $8::int) "
+        "ORDER BY p.parcel_id LIMIT $9 OFFSET $10",
+        out.srid, out.digits, *bbox, bbox_srid, storage_srid, limit + 1, offset)
+    return _page(rows, limit)
+
+
+async def parcels_by_certificate(conn: asyncpg.Connection, serial: str,
+                                 out: OutputCrs) -> tuple[bytes, int]:
+    rows = await conn.fetch(
+        f"SELECT {_FEATURE} AS f FROM current_certificate c "
+        "JOIN certificate_parcel cp ON cp.certificate_version_id = c.version_id "
+        "JOIN current_parcel p ON p.parcel_id = cp.parcel_id "
+        "WHERE c.serial = $3 ORDER BY p.parcel_id",
+        out.srid, out.digits, normalise_serial(serial))
+    return _page(rows, MAX_PAGE)
+
+
+def normalise_serial(value: str) -> str:
+    match = re.fullmatch(r"\s*([A-Za-z]{2})\s*-?\s*(\d{6,8})\s*", value)
+    if not match:
+        raise InvalidInput(f"certificate serial {value!r} is not like 'CS 123456'")
+    return f"{match.group(1).upper()} {match.group(2)}"
+
+
+def _page(rows: list[asyncpg.Record], limit: int) -> tuple[bytes, int]:
+    more = len(rows) > limit
+    features = [r["f"] for r in rows[:limit]]
+    return _collection(features), (1 if more else 0)
+
+
+async def parcel_file(conn: asyncpg.Connection, parcel_id: int, role: Role, out: OutputCrs,
+                      *, as_of: datetime | None = None) -> dict[str, Any]:
+    """The parcel file: the parcel (current, or as of an instant), its land-use purposes,
+    rights with holders and shares, certificates, restrictions with the injunction flag."""
+    when = "upper_inf(p.lifespan)" if as_of is None else "p.lifespan @> $3::timestamptz"
+    args: list[Any] = [out.srid, out.digits]
+    if as_of is not None:
+        args.append(as_of)
+    row = await conn.fetchrow(
+        f"SELECT {_FEATURE} AS f, p.version_id, p.parcel_id FROM parcel p "
+        f"WHERE p.parcel_id = ${len(args) + 1} AND {when}", *args, parcel_id)
+    if row is None:
+        exists = await conn.fetchval("SELECT 1 FROM parcel_identity WHERE parcel_id = $1",
+                                     parcel_id)
+        if exists and as_of is not None:
+            raise ParcelNotFound(f"parcel {parcel_id} did not exist on {as_of.isoformat()}")
+        if exists:
+            raise ParcelNotFound(f"parcel {parcel_id} is retired: see its history",
+                                 hint=f"/api/v1/parcels/{parcel_id}/history")
+        raise ParcelNotFound(f"no parcel {parcel_id}")
+    feature: dict[str, Any] = orjson.loads(row["f"])
+    at = "upper_inf(x.lifespan)" if as_of is None else "x.lifespan @> $2::timestamptz"
+    params: list[Any] = [parcel_id] + ([] if as_of is None else [as_of])
+    props = feature["properties"]
+    props["land_use"] = [dict(r) for r in await conn.fetch(
+        "SELECT u.land_use_code AS code, t.name_vi, t.name_en, u.area, u.term_kind, "
+        "u.term_end, u.origin FROM parcel_land_use u JOIN land_use_type t "
+        "ON t.code = u.land_use_code WHERE u.parcel_version_id = $1 ORDER BY u.area DESC "
+        "NULLS LAST", row["version_id"])]
+    props["rights"] = await _rights(conn, at, params, role)
+    props["certificates"] = [dict(r) for r in await conn.fetch(
+        "SELECT x.serial, x.registry_number, x.issued_on, x.issuing_authority, x.endorsement "
+        f"FROM certificate x JOIN certificate_parcel cp ON cp.certificate_version_id = "
+        f"x.version_id WHERE cp.parcel_id = $1 AND {at} ORDER BY x.issued_on", *params)]
+    restrictions = [dict(r) for r in await conn.fetch(
+        "SELECT x.restriction_id, x.kind, x.reference, x.description, x.amount, "
+        "lower(x.lifespan) AS since, b.name AS beneficiary, b.kind AS beneficiary_kind "
+        f"FROM restriction x LEFT JOIN party b ON b.id = x.party_id WHERE x.parcel_id = $1 "
+        f"AND {at} ORDER BY lower(x.lifespan)", *params)]
+    for restriction in restrictions:
+        if restriction.pop("beneficiary_kind") == "individual" and not rule(role).names:
+            restriction["beneficiary"] = None  # a private lender is personal data
+    props["restrictions"] = restrictions
+    injunctions = [r for r in restrictions if r["kind"] == "injunction"]
+    props["injunction"] = ({"active": True, "references": [r["reference"] for r in injunctions],
+                            "message": "Đang bị ngăn chặn giao dịch: every other change on this "
+                            "parcel is refused"} if injunctions else {"active": False})
+    props["mortgaged"] = any(r["kind"] == "mortgage" for r in restrictions)
+    base = f"/api/v1/parcels/{parcel_id}"
+    props["links"] = {"self": base, "history": f"{base}/history", "lineage": f"{base}/lineage",
+                      "dossiers": f"{base}/dossiers", "changes": f"{base}/changes"}
+    if as_of is not None:
+        props["as_of"] = as_of.isoformat()
+    return feature
+
+
+async def _rights(conn: asyncpg.Connection, at: str, params: list[Any],
+                  role: Role) -> list[dict[str, Any]]:
+    personal = rule(role).names
+    personal_sql = ("pp.national_id, pp.birth_year, pp.address" if personal
+                    else "NULL AS national_id, NULL AS birth_year, NULL AS address")
+    join = "LEFT JOIN party_personal pp ON pp.party_id = h.id" if personal else ""
+    rows = await conn.fetch(
+        f"SELECT x.right_id, x.kind AS right, x.share_numerator, x.share_denominator, "
+        f"x.certificate_id, x.term_end, lower(x.lifespan) AS since, h.id AS party_id, "
+        f"h.kind, h.name, {personal_sql} FROM land_right x JOIN party h ON h.id = x.party_id "
+        f"{join} WHERE x.parcel_id = $1 AND {at} ORDER BY x.kind, x.right_id", *params)
+    rights = []
+    for r in rows:
+        holder = dict(r)
+        holder["share"] = f"{r['share_numerator']}/{r['share_denominator']}"
+        if personal and r["kind"] == "household":
+            holder["members"] = [dict(m) for m in await conn.fetch(
+                "SELECT m.role AS member_role, p.id AS party_id, p.kind, p.name, "
+                "pp.national_id, pp.birth_year, pp.address FROM party_member m "
+                "JOIN party p ON p.id = m.member_party_id LEFT JOIN party_personal pp "
+                "ON pp.party_id = p.id WHERE m.group_party_id = $1 AND upper_inf(m.lifespan)",
+                r["party_id"])]
+        view = holder_view(role, holder)
+        view.update({"right_id": r["right_id"], "since": r["since"],
+                     "certificate_id": r["certificate_id"], "term_end": r["term_end"]})
+        rights.append(view)
+    return rights
+
+
+async def history(conn: asyncpg.Connection, parcel_id: int, out: OutputCrs) -> bytes:
+    rows = await conn.fetch(
+        f"SELECT {_FEATURE} AS f, lower(p.lifespan) AS began, upper(p.lifespan) AS ended, "
+        "p.begun_by, p.ended_by, cb.kind AS began_with, cb.dossier_code AS began_dossier, "
+        "ce.kind AS ended_with FROM parcel p "
+        "JOIN change_transaction cb ON cb.id = p.begun_by "
+        "LEFT JOIN change_transaction ce ON ce.id = p.ended_by "
+        "WHERE p.parcel_id = $3 ORDER BY lower(p.lifespan)", out.srid, out.digits, parcel_id)
+    if not rows:
+        raise ParcelNotFound(f"no parcel {parcel_id}")
+    features = []
+    for r in rows:
+        feature = orjson.loads(r["f"])
+        feature["properties"].update({
+            "began": r["began"], "ended": r["ended"], "begun_by_change": r["begun_by"],
+            "began_with": r["began_with"], "dossier_code": r["began_dossier"],
+            "ended_by_change": r["ended_by"], "ended_with": r["ended_with"]})
+        features.append(orjson.dumps(feature, default=str).decode())
+    return _collection(features)
+
+
+async def lineage(conn: asyncpg.Connection, parcel_id: int) -> dict[str, Any]:
+    if not await conn.fetchval("SELECT 1 FROM parcel_identity WHERE parcel_id = $1", parcel_id):
+        raise ParcelNotFound(f"no parcel {parcel_id}")
+    sql = ("SELECT l.{other} AS parcel_id, l.change_id, c.kind, c.happened_at, c.dossier_code "
+           "FROM parcel_lineage l JOIN change_transaction c ON c.id = l.change_id "
+           "WHERE l.{me} = $1 ORDER BY c.happened_at")
+    parents = await conn.fetch(sql.format(other="parent_parcel_id", me="child_parcel_id"),
+                               parcel_id)
+    children = await conn.fetch(sql.format(other="child_parcel_id", me="parent_parcel_id"),
+                                parcel_id)
+    return {"parcel_id": parcel_id, "parents": [dict(r) for r in parents],
+            "children": [dict(r) for r in children]}
+
+
+async def changes(conn: asyncpg.Connection, parcel_id: int) -> list[dict[str, Any]]:
+    """Every change that began or ended a version of the parcel or of its rights and
+    restrictions, with the documents that prove it."""
+    if not await conn.fetchval("SELECT 1 FROM parcel_identity WHERE parcel_id = $1", parcel_id):
+        raise ParcelNotFound(f"no parcel {parcel_id}")
+    rows = await conn.fetch("""
+        WITH touched AS (
+            SELECT begun_by AS change_id FROM parcel WHERE parcel_id = $1
+            UNION SELECT ended_by FROM parcel WHERE parcel_id = $1
+            UNION SELECT begun_by FROM land_right WHERE parcel_id = $1
+            UNION SELECT ended_by FROM land_right WHERE parcel_id = $1
+            UNION SELECT begun_by FROM restriction WHERE parcel_id = $1
+            UNION SELECT ended_by FROM restriction WHERE parcel_id = $1)
+        SELECT c.id, c.kind, c.happened_at, c.dossier_code, c.note,
+               coalesce((SELECT json_agg(json_build_object('kind', s.kind, 'reference',
+                        s.reference, 'issued_on', s.issued_on, 'issuer', s.issuer))
+                        FROM change_source cs JOIN source_document s ON s.id = cs.source_id
+                        WHERE cs.change_id = c.id), '[]'::json) AS documents
+        FROM change_transaction c JOIN touched t ON t.change_id = c.id
+        ORDER BY c.happened_at, c.id""", parcel_id)
+    return [{**dict(r), "documents": orjson.loads(r["documents"])} for r in rows]
+
+
+async def dossiers(conn: asyncpg.Connection, parcel_id: int) -> list[dict[str, Any]]:
+    return [
+        {"dossier_code": c["dossier_code"], "change_id": c["id"], "kind": c["kind"],
+         "happened_at": c["happened_at"]}
+        for c in await changes(conn, parcel_id) if c["dossier_code"]
+    ]
+
+
+_REFERENCE = re.compile(
+    r"^\s*(?:(?P<commune>\d{5})\s*[/ ,-]\s*)?(?:tờ|to|t)?\s*(?P<sheet>\d{1,4})\s*"
+    r"(?:[/ ,-]|\s+(?:thửa|thua)\s*)\s*(?:thửa|thua)?\s*(?P<number>\d{1,6})\s*$", re.IGNORECASE)
+
+
+async def search(conn: asyncpg.Connection, q: str, role: Role, *, limit: int) -> dict[str, Any]:
+    """Accent-insensitive search over parcel addresses, parcel references ("tờ 12 thửa 45",
+    "00070/12/45") and, for roles entitled to names, holders' names."""
+    text = q.strip()
+    if len(text) < 2:
+        raise InvalidInput("the search text needs at least 2 characters")
+    results: list[dict[str, Any]] = []
+    reference = _REFERENCE.match(text)
+    if reference:
+        rows = await conn.fetch(
+            "SELECT parcel_id, commune_code, sheet_number, parcel_number, address "
+            "FROM current_parcel WHERE sheet_number = $1 AND parcel_number = $2 "
+            "AND ($3::text IS NULL OR commune_code = $3) ORDER BY commune_code LIMIT $4",
+            str(int(reference["sheet"])), int(reference["number"]), reference["commune"], limit)
+        results += [{**dict(r), "match": "reference"} for r in rows]
+    rows = await conn.fetch(
+        "SELECT parcel_id, commune_code, sheet_number, parcel_number, address, "
+        "similarity(search_text(address), search_text($1)) AS score FROM current_parcel "
+        "WHERE search_text(address) LIKE '%' || search_text($1) || '%' "
+        "ORDER BY score DESC, parcel_id LIMIT $2", text, limit)
+    results += [{**dict(r), "match": "address"} for r in rows]
+    if rule(role).names:
+        rows = await conn.fetch(
+            "SELECT p.parcel_id, p.commune_code, p.sheet_number, p.parcel_number, p.address, "
+            "h.name AS holder, similarity(search_text(h.name), search_text($1)) AS score "
+            "FROM party h JOIN current_land_right r ON r.party_id = h.id "
+            "JOIN current_parcel p ON p.parcel_id = r.parcel_id "
+            "WHERE search_text(h.name) LIKE '%' || search_text($1) || '%' "
+            "ORDER BY score DESC, p.parcel_id LIMIT $2", text, limit)
+        results += [{**dict(r), "match": "holder"} for r in rows]
+    seen: set[tuple[int, str]] = set()
+    unique = []
+    for r in results:
+        key = (r["parcel_id"], r["match"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(r)
+    return {"query": text, "results": unique[:limit],
+            "holders_searched": rule(role).names}
