@@ -1,18 +1,59 @@
-"""Application factory. The engine is built at start-up from the settings passed in."""
+"""Application factory. The engines are built at start-up from the settings passed in: a
+SQLAlchemy engine (psycopg2) for writes and administrative reads, and an asyncpg pool for
+the hot read paths."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from api import problems
 from api.responses import JSONResponse
-from api.routers import health
+from api.routers import auth, health, parcels
 from cadastre import __version__
+from cadastre.accounts.service import signing_key
 from cadastre.db import create_engine, session_factory
+from cadastre.errors import DatabaseUnavailable
+from cadastre.migrations import storage_srid
 from cadastre.settings import Settings
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # numeric (areas, amounts) as JSON numbers
+    await conn.set_type_codec("numeric", encoder=str, decoder=float, schema="pg_catalog",
+                              format="text")
+
+
+async def open_pool(app: FastAPI) -> asyncpg.Pool:
+    """The async pool, opened at start-up or, when the database was down then, on the first
+    request after it came back."""
+    if app.state.pool is not None:
+        return app.state.pool
+    async with app.state.pool_lock:
+        if app.state.pool is None:
+            settings: Settings = app.state.settings
+            engine = app.state.engine
+
+            def facts() -> tuple[int, str]:
+                with engine.begin() as conn:
+                    return storage_srid(conn), signing_key(conn, settings.secret_key)
+
+            try:
+                app.state.storage_srid, app.state.signing_key = await run_in_threadpool(facts)
+                app.state.pool = await asyncpg.create_pool(
+                    settings.database_url.replace("postgresql+psycopg2://", "postgresql://"),
+                    min_size=settings.api_pool_min, max_size=settings.api_pool_max,
+                    init=_init_connection, timeout=settings.connect_timeout_s,
+                    server_settings={"application_name": "cadastre-api",
+                                     "statement_timeout": str(settings.statement_timeout_ms)})
+            except Exception as exc:
+                raise DatabaseUnavailable("the database does not answer") from exc
+    return app.state.pool
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -21,9 +62,18 @@ def create_app(settings: Settings) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        app.state.pool = None
+        app.state.pool_lock = asyncio.Lock()
+        app.state.storage_srid = app.state.signing_key = None
+        try:
+            await open_pool(app)
+        except DatabaseUnavailable:  # serve /health as 503 and retry on later requests
+            problems.log.error("database not reachable at start-up")
         try:
             yield
         finally:
+            if app.state.pool is not None:
+                await app.state.pool.close()
             engine.dispose()
 
     app = FastAPI(
@@ -36,4 +86,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(parcels.router)
     return app

@@ -7,6 +7,7 @@ import logging
 import uuid
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,7 +40,10 @@ def install(app: FastAPI) -> None:
             log_id = uuid.uuid4().hex[:12]
             log.error("%s [%s] %s", exc.code, log_id, exc.message)
             return problem(exc.status, exc.code, _title(exc.status), hint=exc.hint, log_id=log_id)
-        return problem(exc.status, exc.code, _title(exc.status), exc.message, hint=exc.hint)
+        response = problem(exc.status, exc.code, _title(exc.status), exc.message, hint=exc.hint)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> ProblemResponse:
@@ -54,6 +58,21 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
         code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         return problem(exc.status_code, code, _title(exc.status_code), str(exc.detail))
+
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.exceptions.CannotConnectNowError)
+    @app.exception_handler(ConnectionError)
+    @app.exception_handler(OSError)
+    async def _database_down(request: Request, exc: Exception) -> ProblemResponse:
+        log.warning("database connection lost on %s %s: %s", request.method, request.url.path,
+                    type(exc).__name__)
+        return problem(503, "database-unavailable", "Service Unavailable",
+                       "the database does not answer; try again shortly")
+
+    @app.exception_handler(asyncpg.QueryCanceledError)
+    async def _timeout(request: Request, exc: Exception) -> ProblemResponse:
+        return problem(503, "query-timeout", "Service Unavailable",
+                       "the query took too long and was cancelled")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:

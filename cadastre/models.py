@@ -1,5 +1,6 @@
 """Every ORM model, imported once so the metadata is complete."""
 
+from cadastre.accounts.models import ApiKey, AppUser
 from cadastre.admin.models import AdminUnit, AdminUnitSuccession
 from cadastre.changes.models import ChangeSource, ChangeTransaction, SourceDocument
 from cadastre.imports.models import ImportQuarantine, ImportRun
@@ -24,6 +25,8 @@ from cadastre.rights.models import (
 __all__ = [
     "AdminUnit",
     "AdminUnitSuccession",
+    "ApiKey",
+    "AppUser",
     "Base",
     "Certificate",
     "CertificateParcel",

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     max_overflow: int = Field(default=5, ge=0, le=200)
     statement_timeout_ms: int = Field(default=30_000, ge=100)
     connect_timeout_s: int = Field(default=5, ge=1, le=120)
+    #: Key that signs bearer tokens; when empty, one is generated once and kept in the
+    #: database so that every worker process accepts the others' tokens.
+    secret_key: str | None = None
+    token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    #: asyncpg pool of each API worker (hot read paths).
+    api_pool_min: int = Field(default=2, ge=1, le=100)
+    api_pool_max: int = Field(default=10, ge=1, le=200)
 
     @field_validator("database_url")
     @classmethod

@@ -563,9 +563,7 @@ class _ChunkCheck:
 
 def _check_chunk(geoms: ObjectArray, limit: float) -> _ChunkCheck:
     """Drop Z/M (in place, ``geoms`` is a view), validity, coordinates, orientation."""
-    higher = shapely.has_z(geoms)
-    if hasattr(shapely, "has_m"):
-        higher |= shapely.has_m(geoms)
+    higher = shapely.get_coordinate_dimension(geoms) > 2  # Z or M (3) or both (4)
     if higher.any():
         geoms[higher] = shapely.force_2d(geoms[higher])
     valid = shapely.is_valid(geoms)

@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import jwt
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -164,3 +165,15 @@ def principal_for_token(token: str, key: str) -> Principal:
     except jwt.InvalidTokenError as exc:
         raise AuthenticationFailed("invalid bearer token") from exc
     return Principal(str(claims["sub"]), Role(claims["role"]), claims.get("uid"), via="token")
+
+
+async def principal_for_api_key_async(conn: asyncpg.Connection, key: str) -> Principal:
+    """principal_for_api_key on the API's async pool."""
+    row = await conn.fetchrow(
+        "SELECT u.id, u.username, u.role, k.key_hash FROM api_key k JOIN app_user u "
+        "ON u.id = k.user_id WHERE k.prefix = $1 AND k.revoked_at IS NULL "
+        "AND NOT u.disabled", key.split(".", 1)[0])
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    if row is None or not secrets.compare_digest(row["key_hash"], digest):
+        raise AuthenticationFailed("unknown or revoked API key")
+    return Principal(row["username"], Role(row["role"]), int(row["id"]), via="api-key")

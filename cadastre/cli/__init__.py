@@ -13,6 +13,7 @@ from cadastre.cli import demo as demo_commands
 from cadastre.cli import imports as import_commands
 from cadastre.cli import serve as serve_commands
 from cadastre.cli import synth as synth_commands
+from cadastre.cli import users as user_commands
 from cadastre.cli.context import state
 from cadastre.errors import CadastreError
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 app.add_typer(db_commands.app, name="db")
 app.add_typer(demo_commands.app, name="demo")
+app.add_typer(user_commands.app, name="user")
 app.command("synth")(synth_commands.synth)
 app.command("serve")(serve_commands.serve)
 app.command("import")(import_commands.import_command)

@@ -1,0 +1,172 @@
+"""Parcel lookups for land officers and one-stop counters."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+
+from api.deps import Caller, Connection
+from cadastre.access import Role
+from cadastre.errors import InvalidInput
+from cadastre.parcels import queries
+
+router = APIRouter(prefix="/api/v1", tags=["parcels"])
+GEOJSON = "application/geo+json"
+CrsParam = Annotated[str | None, Query(
+    description="Output CRS, e.g. EPSG:5897 (VN-2000 / TM-3 105°00'); default WGS 84 "
+    "longitude/latitude (RFC 7946)", examples=["EPSG:5897"])]
+
+
+def _respond(request: Request, body: bytes, caller_role: Role, *, media_type: str = GEOJSON,
+             headers: dict[str, str] | None = None) -> Response:
+    """ETag on the body; 304 when the client has it. Anything carrying a role's view is
+    private to that client."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    cache = ("public, max-age=60" if caller_role is Role.ANONYMOUS
+             else "private, no-cache")
+    common = {"ETag": etag, "Cache-Control": cache, "Vary": "Authorization, X-API-Key",
+              **(headers or {})}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=common)
+    return Response(content=body, media_type=media_type, headers=common)
+
+
+def _json(value: Any) -> bytes:
+    return orjson.dumps(value, default=str)
+
+
+@router.get("/parcels/at", summary="The parcel at a point",
+            description="`lon`/`lat` in WGS 84, or `x`/`y` with `crs` (e.g. EPSG:5897).")
+async def parcel_at(request: Request, conn: Connection, caller: Caller,
+                    lon: float | None = None, lat: float | None = None,
+                    x: float | None = None, y: float | None = None,
+                    crs: CrsParam = None, output_crs: Annotated[str | None, Query(
+                        alias="output-crs")] = None) -> Response:
+    if lon is not None and lat is not None:
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise InvalidInput("lon must be within ±180 and lat within ±90")
+        px, py, srid = lon, lat, 4326
+    elif x is not None and y is not None:
+        px, py, srid = x, y, queries.parse_crs(crs)
+    else:
+        raise InvalidInput("give lon and lat, or x, y and crs")
+    out = await queries.output_crs(conn, queries.parse_crs(output_crs))
+    await queries.output_crs(conn, srid)  # the point's CRS must be known too
+    body = await queries.parcels_at(conn, px, py, srid, out, request.app.state.storage_srid)
+    return _respond(request, body, caller.role, headers=_content_crs(out.srid))
+
+
+@router.get("/parcels", summary="Find parcels by reference, bounding box or certificate")
+async def find_parcels(
+    request: Request, conn: Connection, caller: Caller,
+    commune: Annotated[str | None, Query(description="Commune code (mã xã)",
+                                         examples=["00070"])] = None,
+    sheet: Annotated[str | None, Query(description="Map sheet number (số tờ)")] = None,
+    number: Annotated[int | None, Query(ge=1, description="Parcel number (số thửa)")] = None,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs "
+                                      "(default WGS 84)")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+    certificate: Annotated[str | None, Query(description="Certificate serial",
+                                             examples=["CS 123456"])] = None,
+    crs: CrsParam = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    out = await queries.output_crs(conn, queries.parse_crs(crs))
+    if certificate is not None:
+        body, more = await queries.parcels_by_certificate(conn, certificate, out)
+    elif bbox is not None:
+        box = _bbox(bbox)
+        bbox_srid = queries.parse_crs(bbox_crs)
+        await queries.output_crs(conn, bbox_srid)
+        body, more = await queries.parcels_in_bbox(
+            conn, box, bbox_srid, out, request.app.state.storage_srid, limit=limit,
+            offset=offset)
+    elif commune or sheet or number:
+        if commune is None:
+            raise InvalidInput("a parcel reference needs the commune code (commune=)")
+        body, more = await queries.parcels_by_reference(
+            conn, commune, str(int(sheet)) if sheet and sheet.isdigit() else sheet, number,
+            out, limit=limit, offset=offset)
+    else:
+        raise InvalidInput("give commune (with sheet and number), bbox or certificate")
+    headers = _content_crs(out.srid)
+    if more:
+        query = dict(request.query_params) | {"offset": str(offset + limit)}
+        next_url = str(request.url.replace_query_params(**query))
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    return _respond(request, body, caller.role, headers=headers)
+
+
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        x0, y0, x1, y1 = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise InvalidInput("bbox must be minx,miny,maxx,maxy") from exc
+    if x0 >= x1 or y0 >= y1:
+        raise InvalidInput("bbox must have minx < maxx and miny < maxy")
+    return x0, y0, x1, y1
+
+
+def _content_crs(srid: int) -> dict[str, str]:
+    return {"Content-Crs": f"<http://www.opengis.net/def/crs/EPSG/0/{srid}>"}
+
+
+def _as_of(value: date | None) -> datetime | None:
+    return None if value is None else datetime.combine(value, time.max).astimezone()
+
+
+@router.get("/parcels/{parcel_id}", summary="The parcel file",
+            description="The parcel, its land-use purposes, current rights with holders and "
+            "shares (personal data by role), certificates, restrictions with the injunction "
+            "flag, and links to its history, lineage, changes and dossiers.")
+async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: int,
+                 crs: CrsParam = None,
+                 as_of: Annotated[date | None, Query(
+                     alias="as_of", description="State at the end of this day")] = None,
+                 ) -> Response:
+    out = await queries.output_crs(conn, queries.parse_crs(crs))
+    feature = await queries.parcel_file(conn, parcel_id, caller.role, out, as_of=_as_of(as_of))
+    return _respond(request, _json(feature), caller.role, headers=_content_crs(out.srid))
+
+
+@router.get("/parcels/{parcel_id}/history", summary="Every version of the parcel")
+async def parcel_history(request: Request, conn: Connection, caller: Caller, parcel_id: int,
+                         crs: CrsParam = None) -> Response:
+    out = await queries.output_crs(conn, queries.parse_crs(crs))
+    return _respond(request, await queries.history(conn, parcel_id, out), caller.role)
+
+
+@router.get("/parcels/{parcel_id}/lineage", summary="Parent and child parcels")
+async def parcel_lineage(request: Request, conn: Connection, caller: Caller,
+                         parcel_id: int) -> Response:
+    body = _json(await queries.lineage(conn, parcel_id))
+    return _respond(request, body, caller.role, media_type="application/json")
+
+
+@router.get("/parcels/{parcel_id}/changes", summary="Changes with their documents")
+async def parcel_changes(request: Request, conn: Connection, caller: Caller,
+                         parcel_id: int) -> Response:
+    body = _json(await queries.changes(conn, parcel_id))
+    return _respond(request, body, caller.role, media_type="application/json")
+
+
+@router.get("/parcels/{parcel_id}/dossiers", summary="One-stop dossiers that changed it")
+async def parcel_dossiers(request: Request, conn: Connection, caller: Caller,
+                          parcel_id: int) -> Response:
+    body = _json(await queries.dossiers(conn, parcel_id))
+    return _respond(request, body, caller.role, media_type="application/json")
+
+
+@router.get("/search", summary="Accent-insensitive search",
+            description="Addresses and parcel references for everyone; holders' names for "
+            "roles entitled to personal data. 'nguyen van an' finds 'Nguyễn Văn An'.")
+async def search(request: Request, conn: Connection, caller: Caller,
+                 q: Annotated[str, Query(min_length=2, max_length=200)],
+                 limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Response:
+    body = _json(await queries.search(conn, q, caller.role, limit=limit))
+    return _respond(request, body, caller.role, media_type="application/json")

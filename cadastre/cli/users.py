@@ -1,0 +1,86 @@
+"""`cadastre user ...`: accounts of the API."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cadastre.accounts import service
+from cadastre.cli.context import load_settings
+from cadastre.db import create_engine, translate_connection_errors
+from cadastre.errors import InvalidInput
+
+app = typer.Typer(help="Accounts of the API (people and service accounts).",
+                  no_args_is_help=True)
+out = Console(highlight=False)
+
+
+def _password() -> str:
+    """From the terminal (asked twice, not echoed) or, when stdin is not a TTY, its first
+    line (for scripts: echo "$PW" | cadastre user add ...)."""
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline().rstrip("\n")
+        if not line:
+            raise InvalidInput("no password on standard input")
+        return line
+    first = typer.prompt("password", hide_input=True)
+    if typer.prompt("again", hide_input=True) != first:
+        raise InvalidInput("the two passwords differ")
+    return str(first)
+
+
+@app.command()
+def add(
+    username: str = typer.Argument(..., help="Login name (lower case, 3-64 characters)."),
+    role: str = typer.Option(..., "--role", help="land_officer, counter_clerk, gis_analyst, "
+                             "supervisor or admin."),
+    full_name: str | None = typer.Option(None, "--name", help="Full name."),
+    office: str | None = typer.Option(None, "--office", help="Office code."),
+    service_account: bool = typer.Option(
+        False, "--service", help="No password: a service account that uses API keys."),
+) -> None:
+    """Add an account; the password is read from the terminal or standard input."""
+    password = None if service_account else _password()
+    engine = create_engine(load_settings())
+    with translate_connection_errors(engine.url), engine.begin() as conn:
+        service.add_user(conn, username, role, password=password, full_name=full_name,
+                         office_code=office)
+    out.print(f"added {username} ({role})")
+
+
+@app.command("list")
+def list_() -> None:
+    """List accounts."""
+    engine = create_engine(load_settings())
+    with translate_connection_errors(engine.url), engine.connect() as conn:
+        rows = service.list_users(conn)
+    table = Table(title="accounts")
+    for column in ("username", "name", "role", "office", "status", "API keys", "created"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r.username, r.full_name or "", r.role, r.office_code or "",
+                      "disabled" if r.disabled else "active", str(r.keys),
+                      r.created_at.date().isoformat())
+    out.print(table)
+
+
+@app.command()
+def disable(username: str = typer.Argument(...)) -> None:
+    """Disable an account (and revoke its API keys)."""
+    engine = create_engine(load_settings())
+    with translate_connection_errors(engine.url), engine.begin() as conn:
+        service.disable_user(conn, username)
+    out.print(f"disabled {username}")
+
+
+@app.command()
+def key(username: str = typer.Argument(...),
+        label: str | None = typer.Option(None, "--label", help="What the key is for.")) -> None:
+    """Create an API key for an account; it is shown once."""
+    engine = create_engine(load_settings())
+    with translate_connection_errors(engine.url), engine.begin() as conn:
+        value = service.create_api_key(conn, username, label=label)
+    out.print(value)
