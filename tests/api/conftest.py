@@ -1,0 +1,96 @@
+"""An API over its own committed database: a small imported Hoàn Kiếm register with the
+demo's restrictions, and one account per role. (The API reads through its own pool, so
+its data cannot live inside a rolled-back test transaction.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from cadastre.accounts.service import add_user, create_api_key
+from cadastre.db import create_engine
+from cadastre.dbinit import drop_database, init_database
+from cadastre.demo.loader import add_demo_extras
+from cadastre.settings import Settings
+from cadastre.synth import generate_layer, write_layer
+from importers.pipeline import ImportOptions, run_import
+from tests.conftest import make_test_settings
+
+PASSWORD = "correct horse battery"
+ROLES = ("land_officer", "counter_clerk", "gis_analyst", "supervisor", "admin")
+
+
+@pytest.fixture(scope="session")
+def api_settings(tmp_path_factory) -> Iterator[Settings]:
+    settings = make_test_settings()
+    init_database(settings, srid=5897)
+    layer = generate_layer(400, seed=21)
+    path = Path(tmp_path_factory.mktemp("api")) / "register.gpkg"
+    write_layer(layer, path)
+    engine = create_engine(settings)
+    try:
+        run_import(engine, path, ImportOptions())
+        with engine.begin() as conn:
+            add_demo_extras(conn, seed=5)
+            for role in ROLES:
+                add_user(conn, role.replace("_", "-"), role, password=PASSWORD,
+                         full_name=f"Cán bộ {role}")
+            add_user(conn, "tax-service", "gis_analyst", password=None)
+            add_user(conn, "former-clerk", "counter_clerk", password=PASSWORD)
+            conn.execute(sa.text("UPDATE app_user SET disabled = true "
+                                 "WHERE username = 'former-clerk'"))
+    finally:
+        engine.dispose()
+    yield settings
+    drop_database(settings)
+
+
+@pytest.fixture(scope="session")
+def api_engine(api_settings: Settings) -> Iterator[sa.engine.Engine]:
+    engine = create_engine(api_settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def client(api_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(api_settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def headers(client: TestClient, api_engine) -> Callable[[str], dict[str, str]]:
+    """headers(role) -> the Authorization header of a signed-in account of that role."""
+    tokens: dict[str, dict[str, str]] = {"anonymous": {}}
+    for role in ROLES:
+        response = client.post("/api/v1/auth/token",
+                               data={"username": role.replace("_", "-"), "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        tokens[role] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    with api_engine.begin() as conn:
+        tokens["api-key"] = {"X-API-Key": create_api_key(conn, "tax-service", label="tests")}
+    return lambda role: tokens[role]
+
+
+@pytest.fixture(scope="session")
+def person(api_engine) -> dict[str, object]:
+    """A current individual holder with a national ID, birth year and an address of their
+    own (different from the parcel's), and a parcel they hold."""
+    with api_engine.connect() as conn:
+        row = conn.execute(sa.text("""
+            SELECT p.parcel_id, p.commune_code, p.sheet_number, p.parcel_number, p.address
+                   AS parcel_address, h.name, pp.national_id, pp.birth_year,
+                   pp.address AS holder_address, c.serial
+            FROM current_land_right r JOIN party h ON h.id = r.party_id
+            JOIN party_personal pp ON pp.party_id = h.id
+            JOIN current_parcel p ON p.parcel_id = r.parcel_id
+            JOIN current_certificate c ON c.certificate_id = r.certificate_id
+            WHERE h.kind = 'individual' AND pp.national_id IS NOT NULL
+              AND pp.birth_year IS NOT NULL AND pp.address <> p.address
+            ORDER BY p.parcel_id LIMIT 1""")).mappings().one()
+    return dict(row)
