@@ -24,7 +24,7 @@ def load(
     """Generate a synthetic Hoàn Kiếm cadastre, import it with `cadastre import` (parties,
     rights, certificates, land use), then add house ownership, mortgages and injunctions.
     Once: a second run keeps what exists."""
-    from cadastre.demo.loader import add_demo_extras, demo_loaded
+    from cadastre.demo.loader import DEMO_ACCOUNTS, DEMO_PASSWORD, add_demo_extras, demo_loaded
     from cadastre.synth import generate_layer, write_layer
     from importers.pipeline import ImportOptions, run_import
 
@@ -48,3 +48,5 @@ def load(
         f"{counts['certificates']:,} certificates, {counts['rights'] + extras.house_rights:,} "
         f"rights, {extras.mortgages:,} mortgages, {extras.injunctions:,} injunctions"
     )
+    out.print("demo accounts (password " + DEMO_PASSWORD + "): " + ", ".join(
+        f"{u} ({r})" for u, r in DEMO_ACCOUNTS.items()))

@@ -13,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cadastre.accounts.service import add_user
 from cadastre.bulk import copy_frame, reserve_from_sequence, reserve_ids
 from cadastre.synth import DEMO_COMMUNES
 
@@ -28,6 +29,10 @@ BANKS = (
     "Ngân hàng TMCP Kỹ thương Việt Nam (Techcombank) - CN Hàng Bài",
 )
 COURT = "Tòa án nhân dân quận Hoàn Kiếm"
+#: Demo accounts (demo databases only): username -> role; password DEMO_PASSWORD.
+DEMO_ACCOUNTS = {"officer": "land_officer", "clerk": "counter_clerk", "analyst": "gis_analyst",
+                 "supervisor": "supervisor", "admin": "admin"}
+DEMO_PASSWORD = "demo-password"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,12 @@ def add_demo_extras(conn: Connection, *, seed: int = 7) -> DemoExtras:
         "'demo: house ownership, mortgages and injunctions') RETURNING id")).scalar_one())
     houses = _house_rights(conn, rng, change)
     mortgages, injunctions = _restrictions(conn, rng, change)
+    for username, role in DEMO_ACCOUNTS.items():
+        exists = conn.execute(sa.text("SELECT 1 FROM app_user WHERE username = :u"),
+                              {"u": username}).scalar()
+        if not exists:
+            add_user(conn, username, role, password=DEMO_PASSWORD,
+                     full_name=f"Demo {role.replace('_', ' ')}")
     conn.execute(sa.text("INSERT INTO database_setting (name, value) VALUES (:n, 'yes') "
                          "ON CONFLICT (name) DO NOTHING"), {"n": DEMO_MARKER})
     return DemoExtras(communes, houses, mortgages, injunctions)

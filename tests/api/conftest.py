@@ -38,7 +38,7 @@ def api_settings(tmp_path_factory) -> Iterator[Settings]:
         with engine.begin() as conn:
             add_demo_extras(conn, seed=5)
             for role in ROLES:
-                add_user(conn, role.replace("_", "-"), role, password=PASSWORD,
+                add_user(conn, "t-" + role.replace("_", "-"), role, password=PASSWORD,
                          full_name=f"Cán bộ {role}")
             add_user(conn, "tax-service", "gis_analyst", password=None)
             add_user(conn, "former-clerk", "counter_clerk", password=PASSWORD)
@@ -69,7 +69,8 @@ def headers(client: TestClient, api_engine) -> Callable[[str], dict[str, str]]:
     tokens: dict[str, dict[str, str]] = {"anonymous": {}}
     for role in ROLES:
         response = client.post("/api/v1/auth/token",
-                               data={"username": role.replace("_", "-"), "password": PASSWORD})
+                               data={"username": "t-" + role.replace("_", "-"),
+                                     "password": PASSWORD})
         assert response.status_code == 200, response.text
         tokens[role] = {"Authorization": f"Bearer {response.json()['access_token']}"}
     with api_engine.begin() as conn:

@@ -73,13 +73,13 @@ def test_search_by_holder_name_only_for_entitled_roles(client, headers, person, 
 
 def test_sign_in_and_me(client, headers):
     me = client.get(f"{API}/auth/me", headers=headers("counter_clerk")).json()
-    assert me["username"] == "counter-clerk" and me["role"] == "counter_clerk"
+    assert me["username"] == "t-counter-clerk" and me["role"] == "counter_clerk"
     assert me["personal_data"]["national_id"] == "masked"
     assert client.get(f"{API}/auth/me").json()["role"] == "anonymous"
 
 
 @pytest.mark.parametrize(("username", "password"), [
-    ("land-officer", "wrong password"), ("nobody", "correct horse battery"),
+    ("t-land-officer", "wrong password"), ("nobody", "correct horse battery"),
     ("former-clerk", "correct horse battery"), ("tax-service", "")])
 def test_failed_sign_in_is_one_401(client, username, password):
     response = client.post(f"{API}/auth/token", data={"username": username,
@@ -103,7 +103,8 @@ def test_401_and_403_are_distinct(client, headers):
     assert forbidden.status_code == 403
     assert forbidden.json()["code"] == "forbidden"
     users = client.get(f"{API}/users", headers=headers("admin")).json()
-    assert {u["username"] for u in users} >= {"admin", "land-officer", "former-clerk"}
+    assert {u["username"] for u in users} >= {"t-admin", "t-land-officer", "former-clerk",
+                                              "officer", "clerk"}
     assert all("password" not in key for u in users for key in u)
 
 

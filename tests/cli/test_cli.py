@@ -63,3 +63,31 @@ def test_synth_refuses_an_unknown_format(tmp_path: Path):
     result = run("synth", "--parcels", "10", "--out", str(tmp_path / "layer.xyz"))
     assert result.returncode != 0
     assert "unknown format" in result.stderr
+
+
+def test_user_commands(fresh_database):
+    from cadastre.dbinit import init_database
+
+    init_database(fresh_database, srid=5897)
+    env = {"CADASTRE_DATABASE_URL": fresh_database.database_url}
+    added = subprocess.run([*CADASTRE, "user", "add", "hoa", "--role", "land_officer",
+                            "--name", "Nguyễn Thị Hoa"], input="a-long-password\n",
+                           capture_output=True, text=True, timeout=60,
+                           env={**os.environ, **env})
+    assert added.returncode == 0, added.stderr
+    short = subprocess.run([*CADASTRE, "user", "add", "lan", "--role", "counter_clerk"],
+                           input="short\n", capture_output=True, text=True, timeout=60,
+                           env={**os.environ, **env})
+    assert short.returncode != 0 and "at least 10 characters" in short.stderr
+    bad_role = run("user", "add", "x1y", "--role", "mayor", "--service", env=env)
+    assert bad_role.returncode != 0 and "unknown role 'mayor'" in bad_role.stderr
+    assert run("user", "add", "thue", "--role", "gis_analyst", "--service",
+               env=env).returncode == 0
+    key = run("user", "key", "thue", "--label", "tax office", env=env)
+    assert key.returncode == 0 and "." in key.stdout.strip()
+    listed = run("user", "list", env={**env, "COLUMNS": "200"})
+    assert "hoa" in listed.stdout and "land_officer" in listed.stdout
+    assert run("user", "disable", "hoa", env=env).returncode == 0
+    assert "disabled" in run("user", "list", env={**env, "COLUMNS": "200"}).stdout
+    missing = run("user", "disable", "nobody", env=env)
+    assert missing.returncode != 0 and "no user 'nobody'" in missing.stderr

@@ -1,0 +1,171 @@
+"""Point lookups: `cadastre serve` (as `make demo` runs it) against tipg serving the same
+table, random points, 16 concurrent clients, wrk on loopback, in one run.
+
+    python -m bench.lookup_bench [--parcels 1000000] [--seconds 20]
+
+The cadastre database is imported with `cadastre import` once and kept between runs
+(bench/out/); tipg runs with uvicorn[standard] and 2 workers, the way its users deploy it,
+on its own virtual environment (scripts/bench-tools.sh). Our endpoint answers
+point-in-polygon (`/api/v1/parcels/at`); tipg's nearest equivalent is an items query with a
+point-sized bbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.common import CADASTRE, OUT, ROOT, recreate_database, scratch_url, timed
+from cadastre.db import create_engine
+from cadastre.settings import Settings
+
+DB = "cadastre_bench_lookup"
+OURS, PEER = 8090, 8091
+LUA = """
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+request = function()
+  local lon = {x0} + math.random() * ({x1} - {x0})
+  local lat = {y0} + math.random() * ({y1} - {y0})
+  return wrk.format("GET", string.format("{path}", lon, lat{again}))
+end
+"""
+
+
+def _ensure_database(parcels: int) -> str:
+    url = scratch_url(DB)
+    marker = OUT / f"lookup_db_{parcels}.ok"
+    if marker.exists():
+        return url
+    source = OUT / f"synth_{parcels}.gpkg"
+    if not source.exists():
+        timed([*CADASTRE, "synth", "--parcels", str(parcels), "--out", str(source)])
+    recreate_database(DB, postgis=False)
+    env = {"CADASTRE_DATABASE_URL": url}
+    timed([*CADASTRE, "db", "init", "--srid", "5897"], env=env)
+    timed([*CADASTRE, "import", str(source)], env=env)
+    engine = create_engine(Settings(database_url=url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("ANALYZE"))
+    engine.dispose()
+    marker.write_text("ok")
+    return url
+
+
+def _extent(url: str) -> tuple[float, float, float, float]:
+    engine = create_engine(Settings(database_url=url))
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
+            "ST_Extent(ST_Transform(geom, 4326)) AS e FROM current_parcel) s")).one()
+    engine.dispose()
+    return float(row[0]), float(row[1]), float(row[2]), float(row[3])
+
+
+def _wait(url: str, seconds: float = 60) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _wrk(base: str, script: Path, seconds: int) -> dict[str, float]:
+    result = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", str(script), base],
+        capture_output=True, text=True, check=True)
+    text = result.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+
+    def percentile(p: str) -> float:
+        match = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.MULTILINE)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return {"rps": rps, "p50_ms": percentile("50"), "p99_ms": percentile("99"),
+            "non_2xx": float(errors.group(1)) if errors else 0.0}
+
+
+def _serve(command: list[str], env: dict[str, str], health: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    _wait(health)
+    return process
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def run(parcels: int, seconds: int) -> dict[str, object]:
+    subprocess.run(["bash", str(ROOT / "scripts" / "bench-tools.sh")], check=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    url = _ensure_database(parcels)
+    x0, y0, x1, y1 = _extent(url)
+    ours_lua = OUT / "points_ours.lua"
+    ours_lua.write_text(LUA.format(x0=x0, y0=y0, x1=x1, y1=y1, again="",
+                                   path="/api/v1/parcels/at?lon=%.7f&lat=%.7f"))
+    peer_lua = OUT / "points_tipg.lua"
+    peer_lua.write_text(LUA.format(
+        x0=x0, y0=y0, x1=x1, y1=y1, again=", lon, lat",
+        path="/collections/public.current_parcel/items?bbox=%.7f,%.7f,%.7f,%.7f&limit=10"))
+
+    ours = _serve([*CADASTRE, "serve", "--port", str(OURS), "--workers", "2"],
+                  {"CADASTRE_DATABASE_URL": url}, f"http://127.0.0.1:{OURS}/health")
+    try:
+        _wrk(f"http://127.0.0.1:{OURS}", ours_lua, 3)  # warm-up
+        ours_result = _wrk(f"http://127.0.0.1:{OURS}", ours_lua, seconds)
+    finally:
+        _stop(ours)
+    tipg = ROOT / ".cadastre" / "venv-tipg" / "bin" / "uvicorn"
+    peer = _serve([str(tipg), "tipg.main:app", "--port", str(PEER), "--workers", "2"],
+                  {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]'},
+                  f"http://127.0.0.1:{PEER}/collections")
+    try:
+        _wrk(f"http://127.0.0.1:{PEER}", peer_lua, 3)
+        peer_result = _wrk(f"http://127.0.0.1:{PEER}", peer_lua, seconds)
+    finally:
+        _stop(peer)
+    result: dict[str, object] = {
+        "parcels": parcels, "seconds": seconds, "clients": 16,
+        "cadastre": ours_result, "tipg": peer_result,
+        "ratio_rps": round(ours_result["rps"] / peer_result["rps"], 2),
+    }
+    print(f"cadastre /parcels/at  {ours_result['rps']:8.0f} req/s  p50 "
+          f"{ours_result['p50_ms']:.1f} ms  p99 {ours_result['p99_ms']:.1f} ms  non-2xx "
+          f"{ours_result['non_2xx']:.0f}")
+    print(f"tipg items?bbox       {peer_result['rps']:8.0f} req/s  p50 "
+          f"{peer_result['p50_ms']:.1f} ms  p99 {peer_result['p99_ms']:.1f} ms  non-2xx "
+          f"{peer_result['non_2xx']:.0f}")
+    print(f"ratio cadastre / tipg = {result['ratio_rps']:.2f}x requests per second")
+    (OUT / f"lookup_bench_{parcels}.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--parcels", type=int,
+                        default=int(os.environ.get("BENCH_PARCELS", 1_000_000)))
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    run(args.parcels, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
