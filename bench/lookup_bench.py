@@ -31,7 +31,7 @@ from cadastre.settings import Settings
 DB = "cadastre_bench_lookup"
 OURS, PEER = 8090, 8091
 LUA = """
-math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16))
 request = function()
   local lon = {x0} + math.random() * ({x1} - {x0})
   local lat = {y0} + math.random() * ({y1} - {y0})

@@ -69,13 +69,22 @@ def parse_crs(value: str | None) -> int:
     return int(match.group(1))
 
 
+_KNOWN_CRS: dict[int, OutputCrs] = {}
+
+
 async def output_crs(conn: asyncpg.Connection, srid: int) -> OutputCrs:
+    """A CRS PostGIS knows, with the precision to print it at (cached: spatial_ref_sys is
+    reference data)."""
+    known = _KNOWN_CRS.get(srid)
+    if known is not None:
+        return known
     row = await conn.fetchrow(
         "SELECT proj4text FROM spatial_ref_sys WHERE srid = $1", srid)
     if row is None:
         raise InvalidInput(f"EPSG:{srid} is not a CRS this database knows")
     metres = "+units=m" in (row["proj4text"] or "")
-    return OutputCrs(srid, METRE_DIGITS if metres else DEGREE_DIGITS)
+    known = _KNOWN_CRS[srid] = OutputCrs(srid, METRE_DIGITS if metres else DEGREE_DIGITS)
+    return known
 
 
 def _collection(features: list[str], *, extra: dict[str, Any] | None = None) -> bytes:
