@@ -19,8 +19,9 @@ from importers.report import ImportReport
 
 DATA = Path(__file__).parent / "data"
 CAD = DATA / "cad"
-EDIGEO_SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "samples" / "edigeo" / (
-    "edigeo-25354000AB01.tar.bz2")
+#: The French EDIGEO sheet from shared/samples/edigeo, kept here so the test does not depend
+#: on where shared/ is checked out.
+EDIGEO_SAMPLE = DATA / "edigeo" / "edigeo-25354000AB01.tar.bz2"
 
 
 @pytest.fixture(scope="session")
