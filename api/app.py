@@ -12,7 +12,7 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import problems
+from api import docs, problems
 from api.responses import JSONResponse
 from api.routers import auth, health, parcels
 from cadastre import __version__
@@ -82,9 +82,12 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Land parcels, rights and one-stop land dossiers (LADM, Vietnamese profile).",
         default_response_class=JSONResponse,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     problems.install(app)
+    docs.install(app)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(parcels.router)

@@ -37,3 +37,13 @@ def test_unknown_path_is_a_problem_document(settings):
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert "Traceback" not in response.text
+
+
+def test_docs_page_works_without_a_cdn(settings):
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200
+        assert "cdn" not in page.text.lower()
+        assert "/static/swagger/swagger-ui-bundle.js" in page.text
+        script = client.get("/static/swagger/swagger-ui-bundle.js")
+        assert script.status_code == 200 and len(script.content) > 100_000
