@@ -11,19 +11,13 @@ from fastapi.security import OAuth2PasswordBearer
 
 from cadastre.access import Role
 from cadastre.accounts.service import (
-    AuthenticationFailed,
     Principal,
     principal_for_api_key_async,
     principal_for_token,
 )
-from cadastre.errors import CadastreError
+from cadastre.errors import AuthenticationFailed, Forbidden
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
-class Forbidden(CadastreError):
-    code = "forbidden"
-    status = 403
 
 
 async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:

@@ -111,3 +111,17 @@ class ImportRejected(InvalidInput):
     """--on-error abort and some features failed validation: nothing was written."""
 
     code = "import-rejected"
+
+
+class AuthenticationFailed(CadastreError):
+    code = "unauthenticated"
+    status = 401
+
+
+class UserNotFound(NotFound):
+    code = "user-not-found"
+
+
+class Forbidden(CadastreError):
+    code = "forbidden"
+    status = 403

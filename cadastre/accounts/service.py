@@ -17,20 +17,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
 from cadastre.access import ACCOUNT_ROLES, Role
-from cadastre.errors import CadastreError, Conflict, InvalidInput, NotFound
+from cadastre.errors import AuthenticationFailed, Conflict, InvalidInput, UserNotFound
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password")
 TOKEN_AUDIENCE = "cadastre-api"
-
-
-class AuthenticationFailed(CadastreError):
-    code = "unauthenticated"
-    status = 401
-
-
-class UserNotFound(NotFound):
-    code = "user-not-found"
 
 
 @dataclass(frozen=True, slots=True)
