@@ -3,15 +3,20 @@ offices often run on intranets without access to a CDN."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import swagger_ui
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
+
+#: Swagger UI 5 (OpenAPI 3.1) as shipped by the swagger-ui-py package.
+SWAGGER_STATIC = Path(swagger_ui.__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+    app.mount("/static/swagger", StaticFiles(directory=SWAGGER_STATIC), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
