@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from api import docs, problems
+from api.fastpath import PointLookupFastPath
 from api.responses import JSONResponse
 from api.routers import auth, health, parcels
 from cadastre import __version__
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     docs.install(app)
+    app.add_middleware(PointLookupFastPath)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(parcels.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -17,3 +18,8 @@ class JSONResponse(Response):
 
 class ProblemResponse(JSONResponse):
     media_type = "application/problem+json"
+
+
+def etag(body: bytes) -> str:
+    """A strong ETag for a response body."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
@@ -10,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import Caller, Connection
+from api.responses import etag
 from cadastre.access import Role
 from cadastre.errors import InvalidInput
 from cadastre.parcels import queries
@@ -25,12 +25,12 @@ def _respond(request: Request, body: bytes, caller_role: Role, *, media_type: st
              headers: dict[str, str] | None = None) -> Response:
     """ETag on the body; 304 when the client has it. Anything carrying a role's view is
     private to that client."""
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    tag = etag(body)
     cache = ("public, max-age=60" if caller_role is Role.ANONYMOUS
              else "private, no-cache")
-    common = {"ETag": etag, "Cache-Control": cache, "Vary": "Authorization, X-API-Key",
+    common = {"ETag": tag, "Cache-Control": cache, "Vary": "Authorization, X-API-Key",
               **(headers or {})}
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=common)
     return Response(content=body, media_type=media_type, headers=common)
 

@@ -149,3 +149,22 @@ def test_accent_insensitive_search(client, headers, person):
                          headers=headers("land_officer")).json()
     assert person["parcel_id"] in [r["parcel_id"] for r in by_name["results"]
                                    if r["match"] == "holder"]
+
+
+def test_fast_point_lookup_answers_exactly_like_the_full_route(client, api_engine, person):
+    with api_engine.connect() as conn:
+        lon, lat = conn.execute(sa.text(
+            "SELECT ST_X(pt), ST_Y(pt) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) "
+            "AS pt FROM current_parcel WHERE parcel_id = :p) s"), {"p": person["parcel_id"]}).one()
+    fast = client.get(f"{API}/parcels/at", params={"lon": lon, "lat": lat})
+    full = client.get(f"{API}/parcels/at",
+                      params={"lon": lon, "lat": lat, "output-crs": "EPSG:4326"})
+    assert fast.content == full.content
+    for header in ("content-type", "etag", "cache-control", "content-crs"):
+        assert fast.headers[header] == full.headers[header]
+    # what the fast path does not handle goes to the full route and its errors
+    assert client.get(f"{API}/parcels/at", params={"lon": lon, "lat": 95}).status_code == 422
+    assert client.get(f"{API}/parcels/at", params={"lon": "x", "lat": lat}).status_code == 422
+    cached = client.get(f"{API}/parcels/at", params={"lon": lon, "lat": lat},
+                        headers={"If-None-Match": fast.headers["etag"]})
+    assert cached.status_code == 304
