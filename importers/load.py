@@ -213,8 +213,8 @@ def _land_uses(
     legal = frame["area_legal"] if "area_legal" in frame else frame.get("area")
     codes = pd.DataFrame({
         "parcel_version_id": versions,
-        "land_use_code": frame["land_use"].to_numpy(dtype=object),
-        "legal": legal.to_numpy(dtype=float) if legal is not None else np.nan,
+        "land_use_code": frame["land_use"].str.split("+"),
+        "legal": legal.to_numpy(dtype=float, na_value=np.nan) if legal is not None else np.nan,
     }).explode("land_use_code").dropna(subset=["land_use_code"])
     codes = codes.drop_duplicates(["parcel_version_id", "land_use_code"])
     unknown = ~codes["land_use_code"].isin(known)

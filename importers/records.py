@@ -45,19 +45,22 @@ def objmap(series: pd.Series, function: Callable[[Any], Any]) -> pd.Series:
                      dtype=object)
 
 
+TEXT = pd.StringDtype("pyarrow")  # compact: a million addresses in tens of MB, not hundreds
+
+
 def _as_text(series: pd.Series) -> pd.Series:
-    """Text with surrounding blanks removed; empty -> missing. Integral floats (12.0, as
+    """Text with surrounding blanks removed; empty -> missing (NA). Integral floats (12.0, as
     some drivers read integer columns) become "12"."""
     if pd.api.types.is_float_dtype(series):
-        values = series.to_numpy(dtype=float)
+        values = series.to_numpy(dtype=float, na_value=np.nan)
         integral = np.isfinite(values) & (np.floor(values) == values)
         out = series.astype(object).astype(str)
         out[integral] = values[integral].astype(np.int64).astype(str)
-        return out.where(np.isfinite(values), None)
+        return out.where(np.isfinite(values), None).astype(TEXT)
     if pd.api.types.is_integer_dtype(series):
-        return series.astype("Int64").astype(str).where(series.notna(), None)
-    text = series.astype("string").str.strip()
-    return text.where(text.notna() & (text != ""), None).astype(object)
+        return series.astype("Int64").astype(str).where(series.notna(), None).astype(TEXT)
+    text = series.astype(TEXT).str.strip()
+    return text.where(text != "")
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -69,7 +72,7 @@ def _number_text(series: pd.Series) -> pd.Series:
     text = _as_text(series)
     digits = text.str.fullmatch(r"\d+(?:\.0+)?").fillna(False).astype(bool)
     stripped = text.str.replace(r"\.0+$", "", regex=True).str.lstrip("0").replace("", "0")
-    return text.where(~digits, stripped).astype(object)
+    return text.where(~digits, stripped)
 
 
 def _float(series: pd.Series) -> pd.Series:
@@ -82,28 +85,24 @@ def _float(series: pd.Series) -> pd.Series:
 def _serial(series: pd.Series) -> pd.Series:
     parts = _as_text(series).str.extract(_SERIAL)
     joined = parts[0].str.upper() + " " + parts[1]
-    return joined.where(parts[0].notna(), None).astype(object)
+    return joined.where(parts[0].notna()).astype(TEXT)
 
 
 def _date(series: pd.Series) -> pd.Series:
+    """Dates as datetime64 (NaT when missing or unreadable); text in the usual Vietnamese
+    (dd/mm/yyyy) and ISO spellings."""
     if pd.api.types.is_datetime64_any_dtype(series):
-        return objmap(series.dt.date, lambda v: None if missing(v) else v)
-
-    def one(value: object) -> date | None:
-        if missing(value):
-            return None
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        text = str(value).strip()
-        for fmt in _DATE_FORMATS:
-            try:
-                return datetime.strptime(text, fmt).date()
-            except ValueError:
-                continue
-        return None
-    return objmap(series, one)
+        return series.dt.tz_localize(None).dt.normalize() if series.dt.tz else (
+            series.dt.normalize())
+    if series.dtype == object and len(series) and all(
+            isinstance(v, (date, datetime)) or missing(v) for v in series.iloc[:100]):
+        return pd.to_datetime(series, errors="coerce")
+    text = _as_text(series)
+    result = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    for fmt in _DATE_FORMATS:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        result = result.fillna(parsed)
+    return result
 
 
 def _source_column(frame: pd.DataFrame, spec: str, derived: dict[str, pd.Series]) -> pd.Series:
@@ -133,10 +132,9 @@ def canonicalise(
         if canonical in ("sheet_number", "parcel_number"):
             out[canonical] = _number_text(source)
         elif canonical == "commune_code":
-            codes = _number_text(source).astype("string")
+            codes = _number_text(source)
             numeric = codes.str.isdigit().fillna(False).astype(bool)
-            out[canonical] = codes.str.zfill(5).where(numeric, codes.str.upper()).astype(object)
-            out[canonical] = out[canonical].where(codes.notna(), None)
+            out[canonical] = codes.str.zfill(5).where(numeric, codes.str.upper())
         elif canonical in ("area", "area_legal"):
             out[canonical] = _float(source)
         elif canonical == "owner_birth_year":
@@ -146,29 +144,31 @@ def canonicalise(
         elif canonical == "certificate_date":
             out[canonical] = _date(source)
         elif canonical == "owner_id":
-            digits = _as_text(source).astype("string").str.replace(r"\D", "", regex=True)
-            out[canonical] = digits.where(digits.notna() & (digits != ""), None).astype(object)
+            digits = _as_text(source).str.replace(r"\D", "", regex=True)
+            out[canonical] = digits.where(digits != "")
         else:
             out[canonical] = _text(source)
     if commune is not None:
-        out["commune_code"] = commune.zfill(5) if commune.isdigit() else commune.upper()
+        out["commune_code"] = pd.Series(
+            commune.zfill(5) if commune.isdigit() else commune.upper(), index=frame.index,
+            dtype=TEXT)
         mapping["commune_code"] = "--commune"
     if sheet is not None:
-        out["sheet_number"] = _number_text(pd.Series(sheet, index=frame.index))
+        out["sheet_number"] = _number_text(pd.Series(sheet, index=frame.index, dtype=TEXT))
         mapping["sheet_number"] = "--sheet"
-    if "land_use" in out:
-        out["land_use"] = out["land_use"].astype("string").str.upper().str.findall(
-            r"[A-Z]{2,4}").astype(object)
+    if "land_use" in out:  # canonical form "ODT+CLN" (split when loading)
+        codes = out["land_use"].str.upper().str.replace(r"[^A-Z]+", "+", regex=True)
+        out["land_use"] = codes.str.strip("+").where(lambda c: c != "")
 
     problems = pd.Series(None, index=frame.index, dtype=object)
     if "commune_code" not in out:
-        out["commune_code"] = None
+        out["commune_code"] = pd.Series(pd.NA, index=frame.index, dtype=TEXT)
     number = pd.to_numeric(out.get("parcel_number"), errors="coerce")
     bad_number = number.isna() | (number <= 0) | (number != np.floor(number))
     out["parcel_number"] = number.where(~bad_number).astype("Int64")
-    sheet_ok = out["sheet_number"].astype("string").str.fullmatch(
+    sheet_ok = out["sheet_number"].astype(TEXT).str.fullmatch(
         r"[0-9A-Za-z.-]{1,20}").fillna(False)
-    commune_ok = out["commune_code"].astype("string").str.fullmatch(
+    commune_ok = out["commune_code"].astype(TEXT).str.fullmatch(
         r"[0-9A-Z]{2,10}").fillna(False)
     problems[~commune_ok.astype(bool)] = "no usable commune code (map a column or pass --commune)"
     problems[~sheet_ok.astype(bool)] = "no usable map sheet number"

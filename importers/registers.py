@@ -211,10 +211,11 @@ def _attach_land_uses(
         existing.setdefault(int(version), set()).add(code)
     rows: list[tuple[int, str, float | None]] = []
     conflicts = 0
-    for codes, version, legal in zip(records["land_use"], hits["version_id"],
-                                     hits["area_legal"], strict=True):
-        if not codes:
+    for joined, version, legal in zip(records["land_use"], hits["version_id"],
+                                      hits["area_legal"], strict=True):
+        if not isinstance(joined, str) or not joined:
             continue
+        codes = joined.split("+")
         good = [c for c in dict.fromkeys(codes) if c in known]
         have = existing.get(int(version))
         if have is not None:

@@ -157,14 +157,17 @@ def _certificates(
     positions = np.flatnonzero(present)
     first = positions[np.unique(codes, return_index=True)[1]]
     if new_count:
-        issued = _column(rows, "certificate_date").to_numpy(dtype=object)[first][is_new]
+        dates = pd.to_datetime(rows["certificate_date"], errors="coerce") if (
+            "certificate_date" in rows) else pd.Series(pd.NaT, index=rows.index)
+        issued = dates.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value=None)[first][
+            is_new]
         copy_frame(conn, "certificate", pd.DataFrame({
             "version_id": versions[is_new],
             "certificate_id": ids[is_new],
             "serial": np.asarray(uniques)[is_new],
             "registry_number": _column(rows, "registry_number").to_numpy(dtype=object)[
                 first][is_new],
-            "issued_on": [None if d is None else d.isoformat() for d in issued],
+            "issued_on": issued,
             "issuing_authority": authority or DEFAULT_AUTHORITY,
             "begun_by": change_id,
         }))
