@@ -25,6 +25,7 @@ die() { printf '\033[1;31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }
 mkdir -p "$STATE"
 
 # --- 1. Debian packages -------------------------------------------------------------------
+# gdal-bin: ogr2ogr, the import benchmark's peer (and the tool that made the DGN fixture).
 need_pkgs=()
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 for p in "postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-postgis-3" "postgresql-contrib" gdal-bin; do
