@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import queue
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,23 +28,33 @@ def _identifier(name: str) -> str:
 
 
 class _CsvStream(io.RawIOBase):
-    """The frame as CSV, produced a slice at a time as COPY reads it: the server parses and
-    indexes one slice while the client formats the next, and memory stays bounded."""
+    """The frame as CSV, produced a slice at a time by a background thread while COPY sends
+    the previous slice: formatting (shapely's EWKB, Arrow's CSV writer, both without the
+    GIL) overlaps with the server parsing, and memory stays bounded to a few slices."""
+
+    _DONE = b""
 
     def __init__(self, frame: pd.DataFrame, rows: int, geometry: dict[str, int]) -> None:
         self.frame = frame
         self.rows = rows
         self.geometry = geometry
-        self.position = 0
+        self.slices: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=3)
+        self.finished = False
+        self.producer = threading.Thread(target=self._produce, daemon=True)
+        self.producer.start()
 
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int | None = -1) -> bytes:
-        if self.position >= len(self.frame):
-            return b""
-        part = self.frame.iloc[self.position : self.position + self.rows]
-        self.position += self.rows
+    def _produce(self) -> None:
+        try:
+            for start in range(0, len(self.frame), self.rows):
+                self.slices.put(self._format(self.frame.iloc[start : start + self.rows]))
+            self.slices.put(self._DONE)
+        except BaseException as exc:  # handed to the reader, raised in COPY's thread
+            self.slices.put(exc)
+
+    def _format(self, part: pd.DataFrame) -> bytes:
         if self.geometry:
             part = part.copy()
             for column, srid in self.geometry.items():  # EWKB made per slice, not all at once
@@ -58,6 +70,25 @@ class _CsvStream(io.RawIOBase):
         pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
         return buffer.getvalue()
 
+    def read(self, size: int | None = -1) -> bytes:
+        if self.finished:
+            return self._DONE
+        item = self.slices.get()
+        if isinstance(item, BaseException):
+            self.finished = True
+            raise item
+        self.finished = item == self._DONE
+        return item
+
+    def drain(self) -> None:
+        """Let the producer finish when COPY stopped early (an error on the server)."""
+        self.finished = True
+        while self.producer.is_alive():
+            try:
+                self.slices.get(timeout=0.1)
+            except queue.Empty:
+                continue
+
 
 def copy_frame(
     conn: Connection, table: str, frame: pd.DataFrame, *, rows: int = 20_000,
@@ -70,14 +101,16 @@ def copy_frame(
         return 0
     columns = ", ".join(_identifier(str(c)) for c in frame.columns)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    stream = _CsvStream(frame, rows, geometry or {})
     try:
         cursor.copy_expert(
             f"COPY {_identifier(table)} ({columns}) FROM STDIN "
             f"WITH (FORMAT csv, FORCE_NULL ({columns}))",
-            _CsvStream(frame, rows, geometry or {}),
+            stream,
             size=1 << 20,
         )
     finally:
+        stream.drain()
         cursor.close()
     return len(frame)
 
