@@ -1,0 +1,229 @@
+"""Change operations on rights and restrictions (biến động): transfers, mortgages and
+injunctions. Each is atomic inside the caller's transaction, ends the versions it replaces
+and begins the new ones at the same instant, is tied to its source document and (when there
+is one) the dossier that caused it, and takes a row lock on the parcel so that two officers
+changing one parcel are serialised: the second sees the first's result (and a stale
+``expected_change`` is refused). While an injunction is active every other change on the
+parcel is refused with the injunction's reference.
+
+Splits, merges, boundary corrections and purpose changes come next (issue 5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cadastre.errors import Conflict, InvalidInput, ParcelNotFound
+
+
+class InjunctionActive(Conflict):
+    code = "injunction-active"
+
+
+class StaleParcel(Conflict):
+    code = "stale-parcel"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDocument:
+    """The document that proves a change (contract, decision, court order, ...)."""
+
+    kind: str
+    reference: str
+    issued_on: date | None = None
+    issuer: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    party_id: int
+    numerator: int = 1
+    denominator: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult:
+    change_id: int
+    parcel_id: int
+    ended: int
+    begun: int
+
+
+_LAST_CHANGE = """
+    SELECT c.id, c.kind FROM change_transaction c WHERE c.id IN (
+        SELECT begun_by FROM parcel WHERE parcel_id = :p
+        UNION SELECT ended_by FROM parcel WHERE parcel_id = :p
+        UNION SELECT begun_by FROM land_right WHERE parcel_id = :p
+        UNION SELECT ended_by FROM land_right WHERE parcel_id = :p
+        UNION SELECT begun_by FROM restriction WHERE parcel_id = :p
+        UNION SELECT ended_by FROM restriction WHERE parcel_id = :p)
+    ORDER BY c.id DESC LIMIT 1"""
+
+
+def last_change(conn: Connection, parcel_id: int) -> int | None:
+    """The newest change that touched the parcel, its rights or restrictions: the token a
+    client sends back (as the parcel's version) to prove it saw the current state."""
+    row = conn.execute(sa.text(_LAST_CHANGE), {"p": parcel_id}).first()
+    return None if row is None else int(row.id)
+
+
+def _lock_parcel(conn: Connection, parcel_id: int, expected_change: int | None) -> None:
+    """Lock the parcel for the rest of the transaction: two officers changing one parcel
+    are serialised. A caller that saw an older state gets StaleParcel, naming the change
+    that came in between."""
+    locked = conn.execute(sa.text(
+        "SELECT parcel_id FROM parcel_identity WHERE parcel_id = :p FOR UPDATE"),
+        {"p": parcel_id}).scalar()
+    if locked is None:
+        raise ParcelNotFound(f"no parcel {parcel_id}")
+    current = conn.execute(sa.text(
+        "SELECT 1 FROM current_parcel WHERE parcel_id = :p"), {"p": parcel_id}).scalar()
+    if current is None:
+        raise ParcelNotFound(f"parcel {parcel_id} is retired; changes apply to current parcels")
+    if expected_change is not None:
+        row = conn.execute(sa.text(_LAST_CHANGE), {"p": parcel_id}).first()
+        if row is not None and int(row.id) != expected_change:
+            raise StaleParcel(
+                f"parcel {parcel_id} was changed by change #{row.id} ({row.kind}) after the "
+                f"state you read (#{expected_change})",
+                hint="read the parcel again and repeat the change", conflicting_change=row.id)
+
+
+def _refuse_if_blocked(conn: Connection, parcel_id: int) -> None:
+    references = list(conn.execute(sa.text(
+        "SELECT reference FROM current_restriction WHERE parcel_id = :p "
+        "AND kind = 'injunction' ORDER BY lower(lifespan)"), {"p": parcel_id}).scalars())
+    if references:
+        raise InjunctionActive(
+            f"parcel {parcel_id} is under an injunction ({', '.join(references)}): no other "
+            "change may be registered until it is lifted")
+
+
+def _begin(conn: Connection, kind: str, source: SourceDocument, *, dossier_code: str | None,
+           note: str | None) -> tuple[int, object]:
+    if not source.reference.strip():
+        raise InvalidInput("a change needs the reference of its source document")
+    change_id, at = conn.execute(sa.text(
+        "INSERT INTO change_transaction (kind, happened_at, dossier_code, note) "
+        "VALUES (:k, clock_timestamp(), :d, :n) RETURNING id, happened_at"),
+        {"k": kind, "d": dossier_code, "n": note}).one()
+    source_id = conn.execute(sa.text(
+        "INSERT INTO source_document (kind, reference, issued_on, issuer, description) "
+        "VALUES (:k, :r, :i, :s, :d) RETURNING id"),
+        {"k": source.kind, "r": source.reference, "i": source.issued_on, "s": source.issuer,
+         "d": source.description}).scalar_one()
+    conn.execute(sa.text("INSERT INTO change_source (change_id, source_id) VALUES (:c, :s)"),
+                 {"c": change_id, "s": source_id})
+    return int(change_id), at
+
+
+def _end(conn: Connection, table: str, where: str, params: dict[str, object], change_id: int,
+         at: object) -> int:
+    return int(conn.execute(sa.text(
+        f"UPDATE {table} SET lifespan = tstzrange(lower(lifespan), :at, '[)'), "
+        f"ended_by = :c WHERE upper_inf(lifespan) AND {where}"),
+        {**params, "at": at, "c": change_id}).rowcount)
+
+
+def transfer(conn: Connection, parcel_id: int, holders: list[Share], source: SourceDocument,
+             *, kind: str = "transfer", dossier_code: str | None = None,
+             expected_change: int | None = None, note: str | None = None) -> ChangeResult:
+    """Transfer (chuyển nhượng), inheritance (thừa kế) or gift (tặng cho): the current
+    land-use rights end and the new holders' rights begin; their shares add up to 1."""
+    if kind not in ("transfer", "inheritance", "gift"):
+        raise InvalidInput(f"a transfer is a transfer, inheritance or gift, not {kind!r}")
+    if not holders:
+        raise InvalidInput("a transfer needs at least one new holder")
+    total = sum((Fraction(h.numerator, h.denominator) for h in holders), Fraction(0))
+    if any(h.numerator <= 0 or h.denominator <= 0 or h.numerator > h.denominator
+           for h in holders) or total != 1:
+        raise InvalidInput(f"the new holders' shares add up to {total}, not 1")
+    _lock_parcel(conn, parcel_id, expected_change)
+    _refuse_if_blocked(conn, parcel_id)
+    known = set(conn.execute(sa.text("SELECT id FROM party WHERE id = ANY(:ids)"),
+                             {"ids": [h.party_id for h in holders]}).scalars())
+    missing = sorted({h.party_id for h in holders} - known)
+    if missing:
+        raise InvalidInput(f"unknown parties {missing}")
+    change_id, at = _begin(conn, kind, source, dossier_code=dossier_code, note=note)
+    certificate = conn.execute(sa.text(
+        "SELECT certificate_id FROM current_land_right WHERE parcel_id = :p "
+        "AND kind = 'land_use' LIMIT 1"), {"p": parcel_id}).scalar()
+    ended = _end(conn, "land_right", "parcel_id = :p AND kind = 'land_use'", {"p": parcel_id},
+                 change_id, at)
+    if ended == 0:
+        raise InvalidInput(f"parcel {parcel_id} has no current land-use right to transfer")
+    for h in holders:
+        conn.execute(sa.text(
+            "INSERT INTO land_right (right_id, kind, parcel_id, party_id, share_numerator, "
+            "share_denominator, certificate_id, lifespan, begun_by) VALUES "
+            "(nextval('land_right_id_seq'), 'land_use', :p, :party, :n, :d, :cert, "
+            "tstzrange(:at, NULL, '[)'), :c)"),
+            {"p": parcel_id, "party": h.party_id, "n": h.numerator, "d": h.denominator,
+             "cert": certificate, "at": at, "c": change_id})
+    return ChangeResult(change_id, parcel_id, ended, len(holders))
+
+
+def register_mortgage(conn: Connection, parcel_id: int, lender_party_id: int,
+                      source: SourceDocument, *, amount: int | None = None,
+                      dossier_code: str | None = None,
+                      expected_change: int | None = None) -> ChangeResult:
+    """Đăng ký thế chấp: a mortgage in favour of the lender, referenced by its contract."""
+    _lock_parcel(conn, parcel_id, expected_change)
+    _refuse_if_blocked(conn, parcel_id)
+    change_id, at = _begin(conn, "mortgage", source, dossier_code=dossier_code, note=None)
+    conn.execute(sa.text(
+        "INSERT INTO restriction (restriction_id, kind, parcel_id, party_id, reference, "
+        "description, amount, lifespan, begun_by) VALUES (nextval('restriction_id_seq'), "
+        "'mortgage', :p, :lender, :ref, :d, :amount, tstzrange(:at, NULL, '[)'), :c)"),
+        {"p": parcel_id, "lender": lender_party_id, "ref": source.reference,
+         "d": source.description, "amount": amount, "at": at, "c": change_id})
+    return ChangeResult(change_id, parcel_id, 0, 1)
+
+
+def release_mortgage(conn: Connection, parcel_id: int, reference: str, source: SourceDocument,
+                     *, dossier_code: str | None = None,
+                     expected_change: int | None = None) -> ChangeResult:
+    """Xóa đăng ký thế chấp: ends the mortgage with this contract reference."""
+    _lock_parcel(conn, parcel_id, expected_change)
+    _refuse_if_blocked(conn, parcel_id)
+    change_id, at = _begin(conn, "mortgage_release", source, dossier_code=dossier_code,
+                           note=None)
+    ended = _end(conn, "restriction", "parcel_id = :p AND kind = 'mortgage' AND reference = :r",
+                 {"p": parcel_id, "r": reference}, change_id, at)
+    if ended == 0:
+        raise InvalidInput(f"parcel {parcel_id} has no current mortgage {reference!r}")
+    return ChangeResult(change_id, parcel_id, ended, 0)
+
+
+def set_injunction(conn: Connection, parcel_id: int, authority_party_id: int | None,
+                   source: SourceDocument, *, dossier_code: str | None = None) -> ChangeResult:
+    """Ngăn chặn: blocks every other change on the parcel until lifted."""
+    _lock_parcel(conn, parcel_id, None)
+    change_id, at = _begin(conn, "injunction", source, dossier_code=dossier_code, note=None)
+    conn.execute(sa.text(
+        "INSERT INTO restriction (restriction_id, kind, parcel_id, party_id, reference, "
+        "description, lifespan, begun_by) VALUES (nextval('restriction_id_seq'), "
+        "'injunction', :p, :party, :ref, :d, tstzrange(:at, NULL, '[)'), :c)"),
+        {"p": parcel_id, "party": authority_party_id, "ref": source.reference,
+         "d": source.description, "at": at, "c": change_id})
+    return ChangeResult(change_id, parcel_id, 0, 1)
+
+
+def lift_injunction(conn: Connection, parcel_id: int, reference: str, source: SourceDocument,
+                    *, dossier_code: str | None = None) -> ChangeResult:
+    """Hủy bỏ biện pháp ngăn chặn: ends the injunction with this reference."""
+    _lock_parcel(conn, parcel_id, None)
+    change_id, at = _begin(conn, "injunction_release", source, dossier_code=dossier_code,
+                           note=None)
+    ended = _end(conn, "restriction", "parcel_id = :p AND kind = 'injunction' AND "
+                 "reference = :r", {"p": parcel_id, "r": reference}, change_id, at)
+    if ended == 0:
+        raise InvalidInput(f"parcel {parcel_id} has no active injunction {reference!r}")
+    return ChangeResult(change_id, parcel_id, ended, 0)
