@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from api import docs, problems
 from api.fastpath import PointLookupFastPath
 from api.responses import JSONResponse
-from api.routers import auth, health, parcels
+from api.routers import auth, changes, health, parcels
 from cadastre import __version__
 from cadastre.accounts.service import signing_key
 from cadastre.db import create_engine, session_factory
@@ -93,4 +93,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(parcels.router)
+    app.include_router(changes.router)
     return app

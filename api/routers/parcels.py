@@ -22,10 +22,12 @@ CrsParam = Annotated[str | None, Query(
 
 
 def _respond(request: Request, body: bytes, caller_role: Role, *, media_type: str = GEOJSON,
-             headers: dict[str, str] | None = None) -> Response:
+             headers: dict[str, str] | None = None, state: str | None = None) -> Response:
     """ETag on the body; 304 when the client has it. Anything carrying a role's view is
-    private to that client."""
-    tag = etag(body)
+    private to that client. ``state`` (the parcel's last change) leads the ETag of a parcel
+    file, so that a change request's If-Match says which state its author saw."""
+    tag = etag(body) if state is None else f'"{state}.{etag(body).strip(chr(34))[:16]}"'
+
     cache = ("public, max-age=60" if caller_role is Role.ANONYMOUS
              else "private, no-cache")
     common = {"ETag": tag, "Cache-Control": cache, "Vary": "Authorization, X-API-Key",
@@ -131,7 +133,9 @@ async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: 
                  ) -> Response:
     out = await queries.output_crs(conn, queries.parse_crs(crs))
     feature = await queries.parcel_file(conn, parcel_id, caller.role, out, as_of=_as_of(as_of))
-    return _respond(request, _json(feature), caller.role, headers=_content_crs(out.srid))
+    state = f"{parcel_id}-{feature['properties']['last_change_id']}"
+    return _respond(request, _json(feature), caller.role, headers=_content_crs(out.srid),
+                    state=state)
 
 
 @router.get("/parcels/{parcel_id}/history", summary="Every version of the parcel")

@@ -55,15 +55,17 @@ class ChangeResult:
     begun: int
 
 
-_LAST_CHANGE = """
+#: The newest change touching a parcel, its rights or restrictions ($1 / :p = parcel id).
+LAST_CHANGE_SQL = """
     SELECT c.id, c.kind FROM change_transaction c WHERE c.id IN (
-        SELECT begun_by FROM parcel WHERE parcel_id = :p
-        UNION SELECT ended_by FROM parcel WHERE parcel_id = :p
-        UNION SELECT begun_by FROM land_right WHERE parcel_id = :p
-        UNION SELECT ended_by FROM land_right WHERE parcel_id = :p
-        UNION SELECT begun_by FROM restriction WHERE parcel_id = :p
-        UNION SELECT ended_by FROM restriction WHERE parcel_id = :p)
+        SELECT begun_by FROM parcel WHERE parcel_id = {p}
+        UNION SELECT ended_by FROM parcel WHERE parcel_id = {p}
+        UNION SELECT begun_by FROM land_right WHERE parcel_id = {p}
+        UNION SELECT ended_by FROM land_right WHERE parcel_id = {p}
+        UNION SELECT begun_by FROM restriction WHERE parcel_id = {p}
+        UNION SELECT ended_by FROM restriction WHERE parcel_id = {p})
     ORDER BY c.id DESC LIMIT 1"""
+_LAST_CHANGE = LAST_CHANGE_SQL.format(p=":p")
 
 
 def last_change(conn: Connection, parcel_id: int) -> int | None:

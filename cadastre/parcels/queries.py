@@ -14,6 +14,7 @@ import asyncpg
 import orjson
 
 from cadastre.access import Role, holder_view, rule
+from cadastre.changes.service import LAST_CHANGE_SQL
 from cadastre.errors import InvalidInput, ParcelNotFound
 
 MAX_PAGE = 1000
@@ -199,6 +200,8 @@ async def parcel_file(conn: asyncpg.Connection, parcel_id: int, role: Role, out:
                             "message": "Đang bị ngăn chặn giao dịch: every other change on this "
                             "parcel is refused"} if injunctions else {"active": False})
     props["mortgaged"] = any(r["kind"] == "mortgage" for r in restrictions)
+    last = await conn.fetchrow(LAST_CHANGE_SQL.format(p="$1"), parcel_id)
+    props["last_change_id"] = None if last is None else last["id"]
     base = f"/api/v1/parcels/{parcel_id}"
     props["links"] = {"self": base, "history": f"{base}/history", "lineage": f"{base}/lineage",
                       "dossiers": f"{base}/dossiers", "changes": f"{base}/changes"}

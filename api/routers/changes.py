@@ -1,0 +1,162 @@
+"""Changes for land officers: transfers, mortgages and injunctions. A change request names
+the parcel state it was made against with `If-Match` (the parcel file's ETag); a request
+made against an older state is refused with 409 naming the change that came in between."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from api.deps import require
+from cadastre.access import Role
+from cadastre.changes import service
+from cadastre.errors import CadastreError
+
+router = APIRouter(prefix="/api/v1/changes", tags=["changes"],
+                   dependencies=[require(Role.LAND_OFFICER, Role.ADMIN)])
+
+
+class PreconditionRequired(CadastreError):
+    code = "precondition-required"
+    status = 428
+
+
+class PreconditionFailed(CadastreError):
+    code = "precondition-failed"
+    status = 412
+
+
+class Source(BaseModel):
+    kind: Literal["contract", "decision", "certificate", "court_order", "survey",
+                  "application", "other"]
+    reference: str = Field(min_length=1, max_length=200, examples=["1234/2026/HĐCN"])
+    issued_on: date | None = None
+    issuer: str | None = Field(None, max_length=300,
+                               examples=["Văn phòng công chứng Hoàn Kiếm"])
+    description: str | None = Field(None, max_length=2000)
+
+
+class HolderShare(BaseModel):
+    party_id: int
+    share: str = Field("1/1", pattern=r"^\d{1,6}/\d{1,6}$", examples=["1/2"])
+
+
+class TransferIn(BaseModel):
+    parcel_id: int
+    kind: Literal["transfer", "inheritance", "gift"] = "transfer"
+    holders: list[HolderShare] = Field(min_length=1, max_length=50)
+    source: Source
+    dossier_code: str | None = Field(None, max_length=64)
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "parcel_id": 5, "kind": "transfer",
+        "holders": [{"party_id": 101, "share": "1/2"}, {"party_id": 102, "share": "1/2"}],
+        "source": {"kind": "contract", "reference": "1234/2026/HĐCN",
+                   "issued_on": "2026-11-20", "issuer": "Văn phòng công chứng Hoàn Kiếm"},
+        "dossier_code": "000.00.37.H49-261127-0001"}]}}
+
+
+class MortgageIn(BaseModel):
+    parcel_id: int
+    lender_party_id: int
+    amount: int | None = Field(None, ge=0, examples=[2_000_000_000])
+    source: Source
+    dossier_code: str | None = Field(None, max_length=64)
+
+
+class ReleaseIn(BaseModel):
+    parcel_id: int
+    reference: str = Field(min_length=1, max_length=200,
+                           description="Reference of the mortgage or injunction to end")
+    source: Source
+    dossier_code: str | None = Field(None, max_length=64)
+
+
+class InjunctionIn(BaseModel):
+    parcel_id: int
+    authority_party_id: int | None = None
+    source: Source
+    dossier_code: str | None = Field(None, max_length=64)
+
+
+IfMatch = Annotated[str | None, Header(
+    alias="If-Match", description="The parcel file's ETag: the state the change was made "
+    "against")]
+_ETAG = re.compile(r'^(?:W/)?"(\d+)-(\d+|None)\.[0-9a-f]+"$')
+
+
+def _expected(parcel_id: int, if_match: str | None, *, required: bool) -> int | None:
+    if if_match is None:
+        if required:
+            raise PreconditionRequired(
+                "send If-Match with the ETag of the parcel file you read",
+                hint=f"GET /api/v1/parcels/{parcel_id} and use its ETag")
+        return None
+    match = _ETAG.match(if_match.strip())
+    if not match or int(match.group(1)) != parcel_id:
+        raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag of parcel {parcel_id}")
+    return None if match.group(2) == "None" else int(match.group(2))
+
+
+def _source(source: Source) -> service.SourceDocument:
+    return service.SourceDocument(source.kind, source.reference, source.issued_on,
+                                  source.issuer, source.description)
+
+
+async def _run(request: Request, operation: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def write() -> service.ChangeResult:
+        with request.app.state.engine.begin() as conn:
+            return operation(conn, *args, **kwargs)  # type: ignore[no-any-return]
+
+    result = await run_in_threadpool(write)
+    base = f"/api/v1/parcels/{result.parcel_id}"
+    return {"change_id": result.change_id, "parcel_id": result.parcel_id,
+            "versions_ended": result.ended, "versions_begun": result.begun,
+            "links": {"parcel": base, "changes": f"{base}/changes"}}
+
+
+@router.post("/transfer", status_code=201, summary="Transfer, inheritance or gift of rights")
+async def transfer(request: Request, body: TransferIn, if_match: IfMatch = None
+                   ) -> dict[str, Any]:
+    expected = _expected(body.parcel_id, if_match, required=True)
+    shares = [service.Share(h.party_id, *map(int, h.share.split("/"))) for h in body.holders]
+    return await _run(request, service.transfer, body.parcel_id, shares, _source(body.source),
+                      kind=body.kind, dossier_code=body.dossier_code, expected_change=expected)
+
+
+@router.post("/mortgage", status_code=201, summary="Register a mortgage (đăng ký thế chấp)")
+async def mortgage(request: Request, body: MortgageIn, if_match: IfMatch = None
+                   ) -> dict[str, Any]:
+    expected = _expected(body.parcel_id, if_match, required=True)
+    return await _run(request, service.register_mortgage, body.parcel_id, body.lender_party_id,
+                      _source(body.source), amount=body.amount, dossier_code=body.dossier_code,
+                      expected_change=expected)
+
+
+@router.post("/mortgage-release", status_code=201, summary="Release a mortgage")
+async def mortgage_release(request: Request, body: ReleaseIn, if_match: IfMatch = None
+                           ) -> dict[str, Any]:
+    expected = _expected(body.parcel_id, if_match, required=True)
+    return await _run(request, service.release_mortgage, body.parcel_id, body.reference,
+                      _source(body.source), dossier_code=body.dossier_code,
+                      expected_change=expected)
+
+
+@router.post("/injunction", status_code=201,
+             summary="Block transactions (ngăn chặn) by a court or authority order",
+             description="Applies whatever state the officer saw: If-Match is optional.")
+async def injunction(request: Request, body: InjunctionIn) -> dict[str, Any]:
+    return await _run(request, service.set_injunction, body.parcel_id,
+                      body.authority_party_id, _source(body.source),
+                      dossier_code=body.dossier_code)
+
+
+@router.post("/injunction-release", status_code=201, summary="Lift an injunction")
+async def injunction_release(request: Request, body: ReleaseIn) -> dict[str, Any]:
+    return await _run(request, service.lift_injunction, body.parcel_id, body.reference,
+                      _source(body.source), dossier_code=body.dossier_code)
