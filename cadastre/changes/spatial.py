@@ -1,0 +1,341 @@
+"""Changes of the map: land-use purpose change, split (by a cutting line or explicit child
+geometries), merge, and boundary correction between neighbours. Geometry rules are checked
+in PostGIS; a new or changed parcel may not overlap any current parcel except the ones it
+replaces (the topology guard). Versions end and begin at one instant, lineage links parent
+and child parcels, and the database is unchanged when a rule is broken (the caller's
+transaction rolls back)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cadastre.changes.service import (
+    ChangeResult,
+    SourceDocument,
+    _begin,
+    _lock_parcel,
+    _refuse_if_blocked,
+)
+from cadastre.errors import InvalidInput, TopologyConflict
+
+#: Area (m²) by which geometry rules may be off: children vs parent, kept outer boundary.
+DEFAULT_TOLERANCE_M2 = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Purpose:
+    code: str
+    area: float | None = None
+    term_end: date | None = None  # None: permanent (lâu dài)
+    origin: str | None = None
+
+
+def _srid(conn: Connection) -> int:
+    return int(conn.execute(sa.text(
+        "SELECT value FROM database_setting WHERE name = 'storage_srid'")).scalar_one())
+
+
+def _geometry(conn: Connection, wkt: str, srid: int, what: str) -> str:
+    """A polygon given as WKT in the storage SRID, validated; returns EWKB hex."""
+    row = conn.execute(sa.text(
+        "SELECT g IS NOT NULL AND ST_GeometryType(g) IN ('ST_Polygon', 'ST_MultiPolygon') AS ok, "
+        "ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason, ST_AsEWKB(ST_Multi(g)) AS ewkb "
+        "FROM (SELECT ST_GeomFromText(:w, :s) AS g) x"), {"w": wkt, "s": srid}).one()
+    if not row.ok:
+        raise InvalidInput(f"{what} is not a polygon")
+    if not row.valid:
+        raise InvalidInput(f"{what} is not valid: {row.reason}")
+    return bytes(row.ewkb).hex()
+
+
+def _guard(conn: Connection, ewkb: str, replaced: list[int], tolerance: float) -> None:
+    """The topology guard: no overlap beyond the tolerance with current parcels other than
+    the ones being replaced."""
+    hits = conn.execute(sa.text(
+        "SELECT p.parcel_id, p.commune_code || '/' || p.sheet_number || '/' || p.parcel_number "
+        "AS ref, ST_Area(ST_Intersection(p.geom, g)) AS area FROM current_parcel p, "
+        "(SELECT ST_GeomFromEWKB(decode(:g, 'hex')) AS g) x WHERE p.geom && g "
+        "AND NOT p.parcel_id = ANY(:r) AND ST_Relate(p.geom, g, '2********')"),
+        {"g": ewkb, "r": replaced}).all()
+    overlaps = [h for h in hits if h.area > tolerance]
+    if overlaps:
+        listed = ", ".join(f"#{h.parcel_id} ({h.ref}, {h.area:.2f} m²)" for h in overlaps)
+        raise TopologyConflict(f"the new geometry overlaps current parcels {listed}")
+
+
+def _end_parcels(conn: Connection, parcel_ids: list[int], change_id: int, at: object) -> None:
+    conn.execute(sa.text(
+        "UPDATE parcel SET lifespan = tstzrange(lower(lifespan), :at, '[)'), ended_by = :c "
+        "WHERE upper_inf(lifespan) AND parcel_id = ANY(:ids)"),
+        {"at": at, "c": change_id, "ids": parcel_ids})
+
+
+def _new_version(conn: Connection, template_version: int, *, parcel_id: int, number: int | None,
+                 ewkb: str | None, change_id: int, at: object) -> int:
+    """A new parcel version copying the template's attributes, with another identity,
+    number or geometry when given."""
+    return int(conn.execute(sa.text(
+        "INSERT INTO parcel (parcel_id, commune_code, sheet_number, parcel_number, "
+        "map_sheet_version, area_measured, area_legal, address, geom, source_attributes, "
+        "lifespan, begun_by) SELECT :pid, t.commune_code, t.sheet_number, "
+        "coalesce(:num, t.parcel_number), t.map_sheet_version, "
+        "CASE WHEN :g IS NULL THEN t.area_measured ELSE round(ST_Area(g.geom)::numeric, 2) END, "
+        "CASE WHEN :g IS NULL THEN t.area_legal ELSE round(ST_Area(g.geom)::numeric, 2) END, "
+        "t.address, coalesce(g.geom, t.geom), t.source_attributes, tstzrange(:at, NULL, '[)'), "
+        ":c FROM parcel t LEFT JOIN (SELECT ST_GeomFromEWKB(decode(:g, 'hex')) AS geom) g "
+        "ON :g IS NOT NULL WHERE t.version_id = :v RETURNING version_id"),
+        {"pid": parcel_id, "num": number, "g": ewkb, "at": at, "c": change_id,
+         "v": template_version}).scalar_one())
+
+
+def _copy_land_use(conn: Connection, from_version: int, to_version: int, *,
+                   whole_area: bool) -> None:
+    conn.execute(sa.text(
+        "INSERT INTO parcel_land_use (parcel_version_id, land_use_code, area, term_kind, "
+        "term_end, origin) SELECT :to, u.land_use_code, CASE WHEN :whole AND (SELECT count(*) "
+        "FROM parcel_land_use w WHERE w.parcel_version_id = :from) = 1 THEN "
+        "(SELECT area_legal FROM parcel WHERE version_id = :to) ELSE NULL END, u.term_kind, "
+        "u.term_end, u.origin FROM parcel_land_use u WHERE u.parcel_version_id = :from"),
+        {"from": from_version, "to": to_version, "whole": whole_area})
+
+
+def _current_version(conn: Connection, parcel_id: int) -> int:
+    return int(conn.execute(sa.text(
+        "SELECT version_id FROM current_parcel WHERE parcel_id = :p"),
+        {"p": parcel_id}).scalar_one())
+
+
+def _carry_rrr(conn: Connection, parents: list[int], child: int, change_id: int,
+               at: object) -> None:
+    """Children inherit the current rights and restrictions of their parents (new ids,
+    beginning now); the parents' versions end with the change."""
+    conn.execute(sa.text(
+        "INSERT INTO land_right (right_id, kind, parcel_id, party_id, share_numerator, "
+        "share_denominator, certificate_id, term_end, lifespan, begun_by) "
+        "SELECT nextval('land_right_id_seq'), kind, :child, party_id, share_numerator, "
+        "share_denominator, NULL, term_end, tstzrange(:at, NULL, '[)'), :c "
+        "FROM (SELECT DISTINCT kind, party_id, share_numerator, share_denominator, term_end "
+        "FROM current_land_right WHERE parcel_id = ANY(:parents)) r"),
+        {"child": child, "at": at, "c": change_id, "parents": parents})
+    conn.execute(sa.text(
+        "INSERT INTO restriction (restriction_id, kind, parcel_id, party_id, reference, "
+        "description, amount, lifespan, begun_by) SELECT nextval('restriction_id_seq'), kind, "
+        ":child, party_id, reference, description, amount, tstzrange(:at, NULL, '[)'), :c "
+        "FROM (SELECT DISTINCT kind, party_id, reference, description, amount "
+        "FROM current_restriction WHERE parcel_id = ANY(:parents)) r"),
+        {"child": child, "at": at, "c": change_id, "parents": parents})
+
+
+def _end_rrr(conn: Connection, parents: list[int], change_id: int, at: object) -> None:
+    for table in ("land_right", "restriction"):
+        conn.execute(sa.text(
+            f"UPDATE {table} SET lifespan = tstzrange(lower(lifespan), :at, '[)'), "
+            "ended_by = :c WHERE upper_inf(lifespan) AND parcel_id = ANY(:ids)"),
+            {"at": at, "c": change_id, "ids": parents})
+
+
+def _next_numbers(conn: Connection, parcel_id: int, count: int) -> list[int]:
+    """New parcel numbers on the parent's sheet: after the highest number ever used there."""
+    top = conn.execute(sa.text(
+        "SELECT max(n.parcel_number) FROM parcel n JOIN current_parcel p ON "
+        "p.commune_code = n.commune_code AND p.sheet_number = n.sheet_number "
+        "WHERE p.parcel_id = :p"), {"p": parcel_id}).scalar_one()
+    return [int(top) + 1 + i for i in range(count)]
+
+
+def change_purpose(conn: Connection, parcel_id: int, purposes: list[Purpose],
+                   source: SourceDocument, *, dossier_code: str | None = None,
+                   expected_change: int | None = None,
+                   tolerance: float = DEFAULT_TOLERANCE_M2) -> ChangeResult:
+    """Chuyển mục đích sử dụng đất: a new parcel version with new purposes, areas, terms."""
+    if not purposes:
+        raise InvalidInput("a purpose change needs at least one land-use purpose")
+    _lock_parcel(conn, parcel_id, expected_change)
+    _refuse_if_blocked(conn, parcel_id)
+    known = set(conn.execute(sa.text("SELECT code FROM land_use_type")).scalars())
+    unknown = sorted({p.code for p in purposes} - known)
+    if unknown:
+        raise InvalidInput(f"unknown land-use codes {unknown}")
+    version = _current_version(conn, parcel_id)
+    legal = conn.execute(sa.text("SELECT area_legal FROM parcel WHERE version_id = :v"),
+                         {"v": version}).scalar_one()
+    areas = [p.area for p in purposes]
+    if len(purposes) > 1 and any(a is None for a in areas):
+        raise InvalidInput("with several purposes each needs its area")
+    if legal is not None and all(a is not None for a in areas):
+        total = sum(float(a) for a in areas if a is not None)
+        if abs(total - float(legal)) > tolerance:
+            raise InvalidInput(f"the purposes' areas add up to {total:.2f} m², the parcel's "
+                               f"legal area is {float(legal):.2f} m²")
+    change_id, at = _begin(conn, "purpose_change", source, dossier_code=dossier_code,
+                           note=None)
+    _end_parcels(conn, [parcel_id], change_id, at)
+    new = _new_version(conn, version, parcel_id=parcel_id, number=None, ewkb=None,
+                       change_id=change_id, at=at)
+    for p in purposes:
+        conn.execute(sa.text(
+            "INSERT INTO parcel_land_use (parcel_version_id, land_use_code, area, term_kind, "
+            "term_end, origin) VALUES (:v, :c, :a, :k, :e, :o)"),
+            {"v": new, "c": p.code, "a": p.area if p.area is not None else legal,
+             "k": "permanent" if p.term_end is None else "fixed", "e": p.term_end,
+             "o": p.origin})
+    return ChangeResult(change_id, parcel_id, 1, 1)
+
+
+def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
+                 cut_line_wkt: str | None = None, children_wkt: list[str] | None = None,
+                 dossier_code: str | None = None, expected_change: int | None = None,
+                 tolerance: float = DEFAULT_TOLERANCE_M2) -> tuple[ChangeResult, list[int]]:
+    """Tách thửa: by a cutting line, or by child geometries that must cover the parent
+    exactly (area sum within the tolerance, no gap, no overlap). Children get new numbers
+    on the sheet and inherit the parent's rights and restrictions. Returns the children."""
+    if (cut_line_wkt is None) == (children_wkt is None):
+        raise InvalidInput("give either a cutting line or the child geometries")
+    _lock_parcel(conn, parcel_id, expected_change)
+    _refuse_if_blocked(conn, parcel_id)
+    srid = _srid(conn)
+    version = _current_version(conn, parcel_id)
+    if cut_line_wkt is not None:
+        pieces = conn.execute(sa.text(
+            "SELECT ST_AsEWKB(ST_Multi((ST_Dump(ST_Split(p.geom, l))).geom)) FROM parcel p, "
+            "(SELECT ST_GeomFromText(:w, :s) AS l) x WHERE p.version_id = :v"),
+            {"w": cut_line_wkt, "s": srid, "v": version}).scalars().all()
+        if len(pieces) < 2:
+            raise InvalidInput("the cutting line does not cross the parcel from side to side")
+        children = [bytes(p).hex() for p in pieces]
+    else:
+        assert children_wkt is not None
+        if len(children_wkt) < 2:
+            raise InvalidInput("a split needs at least two child parcels")
+        children = [_geometry(conn, w, srid, f"child {i + 1}")
+                    for i, w in enumerate(children_wkt)]
+        row = conn.execute(sa.text(
+            "WITH c AS (SELECT ST_GeomFromEWKB(decode(h, 'hex')) AS g FROM unnest(:h) h) "
+            "SELECT (SELECT sum(ST_Area(g)) FROM c) AS sum_area, "
+            "ST_Area(ST_Union(g)) AS union_area, "
+            "(SELECT ST_Area(ST_SymDifference(ST_Union(g), p.geom)) FROM parcel p "
+            " WHERE p.version_id = :v) AS mismatch FROM c"), {"h": children, "v": version}).one()
+        if row.sum_area - row.union_area > tolerance:
+            raise InvalidInput(f"the children overlap each other by "
+                               f"{row.sum_area - row.union_area:.2f} m²")
+        if row.mismatch > tolerance:
+            raise InvalidInput(f"the children do not cover the parent exactly: "
+                               f"{row.mismatch:.2f} m² of gap or excess")
+    numbers = _next_numbers(conn, parcel_id, len(children))
+    change_id, at = _begin(conn, "split", source, dossier_code=dossier_code, note=None)
+    _end_parcels(conn, [parcel_id], change_id, at)
+    child_ids = []
+    for ewkb, number in zip(children, numbers, strict=True):
+        child = int(conn.execute(sa.text(
+            "INSERT INTO parcel_identity DEFAULT VALUES RETURNING parcel_id")).scalar_one())
+        new = _new_version(conn, version, parcel_id=child, number=number, ewkb=ewkb,
+                           change_id=change_id, at=at)
+        _copy_land_use(conn, version, new, whole_area=True)
+        conn.execute(sa.text(
+            "INSERT INTO parcel_lineage (parent_parcel_id, child_parcel_id, change_id) "
+            "VALUES (:p, :c, :x)"), {"p": parcel_id, "c": child, "x": change_id})
+        _carry_rrr(conn, [parcel_id], child, change_id, at)
+        child_ids.append(child)
+    _end_rrr(conn, [parcel_id], change_id, at)
+    for ewkb in children:
+        _guard(conn, ewkb, [parcel_id, *child_ids], tolerance)
+    return ChangeResult(change_id, parcel_id, 1, len(child_ids)), child_ids
+
+
+def merge_parcels(conn: Connection, parcel_ids: list[int], source: SourceDocument, *,
+                  allow_different_holders: bool = False, dossier_code: str | None = None,
+                  tolerance: float = DEFAULT_TOLERANCE_M2) -> tuple[ChangeResult, int]:
+    """Hợp thửa: adjacent parcels (sharing a boundary) of the same holders become one new
+    parcel with a new number; returns the new parcel's id."""
+    ids = sorted(set(parcel_ids))
+    if len(ids) < 2:
+        raise InvalidInput("a merge needs at least two parcels")
+    for pid in ids:
+        _lock_parcel(conn, pid, None)
+        _refuse_if_blocked(conn, pid)
+    row = conn.execute(sa.text(
+        "SELECT ST_NumGeometries(ST_Union(geom)) AS parts, sum(ST_Area(geom)) AS sum_area, "
+        "ST_Area(ST_Union(geom)) AS union_area, count(DISTINCT (commune_code, sheet_number)) "
+        "AS sheets FROM current_parcel WHERE parcel_id = ANY(:ids)"), {"ids": ids}).one()
+    if row.parts != 1:
+        raise InvalidInput("the parcels do not share a boundary: they cannot be merged")
+    if row.sum_area - row.union_area > tolerance:
+        raise InvalidInput("the parcels overlap each other")
+    if row.sheets != 1:
+        raise InvalidInput("parcels on different map sheets are merged by re-mapping, not here")
+    if not allow_different_holders:
+        holders = conn.execute(sa.text(
+            "SELECT parcel_id, array_agg(party_id || ':' || share_numerator || '/' || "
+            "share_denominator ORDER BY party_id) FROM current_land_right "
+            "WHERE parcel_id = ANY(:ids) AND kind = 'land_use' GROUP BY parcel_id"),
+            {"ids": ids}).all()
+        if len({tuple(h[1]) for h in holders}) > 1 or len(holders) != len(ids):
+            raise InvalidInput("the parcels have different holders",
+                               hint="merge with allow_different_holders if the law allows it")
+    change_id, at = _begin(conn, "merge", source, dossier_code=dossier_code, note=None)
+    union = conn.execute(sa.text(
+        "SELECT encode(ST_AsEWKB(ST_Multi(ST_UnaryUnion(ST_Collect(geom)))), 'hex') "
+        "FROM current_parcel WHERE parcel_id = ANY(:ids)"), {"ids": ids}).scalar_one()
+    template = _current_version(conn, ids[0])
+    _end_parcels(conn, ids, change_id, at)
+    (number,) = _next_numbers_for_sheet(conn, template)
+    child = int(conn.execute(sa.text(
+        "INSERT INTO parcel_identity DEFAULT VALUES RETURNING parcel_id")).scalar_one())
+    new = _new_version(conn, template, parcel_id=child, number=number, ewkb=union,
+                       change_id=change_id, at=at)
+    _copy_land_use(conn, template, new, whole_area=True)
+    for pid in ids:
+        conn.execute(sa.text(
+            "INSERT INTO parcel_lineage (parent_parcel_id, child_parcel_id, change_id) "
+            "VALUES (:p, :c, :x)"), {"p": pid, "c": child, "x": change_id})
+    _carry_rrr(conn, ids, child, change_id, at)
+    _end_rrr(conn, ids, change_id, at)
+    _guard(conn, union, [*ids, child], tolerance)
+    return ChangeResult(change_id, child, len(ids), 1), child
+
+
+def _next_numbers_for_sheet(conn: Connection, version: int) -> list[int]:
+    top = conn.execute(sa.text(
+        "SELECT max(n.parcel_number) FROM parcel n JOIN parcel t ON "
+        "t.commune_code = n.commune_code AND t.sheet_number = n.sheet_number "
+        "WHERE t.version_id = :v"), {"v": version}).scalar_one()
+    return [int(top) + 1]
+
+
+def correct_boundary(conn: Connection, first: int, first_wkt: str, second: int,
+                     second_wkt: str, source: SourceDocument, *,
+                     dossier_code: str | None = None,
+                     tolerance: float = DEFAULT_TOLERANCE_M2) -> ChangeResult:
+    """Chỉnh lý ranh giới: two neighbours get new shapes that keep the pair's outer
+    boundary (their union is unchanged) and do not overlap."""
+    for pid in sorted({first, second}):
+        _lock_parcel(conn, pid, None)
+        _refuse_if_blocked(conn, pid)
+    srid = _srid(conn)
+    a = _geometry(conn, first_wkt, srid, f"the new shape of parcel {first}")
+    b = _geometry(conn, second_wkt, srid, f"the new shape of parcel {second}")
+    row = conn.execute(sa.text(
+        "WITH n AS (SELECT ST_GeomFromEWKB(decode(:a, 'hex')) AS a, "
+        "ST_GeomFromEWKB(decode(:b, 'hex')) AS b), o AS (SELECT ST_Union(geom) AS u FROM "
+        "current_parcel WHERE parcel_id IN (:f, :s)) SELECT ST_Area(ST_Intersection(n.a, n.b)) "
+        "AS overlap, ST_Area(ST_SymDifference(ST_Union(n.a, n.b), o.u)) AS moved FROM n, o"),
+        {"a": a, "b": b, "f": first, "s": second}).one()
+    if row.overlap > tolerance:
+        raise InvalidInput(f"the new shapes overlap each other by {row.overlap:.2f} m²")
+    if row.moved > tolerance:
+        raise InvalidInput(f"the pair's outer boundary would move ({row.moved:.2f} m²): a "
+                           "boundary correction only moves the line between the two")
+    change_id, at = _begin(conn, "boundary_correction", source, dossier_code=dossier_code,
+                           note=None)
+    versions = {pid: _current_version(conn, pid) for pid in (first, second)}
+    _end_parcels(conn, [first, second], change_id, at)
+    for pid, ewkb in ((first, a), (second, b)):
+        new = _new_version(conn, versions[pid], parcel_id=pid, number=None, ewkb=ewkb,
+                           change_id=change_id, at=at)
+        _copy_land_use(conn, versions[pid], new, whole_area=True)
+        _guard(conn, ewkb, [first, second], tolerance)
+    return ChangeResult(change_id, first, 2, 2)
