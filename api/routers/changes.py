@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import require
 from cadastre.access import Role
-from cadastre.changes import service
+from cadastre.changes import service, spatial
 from cadastre.errors import CadastreError
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"],
@@ -160,3 +160,118 @@ async def injunction(request: Request, body: InjunctionIn) -> dict[str, Any]:
 async def injunction_release(request: Request, body: ReleaseIn) -> dict[str, Any]:
     return await _run(request, service.lift_injunction, body.parcel_id, body.reference,
                       _source(body.source), dossier_code=body.dossier_code)
+
+
+class PurposeIn(BaseModel):
+    code: str = Field(pattern=r"^[A-Z]{2,4}$", examples=["ODT"])
+    area: float | None = Field(None, gt=0, examples=[120.0])
+    term_end: date | None = None
+    origin: str | None = Field(None, max_length=500)
+
+
+class PurposeChangeIn(BaseModel):
+    parcel_id: int
+    purposes: list[PurposeIn] = Field(min_length=1, max_length=20)
+    source: Source
+    dossier_code: str | None = Field(None, max_length=64)
+
+
+class SplitIn(BaseModel):
+    parcel_id: int
+    cut_line: str | None = Field(None, max_length=100_000,
+                                 description="WKT LINESTRING crossing the parcel")
+    children: list[str] | None = Field(None, min_length=2, max_length=100,
+                                       description="WKT polygons covering the parcel exactly")
+    crs: str = Field("EPSG:5897", description="CRS of the WKT")
+    tolerance_m2: float = Field(0.5, ge=0, le=100)
+    source: Source
+    dossier_code: str | None = Field(None, max_length=64)
+
+
+class MergeIn(BaseModel):
+    parcel_ids: list[int] = Field(min_length=2, max_length=50)
+    allow_different_holders: bool = False
+    source: Source
+    dossier_code: str | None = Field(None, max_length=64)
+
+
+class BoundaryIn(BaseModel):
+    first_parcel_id: int
+    first: str = Field(max_length=100_000, description="WKT of the first parcel's new shape")
+    second_parcel_id: int
+    second: str = Field(max_length=100_000, description="WKT of the second's new shape")
+    crs: str = "EPSG:5897"
+    tolerance_m2: float = Field(0.5, ge=0, le=100)
+    source: Source
+    dossier_code: str | None = Field(None, max_length=64)
+
+
+def _srid_of(crs: str) -> int:
+    from cadastre.parcels.queries import parse_crs
+
+    return parse_crs(crs)
+
+
+@router.post("/purpose", status_code=201, summary="Change of land-use purpose")
+async def purpose(request: Request, body: PurposeChangeIn, if_match: IfMatch = None
+                  ) -> dict[str, Any]:
+    expected = _expected(body.parcel_id, if_match, required=True)
+    purposes = [spatial.Purpose(p.code, p.area, p.term_end, p.origin) for p in body.purposes]
+    return await _run(request, spatial.change_purpose, body.parcel_id, purposes,
+                      _source(body.source), dossier_code=body.dossier_code,
+                      expected_change=expected)
+
+
+@router.post("/split", status_code=201, summary="Split a parcel (tách thửa)")
+async def split(request: Request, body: SplitIn, if_match: IfMatch = None) -> dict[str, Any]:
+    expected = _expected(body.parcel_id, if_match, required=True)
+    srid = _srid_of(body.crs)
+
+    def operation(conn: Any) -> service.ChangeResult:
+        line = None if body.cut_line is None else spatial.to_storage_wkt(
+            conn, body.cut_line, srid)
+        children = None if body.children is None else [
+            spatial.to_storage_wkt(conn, c, srid) for c in body.children]
+        result, kids = spatial.split_parcel(
+            conn, body.parcel_id, _source(body.source), cut_line_wkt=line,
+            children_wkt=children, dossier_code=body.dossier_code, expected_change=expected,
+            tolerance=body.tolerance_m2)
+        split_children[:] = kids
+        return result
+
+    split_children: list[int] = []
+    response = await _run(request, operation)
+    response["children"] = split_children
+    return response
+
+
+@router.post("/merge", status_code=201, summary="Merge adjacent parcels (hợp thửa)")
+async def merge(request: Request, body: MergeIn) -> dict[str, Any]:
+    merged: list[int] = []
+
+    def operation(conn: Any) -> service.ChangeResult:
+        result, child = spatial.merge_parcels(
+            conn, body.parcel_ids, _source(body.source),
+            allow_different_holders=body.allow_different_holders,
+            dossier_code=body.dossier_code)
+        merged.append(child)
+        return result
+
+    response = await _run(request, operation)
+    response["merged_parcel_id"] = merged[0]
+    return response
+
+
+@router.post("/boundary-correction", status_code=201,
+             summary="Move the boundary between two neighbours")
+async def boundary(request: Request, body: BoundaryIn) -> dict[str, Any]:
+    srid = _srid_of(body.crs)
+
+    def operation(conn: Any) -> service.ChangeResult:
+        return spatial.correct_boundary(
+            conn, body.first_parcel_id, spatial.to_storage_wkt(conn, body.first, srid),
+            body.second_parcel_id, spatial.to_storage_wkt(conn, body.second, srid),
+            _source(body.source), dossier_code=body.dossier_code,
+            tolerance=body.tolerance_m2)
+
+    return await _run(request, operation)

@@ -339,3 +339,16 @@ def correct_boundary(conn: Connection, first: int, first_wkt: str, second: int,
         _copy_land_use(conn, versions[pid], new, whole_area=True)
         _guard(conn, ewkb, [first, second], tolerance)
     return ChangeResult(change_id, first, 2, 2)
+
+
+def to_storage_wkt(conn: Connection, wkt: str, srid: int) -> str:
+    """WKT given in ``srid`` as WKT in the storage SRID (PostGIS transforms)."""
+    storage = _srid(conn)
+    if srid == storage:
+        return wkt
+    try:
+        return str(conn.execute(sa.text(
+            "SELECT ST_AsText(ST_Transform(ST_GeomFromText(:w, :s), :t))"),
+            {"w": wkt, "s": srid, "t": storage}).scalar_one())
+    except sa.exc.DBAPIError as exc:
+        raise InvalidInput(f"cannot read the geometry in EPSG:{srid}") from exc

@@ -116,3 +116,30 @@ def test_openapi_shows_the_change_operations_with_examples(client):
                  "/api/v1/changes/injunction-release"):
         assert path in spec["paths"]
     assert spec["components"]["schemas"]["TransferIn"]["examples"]
+
+
+def test_split_over_http_with_a_cut_line_in_vn2000(client, headers, api_engine):
+    with api_engine.connect() as conn:
+        parcel, line = conn.execute(sa.text(
+            "SELECT parcel_id, ST_AsText(ST_MakeLine(ST_MakePoint(ST_X(c), ST_YMin(geom) - 1), "
+            "ST_MakePoint(ST_X(c), ST_YMax(geom) + 1))) FROM (SELECT parcel_id, geom, "
+            "ST_Centroid(geom) AS c FROM current_parcel ORDER BY parcel_id DESC OFFSET 5 "
+            "LIMIT 1) x")).one()
+    officer = headers("land_officer")
+    etag = _etag(client, headers, parcel)
+    body = {"parcel_id": parcel, "cut_line": line, "crs": "EPSG:5897",
+            "source": {"kind": "decision", "reference": "77/QĐ-UBND"}}
+    response = client.post(f"{API}/changes/split", json=body,
+                           headers={**officer, "If-Match": etag})
+    assert response.status_code == 201, response.text
+    children = response.json()["children"]
+    assert len(children) >= 2
+    lineage = client.get(f"{API}/parcels/{children[0]}/lineage").json()
+    assert [p["parcel_id"] for p in lineage["parents"]] == [parcel]
+    retired = client.get(f"{API}/parcels/{parcel}")
+    assert retired.status_code == 404 and "retired" in retired.json()["detail"]
+    not_touching = client.post(f"{API}/changes/merge", headers=officer, json={
+        "parcel_ids": [children[0], 1], "allow_different_holders": True,
+        "source": {"kind": "decision", "reference": "78/QĐ-UBND"}})
+    assert not_touching.status_code == 422
+    assert "share a boundary" in not_touching.json()["detail"]
