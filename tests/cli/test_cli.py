@@ -91,3 +91,38 @@ def test_user_commands(fresh_database):
     assert "disabled" in run("user", "list", env={**env, "COLUMNS": "200"}).stdout
     missing = run("user", "disable", "nobody", env=env)
     assert missing.returncode != 0 and "no user 'nobody'" in missing.stderr
+
+
+def test_change_commands(fresh_database, tmp_path):
+    import sqlalchemy as sa
+
+    from cadastre.db import create_engine
+    from cadastre.dbinit import init_database
+    from cadastre.synth import generate_layer, write_layer
+
+    init_database(fresh_database, srid=5897)
+    env = {"CADASTRE_DATABASE_URL": fresh_database.database_url}
+    path = tmp_path / "sheet.gpkg"
+    write_layer(generate_layer(30, seed=4), path)
+    assert run("import", str(path), env=env).returncode == 0
+    engine = create_engine(fresh_database)
+    with engine.connect() as conn:
+        parcel, party = conn.execute(sa.text(
+            "SELECT parcel_id, (SELECT min(id) FROM party) FROM current_land_right "
+            "WHERE kind = 'land_use' ORDER BY parcel_id LIMIT 1")).one()
+    engine.dispose()
+    blocked = run("change", "injunction", str(parcel), "--source-ref", "12/2026/QĐ-BPKCTT",
+                  env=env)
+    assert blocked.returncode == 0, blocked.stderr
+    refused = run("change", "transfer", str(parcel), "--holder", f"{party}:1/1",
+                  "--source-ref", "HĐ 1", env=env)
+    assert refused.returncode != 0
+    assert "12/2026/QĐ-BPKCTT" in refused.stderr and "Traceback" not in refused.stderr
+    bad_shares = run("change", "transfer", str(parcel), "--holder", f"{party}:1/3",
+                     "--source-ref", "HĐ 1", env=env)
+    assert bad_shares.returncode != 0
+    assert run("change", "injunction-release", str(parcel), "--reference",
+               "12/2026/QĐ-BPKCTT", "--source-ref", "13/2026/QĐ", env=env).returncode == 0
+    done = run("change", "transfer", str(parcel), "--holder", f"{party}:1/1",
+               "--source-ref", "HĐ 1", env=env)
+    assert done.returncode == 0 and "transferred" in done.stdout
