@@ -183,6 +183,9 @@ class SplitIn(BaseModel):
     children: list[str] | None = Field(None, min_length=2, max_length=100,
                                        description="WKT polygons covering the parcel exactly")
     crs: str = Field("EPSG:5897", description="CRS of the WKT")
+    child_holders: list[list[HolderShare]] | None = Field(
+        None, description="Holders of each child's land-use right, in the order of "
+        "`children`; without it the parent's rights carry over to every child")
     tolerance_m2: float = Field(0.5, ge=0, le=100)
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
@@ -232,10 +235,13 @@ async def split(request: Request, body: SplitIn, if_match: IfMatch = None) -> di
             conn, body.cut_line, srid)
         children = None if body.children is None else [
             spatial.to_storage_wkt(conn, c, srid) for c in body.children]
+        holders = None if body.child_holders is None else [
+            [service.Share(h.party_id, *map(int, h.share.split("/"))) for h in shares]
+            for shares in body.child_holders]
         result, kids = spatial.split_parcel(
             conn, body.parcel_id, _source(body.source), cut_line_wkt=line,
-            children_wkt=children, dossier_code=body.dossier_code, expected_change=expected,
-            tolerance=body.tolerance_m2)
+            children_wkt=children, child_holders=holders, dossier_code=body.dossier_code,
+            expected_change=expected, tolerance=body.tolerance_m2)
         split_children[:] = kids
         return result
 

@@ -133,6 +133,18 @@ def _end(conn: Connection, table: str, where: str, params: dict[str, object], ch
         {**params, "at": at, "c": change_id}).rowcount)
 
 
+def check_shares(holders: list[Share]) -> None:
+    """At least one holder; each share a proper fraction; together exactly 1."""
+    if not holders:
+        raise InvalidInput("a right needs at least one holder")
+    if any(h.numerator <= 0 or h.denominator <= 0 or h.numerator > h.denominator
+           for h in holders):
+        raise InvalidInput("each share must be a fraction between 0 and 1")
+    total = sum((Fraction(h.numerator, h.denominator) for h in holders), Fraction(0))
+    if total != 1:
+        raise InvalidInput(f"the holders' shares add up to {total}, not 1")
+
+
 def transfer(conn: Connection, parcel_id: int, holders: list[Share], source: SourceDocument,
              *, kind: str = "transfer", dossier_code: str | None = None,
              expected_change: int | None = None, note: str | None = None) -> ChangeResult:
@@ -140,12 +152,7 @@ def transfer(conn: Connection, parcel_id: int, holders: list[Share], source: Sou
     land-use rights end and the new holders' rights begin; their shares add up to 1."""
     if kind not in ("transfer", "inheritance", "gift"):
         raise InvalidInput(f"a transfer is a transfer, inheritance or gift, not {kind!r}")
-    if not holders:
-        raise InvalidInput("a transfer needs at least one new holder")
-    total = sum((Fraction(h.numerator, h.denominator) for h in holders), Fraction(0))
-    if any(h.numerator <= 0 or h.denominator <= 0 or h.numerator > h.denominator
-           for h in holders) or total != 1:
-        raise InvalidInput(f"the new holders' shares add up to {total}, not 1")
+    check_shares(holders)
     _lock_parcel(conn, parcel_id, expected_change)
     _refuse_if_blocked(conn, parcel_id)
     known = set(conn.execute(sa.text("SELECT id FROM party WHERE id = ANY(:ids)"),

@@ -15,10 +15,12 @@ from sqlalchemy.engine import Connection
 
 from cadastre.changes.service import (
     ChangeResult,
+    Share,
     SourceDocument,
     _begin,
     _lock_parcel,
     _refuse_if_blocked,
+    check_shares,
 )
 from cadastre.errors import InvalidInput, TopologyConflict
 
@@ -110,17 +112,28 @@ def _current_version(conn: Connection, parcel_id: int) -> int:
 
 
 def _carry_rrr(conn: Connection, parents: list[int], child: int, change_id: int,
-               at: object) -> None:
+               at: object, *, holders: list[Share] | None = None) -> None:
     """Children inherit the current rights and restrictions of their parents (new ids,
-    beginning now); the parents' versions end with the change."""
+    beginning now); the parents' versions end with the change. With ``holders`` the child's
+    land-use right goes to them instead (other rights and restrictions still carry over)."""
+    if holders is not None:
+        for h in holders:
+            conn.execute(sa.text(
+                "INSERT INTO land_right (right_id, kind, parcel_id, party_id, share_numerator, "
+                "share_denominator, lifespan, begun_by) VALUES (nextval('land_right_id_seq'), "
+                "'land_use', :child, :party, :n, :d, tstzrange(:at, NULL, '[)'), :c)"),
+                {"child": child, "party": h.party_id, "n": h.numerator, "d": h.denominator,
+                 "at": at, "c": change_id})
     conn.execute(sa.text(
         "INSERT INTO land_right (right_id, kind, parcel_id, party_id, share_numerator, "
         "share_denominator, certificate_id, term_end, lifespan, begun_by) "
         "SELECT nextval('land_right_id_seq'), kind, :child, party_id, share_numerator, "
         "share_denominator, NULL, term_end, tstzrange(:at, NULL, '[)'), :c "
         "FROM (SELECT DISTINCT kind, party_id, share_numerator, share_denominator, term_end "
-        "FROM current_land_right WHERE parcel_id = ANY(:parents)) r"),
-        {"child": child, "at": at, "c": change_id, "parents": parents})
+        "FROM current_land_right WHERE parcel_id = ANY(:parents) "
+        "AND (kind <> 'land_use' OR NOT :assigned)) r"),
+        {"child": child, "at": at, "c": change_id, "parents": parents,
+         "assigned": holders is not None})
     conn.execute(sa.text(
         "INSERT INTO restriction (restriction_id, kind, parcel_id, party_id, reference, "
         "description, amount, lifespan, begun_by) SELECT nextval('restriction_id_seq'), kind, "
@@ -188,13 +201,21 @@ def change_purpose(conn: Connection, parcel_id: int, purposes: list[Purpose],
 
 def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
                  cut_line_wkt: str | None = None, children_wkt: list[str] | None = None,
+                 child_holders: list[list[Share]] | None = None,
                  dossier_code: str | None = None, expected_change: int | None = None,
                  tolerance: float = DEFAULT_TOLERANCE_M2) -> tuple[ChangeResult, list[int]]:
     """Tách thửa: by a cutting line, or by child geometries that must cover the parent
     exactly (area sum within the tolerance, no gap, no overlap). Children get new numbers
-    on the sheet and inherit the parent's rights and restrictions. Returns the children."""
+    on the sheet and inherit the parent's rights and restrictions, or, with
+    ``child_holders`` (one list of shares per child geometry), each child's land-use right
+    goes to its own holders. Returns the children."""
     if (cut_line_wkt is None) == (children_wkt is None):
         raise InvalidInput("give either a cutting line or the child geometries")
+    if child_holders is not None:
+        if children_wkt is None or len(child_holders) != len(children_wkt):
+            raise InvalidInput("holders per child need one list of shares per child geometry")
+        for shares in child_holders:
+            check_shares(shares)
     _lock_parcel(conn, parcel_id, expected_change)
     _refuse_if_blocked(conn, parcel_id)
     srid = _srid(conn)
@@ -229,7 +250,9 @@ def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
     change_id, at = _begin(conn, "split", source, dossier_code=dossier_code, note=None)
     _end_parcels(conn, [parcel_id], change_id, at)
     child_ids = []
-    for ewkb, number in zip(children, numbers, strict=True):
+    assigned: list[list[Share] | None] = (
+        list(child_holders) if child_holders is not None else [None] * len(children))
+    for ewkb, number, holders in zip(children, numbers, assigned, strict=True):
         child = int(conn.execute(sa.text(
             "INSERT INTO parcel_identity DEFAULT VALUES RETURNING parcel_id")).scalar_one())
         new = _new_version(conn, version, parcel_id=child, number=number, ewkb=ewkb,
@@ -238,7 +261,7 @@ def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
         conn.execute(sa.text(
             "INSERT INTO parcel_lineage (parent_parcel_id, child_parcel_id, change_id) "
             "VALUES (:p, :c, :x)"), {"p": parcel_id, "c": child, "x": change_id})
-        _carry_rrr(conn, [parcel_id], child, change_id, at)
+        _carry_rrr(conn, [parcel_id], child, change_id, at, holders=holders)
         child_ids.append(child)
     _end_rrr(conn, [parcel_id], change_id, at)
     for ewkb in children:

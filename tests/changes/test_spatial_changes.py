@@ -17,7 +17,7 @@ from cadastre.changes.spatial import (
     merge_parcels,
     split_parcel,
 )
-from cadastre.errors import InvalidInput
+from cadastre.errors import InvalidInput, ParcelNotFound
 from cadastre.synth import generate_layer, write_layer
 from importers.pipeline import ImportOptions, run_import
 
@@ -192,3 +192,28 @@ def test_no_split_under_an_injunction(conn, held):
     set_injunction(conn, held, None, SourceDocument("court_order", "9/2026/QĐ-BPKCTT"))
     with pytest.raises(InjunctionActive, match="9/2026/QĐ-BPKCTT"):
         split_parcel(conn, held, DECISION, cut_line_wkt=_cut_line(conn, held))
+
+
+def test_split_with_holders_assigned_per_child_then_the_retired_parent_is_refused(conn, held):
+    from cadastre.changes.service import Share, transfer
+
+    box = _one(conn, "SELECT ST_XMin(geom) AS x0, ST_XMax(geom) AS x1, ST_YMin(geom) AS y0, "
+                     "ST_YMax(geom) AS y1 FROM current_parcel WHERE parcel_id = :p", p=held)
+    middle = (box.x0 + box.x1) / 2
+    halves = conn.execute(sa.text(
+        "SELECT ST_AsText(ST_Intersection(geom, ST_MakeEnvelope(v.a, :y0, v.b, :y1, 5897))) "
+        "FROM current_parcel, (VALUES (:x0 - 1, :m), (:m, :x1 + 1)) AS v(a, b) "
+        "WHERE parcel_id = :p ORDER BY v.a"),
+        {"x0": box.x0, "x1": box.x1, "y0": box.y0 - 1, "y1": box.y1 + 1, "m": middle,
+         "p": held}).scalars().all()
+    heirs = [conn.execute(sa.text(
+        "INSERT INTO party (kind, name) VALUES ('individual', :n) RETURNING id"),
+        {"n": n}).scalar_one() for n in ("Con trai", "Con gái")]
+    _, children = split_parcel(conn, held, DECISION, children_wkt=halves,
+                               child_holders=[[Share(heirs[0])], [Share(heirs[1])]])
+    owners = [conn.execute(sa.text(
+        "SELECT party_id FROM current_land_right WHERE parcel_id = :c AND kind = 'land_use'"),
+        {"c": c}).scalars().all() for c in children]
+    assert owners == [[heirs[0]], [heirs[1]]]
+    with pytest.raises(ParcelNotFound, match="retired"):
+        transfer(conn, held, [Share(heirs[0])], DECISION)
