@@ -68,6 +68,11 @@ class MortgageIn(BaseModel):
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
 
+    model_config = {"json_schema_extra": {"examples": [{
+        "parcel_id": 5, "lender_party_id": 20001, "amount": 2_000_000_000,
+        "source": {"kind": "contract", "reference": "77/2026/HĐTC",
+                   "issued_on": "2026-11-25"}}]}}
+
 
 class ReleaseIn(BaseModel):
     parcel_id: int
@@ -76,12 +81,20 @@ class ReleaseIn(BaseModel):
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
 
+    model_config = {"json_schema_extra": {"examples": [{
+        "parcel_id": 5, "reference": "77/2026/HĐTC",
+        "source": {"kind": "application", "reference": "Đơn xóa thế chấp số 12"}}]}}
+
 
 class InjunctionIn(BaseModel):
     parcel_id: int
     authority_party_id: int | None = None
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "parcel_id": 5, "source": {"kind": "court_order", "reference": "45/2026/QĐ-BPKCTT",
+                                   "issuer": "TAND quận Hoàn Kiếm"}}]}}
 
 
 IfMatch = Annotated[str | None, Header(
@@ -175,6 +188,11 @@ class PurposeChangeIn(BaseModel):
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
 
+    model_config = {"json_schema_extra": {"examples": [{
+        "parcel_id": 5, "purposes": [{"code": "ODT", "area": 120.0},
+                                     {"code": "TMD", "area": 60.5}],
+        "source": {"kind": "decision", "reference": "312/QĐ-UBND"}}]}}
+
 
 class SplitIn(BaseModel):
     parcel_id: int
@@ -190,12 +208,19 @@ class SplitIn(BaseModel):
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
 
+    model_config = {"json_schema_extra": {"examples": [{
+        "parcel_id": 5, "cut_line": "LINESTRING(584960 2326040, 584960 2326090)",
+        "crs": "EPSG:5897", "source": {"kind": "decision", "reference": "77/QĐ-UBND"}}]}}
+
 
 class MergeIn(BaseModel):
     parcel_ids: list[int] = Field(min_length=2, max_length=50)
     allow_different_holders: bool = False
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "parcel_ids": [5, 6], "source": {"kind": "decision", "reference": "78/QĐ-UBND"}}]}}
 
 
 class BoundaryIn(BaseModel):
@@ -207,6 +232,11 @@ class BoundaryIn(BaseModel):
     tolerance_m2: float = Field(0.5, ge=0, le=100)
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "first_parcel_id": 5, "first": "POLYGON((...))", "second_parcel_id": 6,
+        "second": "POLYGON((...))", "crs": "EPSG:5897",
+        "source": {"kind": "survey", "reference": "Biên bản đo đạc 14/2026"}}]}}
 
 
 def _srid_of(crs: str) -> int:

@@ -113,9 +113,13 @@ def test_openapi_shows_the_change_operations_with_examples(client):
     spec = client.get("/openapi.json").json()
     for path in ("/api/v1/changes/transfer", "/api/v1/changes/mortgage",
                  "/api/v1/changes/mortgage-release", "/api/v1/changes/injunction",
-                 "/api/v1/changes/injunction-release"):
+                 "/api/v1/changes/injunction-release", "/api/v1/changes/purpose",
+                 "/api/v1/changes/split", "/api/v1/changes/merge",
+                 "/api/v1/changes/boundary-correction"):
         assert path in spec["paths"]
-    assert spec["components"]["schemas"]["TransferIn"]["examples"]
+    for schema in ("TransferIn", "MortgageIn", "ReleaseIn", "InjunctionIn", "PurposeChangeIn",
+                   "SplitIn", "MergeIn", "BoundaryIn"):
+        assert spec["components"]["schemas"][schema]["examples"], schema
 
 
 def test_split_over_http_with_a_cut_line_in_vn2000(client, headers, api_engine):
