@@ -3,6 +3,7 @@
 from cadastre.accounts.models import ApiKey, AppUser
 from cadastre.admin.models import AdminUnit, AdminUnitSuccession
 from cadastre.changes.models import ChangeSource, ChangeTransaction, SourceDocument
+from cadastre.dossiers.models import CalendarSetting, PublicHoliday
 from cadastre.imports.models import ImportQuarantine, ImportRun
 from cadastre.model import Base
 from cadastre.parcels.models import (
@@ -28,6 +29,7 @@ __all__ = [
     "ApiKey",
     "AppUser",
     "Base",
+    "CalendarSetting",
     "Certificate",
     "CertificateParcel",
     "ChangeSource",
@@ -44,6 +46,7 @@ __all__ = [
     "Party",
     "PartyMember",
     "PartyPersonal",
+    "PublicHoliday",
     "Responsibility",
     "Restriction",
     "SourceDocument",

@@ -1,0 +1,1 @@
+"""One-stop land dossiers: working-day calendar (more to come: intake, workflow, KPIs)."""

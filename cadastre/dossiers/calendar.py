@@ -1,0 +1,101 @@
+"""Appointment dates: reception + the procedure's statutory time in working days, skipping
+weekends, public holidays and paused intervals (waiting for a supplement or for the
+citizen to pay land taxes); the clock starts on the working day after reception; remote
+and mountain communes get extra days. Holidays are data (public_holiday), because Tết and
+the swapped days are announced year by year."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cadastre.errors import InvalidInput
+
+WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+#: An appointment is never computed further than this into the future.
+MAX_DAYS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingCalendar:
+    holidays: dict[date, str]
+    working_weekend_days: frozenset[date] = frozenset()
+    years: frozenset[int] = field(default_factory=frozenset)  # years with a calendar
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.working_weekend_days:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    due: date
+    working_days: int
+    skipped_holidays: list[tuple[date, str]]
+    paused_days: int
+
+    def describe(self) -> str:
+        return f"{WEEKDAYS_VI[self.due.weekday()]}, {self.due.strftime('%d/%m/%Y')}"
+
+
+def add_working_days(calendar: WorkingCalendar, received: date, days: int, *,
+                     paused: Iterable[tuple[date, date]] = ()) -> Appointment:
+    """The day on which ``days`` working days have been counted, starting with the working
+    day after ``received``; days inside a paused interval (inclusive) do not count."""
+    if days < 0 or days > MAX_DAYS:
+        raise InvalidInput(f"a processing time must be between 0 and {MAX_DAYS} working days")
+    pauses = [(a, b) for a, b in paused]
+    for a, b in pauses:
+        if b < a:
+            raise InvalidInput(f"paused interval {a} .. {b} ends before it begins")
+    day, counted, skipped, paused_days = received, 0, [], 0
+    while counted < days:
+        day += timedelta(days=1)
+        if calendar.years and day.year not in calendar.years:
+            raise InvalidInput(
+                f"no holiday calendar for {day.year}: add that year's public holidays "
+                "before giving appointments in it")
+        if not calendar.is_working_day(day):
+            if day in calendar.holidays:
+                skipped.append((day, calendar.holidays[day]))
+            continue
+        if any(a <= day <= b for a, b in pauses):
+            paused_days += 1
+            continue
+        counted += 1
+    return Appointment(day, days, skipped, paused_days)
+
+
+def load_calendar(conn: Connection) -> WorkingCalendar:
+    rows = conn.execute(sa.text("SELECT day, name, kind FROM public_holiday")).all()
+    holidays = {r.day: r.name for r in rows if r.kind != "swapped_working_day"}
+    working = frozenset(r.day for r in rows if r.kind == "swapped_working_day")
+    return WorkingCalendar(holidays, working, frozenset(r.day.year for r in rows))
+
+
+def remote_extra_days(conn: Connection, commune_code: str | None) -> int:
+    if commune_code is None:
+        return 0
+    row = conn.execute(sa.text(
+        "SELECT remote FROM admin_unit WHERE level = 'commune' AND code = :c "
+        "ORDER BY valid_to DESC NULLS FIRST LIMIT 1"), {"c": commune_code}).first()
+    if row is None:
+        raise InvalidInput(f"unknown commune {commune_code!r}")
+    if not row.remote:
+        return 0
+    return int(conn.execute(sa.text(
+        "SELECT value FROM calendar_setting WHERE name = 'remote_commune_extra_days'"
+    )).scalar_one())
+
+
+def appointment_date(conn: Connection, received: date, days: int, *,
+                     commune_code: str | None = None,
+                     paused: Iterable[tuple[date, date]] = ()) -> Appointment:
+    """The appointment for a dossier received on ``received`` (phiếu hẹn trả kết quả)."""
+    extra = remote_extra_days(conn, commune_code)
+    return add_working_days(load_calendar(conn), received, days + extra, paused=paused)
