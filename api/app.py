@@ -14,8 +14,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from api import docs, problems
 from api.fastpath import PointLookupFastPath
+from api.ratelimit import RateLimiter
 from api.responses import JSONResponse
-from api.routers import auth, changes, health, parcels
+from api.routers import auth, changes, dossiers, health, parcels
 from cadastre import __version__
 from cadastre.accounts.service import signing_key
 from cadastre.db import create_engine, session_factory
@@ -87,6 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.public_limiter = RateLimiter(settings.public_lookups_per_minute)
     problems.install(app)
     docs.install(app)
     app.add_middleware(PointLookupFastPath)
@@ -94,4 +96,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(parcels.router)
     app.include_router(changes.router)
+    app.include_router(dossiers.router)
     return app

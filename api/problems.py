@@ -43,6 +43,11 @@ def install(app: FastAPI) -> None:
         response = problem(exc.status, exc.code, _title(exc.status), exc.message, hint=exc.hint)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
+        if exc.status == 429 and "retry_after" in exc.context:
+            response.headers["Retry-After"] = str(exc.context["retry_after"])
+        if "allowed" in exc.context:
+            response = problem(exc.status, exc.code, _title(exc.status), exc.message,
+                               hint=exc.hint, allowed=exc.context["allowed"])
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -3,7 +3,18 @@
 from cadastre.accounts.models import ApiKey, AppUser
 from cadastre.admin.models import AdminUnit, AdminUnitSuccession
 from cadastre.changes.models import ChangeSource, ChangeTransaction, SourceDocument
-from cadastre.dossiers.models import CalendarSetting, PublicHoliday
+from cadastre.dossiers.models import (
+    ApologyLetter,
+    CalendarSetting,
+    Delegation,
+    Dossier,
+    DossierEvent,
+    DossierSequence,
+    Feedback,
+    Office,
+    Procedure,
+    PublicHoliday,
+)
 from cadastre.imports.models import ImportQuarantine, ImportRun
 from cadastre.model import Base
 from cadastre.parcels.models import (
@@ -27,6 +38,7 @@ __all__ = [
     "AdminUnit",
     "AdminUnitSuccession",
     "ApiKey",
+    "ApologyLetter",
     "AppUser",
     "Base",
     "CalendarSetting",
@@ -34,11 +46,17 @@ __all__ = [
     "CertificateParcel",
     "ChangeSource",
     "ChangeTransaction",
+    "Delegation",
+    "Dossier",
+    "DossierEvent",
+    "DossierSequence",
+    "Feedback",
     "ImportQuarantine",
     "ImportRun",
     "LandRight",
     "LandUseType",
     "MapSheet",
+    "Office",
     "Parcel",
     "ParcelIdentity",
     "ParcelLandUse",
@@ -46,6 +64,7 @@ __all__ = [
     "Party",
     "PartyMember",
     "PartyPersonal",
+    "Procedure",
     "PublicHoliday",
     "Responsibility",
     "Restriction",

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     #: database so that every worker process accepts the others' tokens.
     secret_key: str | None = None
     token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    #: Dossier codes: {office} agency code, {day} reception date, {sequence} per office/day.
+    dossier_code_format: str = "{office}.{day:%y%m%d}.{sequence:04d}"
+    #: Citizen lookups (dossier status, feedback) per client address per minute.
+    public_lookups_per_minute: int = Field(default=20, ge=1, le=10_000)
     #: asyncpg pool of each API worker (hot read paths).
     api_pool_min: int = Field(default=2, ge=1, le=100)
     api_pool_max: int = Field(default=10, ge=1, le=200)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Integer, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, Numeric, SmallInteger, Text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cadastre.model import Base
@@ -22,3 +25,124 @@ class CalendarSetting(Base):
 
     name: Mapped[str] = mapped_column(Text, primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class Office(Base):
+    __tablename__ = "office"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(Text)
+    province_code: Mapped[str] = mapped_column(Text)
+    commune_code: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+
+
+class Procedure(Base):
+    __tablename__ = "procedure"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(Text)
+    working_days: Mapped[int] = mapped_column(Integer)
+    steps: Mapped[list[Any]] = mapped_column(JSONB, server_default="[]")
+    documents: Mapped[list[Any]] = mapped_column(JSONB, server_default="[]")
+    fee_vnd: Mapped[Decimal | None] = mapped_column(Numeric(14, 0))
+    tax_step: Mapped[bool] = mapped_column(server_default="false")
+    change_operation: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(server_default="true")
+
+
+class Delegation(Base):
+    __tablename__ = "delegation"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    from_office: Mapped[str] = mapped_column(Text, ForeignKey("office.code"))
+    to_office: Mapped[str] = mapped_column(Text, ForeignKey("office.code"))
+    procedure_code: Mapped[str] = mapped_column(Text, ForeignKey("procedure.code"))
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    decision_ref: Mapped[str] = mapped_column(Text)
+
+
+class DossierSequence(Base):
+    __tablename__ = "dossier_sequence"
+
+    office_code: Mapped[str] = mapped_column(Text, ForeignKey("office.code"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Dossier(Base):
+    __tablename__ = "dossier"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    received_by_office: Mapped[str] = mapped_column(Text, ForeignKey("office.code"))
+    handling_office: Mapped[str] = mapped_column(Text, ForeignKey("office.code"))
+    procedure_code: Mapped[str] = mapped_column(Text, ForeignKey("procedure.code"))
+    status: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(server_default="now()")
+    due_date: Mapped[date]
+    commune_code: Mapped[str | None] = mapped_column(Text)
+    parcel_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default="{}")
+    documents: Mapped[list[Any]] = mapped_column(JSONB, server_default="[]")
+    applicant_name: Mapped[str] = mapped_column(Text)
+    applicant_id_number: Mapped[str | None] = mapped_column(Text)
+    applicant_phone: Mapped[str | None] = mapped_column(Text)
+    applicant_address: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(Text, unique=True)
+    row_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    result_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    received_by: Mapped[str] = mapped_column(Text, server_default="current_user")
+
+
+class DossierEvent(Base):
+    __tablename__ = "dossier_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("dossier.id"))
+    at: Mapped[datetime] = mapped_column(server_default="clock_timestamp()")
+    from_status: Mapped[str | None] = mapped_column(Text)
+    to_status: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    office_code: Mapped[str | None] = mapped_column(Text, ForeignKey("office.code"))
+    note: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[Any]] = mapped_column(JSONB, server_default="[]")
+
+
+class ApologyLetter(Base):
+    __tablename__ = "apology_letter"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("dossier.id"))
+    issued_at: Mapped[datetime] = mapped_column(server_default="now()")
+    previous_due: Mapped[date]
+    new_due: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text)
+    issued_by: Mapped[str] = mapped_column(Text)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    channel: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    dossier_code: Mapped[str | None] = mapped_column(Text, ForeignKey("dossier.code"))
+    contact_name: Mapped[str | None] = mapped_column(Text)
+    contact_phone: Mapped[str | None] = mapped_column(Text)
+    contact_email: Mapped[str | None] = mapped_column(Text)
+    office_code: Mapped[str] = mapped_column(Text, ForeignKey("office.code"))
+    received_at: Mapped[datetime] = mapped_column(server_default="now()")
+    answer_due: Mapped[date]
+    answered_at: Mapped[datetime | None]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,327 @@
+"""One-stop dossiers: the procedure catalogue, intake at the counter with the receipt,
+the workflow, deadlines and apology letters, the citizen's status lookup, feedback, KPIs."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from api.deps import Caller, require
+from api.ratelimit import RateLimiter
+from api.responses import JSONResponse
+from cadastre.access import Role, rule
+from cadastre.changes import service as changes
+from cadastre.dossiers import feedback as feedback_service
+from cadastre.dossiers import reports, service
+from cadastre.errors import InvalidInput
+
+router = APIRouter(prefix="/api/v1", tags=["dossiers"])
+STAFF = (Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.SUPERVISOR, Role.ADMIN)
+
+
+class ApplicantIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, examples=["Nguyễn Văn An"])
+    id_number: str | None = Field(None, pattern=r"^\d{9}(\d{3})?$")
+    phone: str | None = Field(None, pattern=r"^\+?\d{9,12}$", examples=["0912345678"])
+    address: str | None = Field(None, max_length=500)
+
+
+class DossierIn(BaseModel):
+    procedure_code: str = Field(examples=["CHUYEN-NHUONG"])
+    received_by_office: str = Field(examples=["000.00.37.H49"])
+    applicant: ApplicantIn
+    channel: Literal["counter", "online", "post"] = "counter"
+    parcel_ids: list[int] = Field(default_factory=list, max_length=50)
+    commune_code: str | None = None
+    documents: list[str] = Field(default_factory=list, max_length=100,
+                                 description="Documents received, as named in the checklist")
+
+
+class TransitionIn(BaseModel):
+    to: str = Field(examples=["in_processing"])
+    note: str | None = Field(None, max_length=5000)
+    attachments: list[str] = Field(default_factory=list, max_length=50)
+    rating: int | None = Field(None, ge=1, le=5)
+    rating_comment: str | None = Field(None, max_length=2000)
+    change: dict[str, Any] | None = Field(
+        None, description="For an approval: the change operation's parameters (e.g. "
+        "holders for a transfer), applied in the same transaction")
+
+
+class ApologyIn(BaseModel):
+    new_due: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class FeedbackIn(BaseModel):
+    channel: Literal["counter", "hotline", "web", "email", "chat"] = "web"
+    subject: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1, max_length=10_000)
+    contact_name: str | None = Field(None, max_length=200)
+    contact_phone: str | None = Field(None, pattern=r"^\+?\d{9,12}$")
+    contact_email: str | None = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    dossier_code: str | None = None
+
+
+class AnswerIn(BaseModel):
+    answer: str = Field(min_length=1, max_length=10_000)
+
+
+def _write(request: Request, operation: Any) -> Any:
+    def run() -> Any:
+        with request.app.state.engine.begin() as conn:
+            return operation(conn)
+
+    return run_in_threadpool(run)
+
+
+def _read(request: Request, operation: Any) -> Any:
+    def run() -> Any:
+        with request.app.state.engine.connect() as conn:
+            return operation(conn)
+
+    return run_in_threadpool(run)
+
+
+def _staff_view(dossier: dict[str, Any], role: Role) -> dict[str, Any]:
+    view = {k: v for k, v in dossier.items() if k not in ("idempotency_key", "id")}
+    r = rule(role)
+    if not r.names:
+        for key in ("applicant_name", "applicant_id_number", "applicant_phone",
+                    "applicant_address"):
+            view.pop(key, None)
+    elif r.national_id != "full":
+        view.pop("applicant_address", None)
+        if view.get("applicant_id_number"):
+            view["applicant_id_number"] = "•" * 9 + str(view["applicant_id_number"])[-3:]
+    view["allowed_transitions"] = service.allowed_from(dossier["status"], role)
+    return view
+
+
+def _dossier_response(dossier: dict[str, Any], role: Role, status: int = 200) -> Response:
+    return JSONResponse(_staff_view(dossier, role), status_code=status,
+                        headers={"ETag": dossier["etag"], "Cache-Control": "private, no-cache"})
+
+
+@router.get("/procedures", summary="The procedure catalogue")
+async def procedures(request: Request) -> list[dict[str, Any]]:
+    return await _read(request, lambda conn: [dict(r) for r in conn.execute(sa.text(
+        "SELECT code, name, level, working_days, steps, documents, fee_vnd, tax_step, "
+        "change_operation FROM procedure WHERE active ORDER BY code")).mappings()])
+
+
+@router.post("/dossiers", status_code=201, summary="Receive a dossier at the counter",
+             dependencies=[require(Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.ADMIN)])
+async def receive(request: Request, body: DossierIn, caller: Caller,
+                  idempotency_key: Annotated[str | None, Header(
+                      alias="Idempotency-Key", max_length=200)] = None) -> Response:
+    intake = service.Intake(
+        procedure_code=body.procedure_code, received_by_office=body.received_by_office,
+        applicant=service.Applicant(**body.applicant.model_dump()), channel=body.channel,
+        parcel_ids=body.parcel_ids, commune_code=body.commune_code, documents=body.documents,
+        idempotency_key=idempotency_key)
+    code_format = request.app.state.settings.dossier_code_format
+    dossier, new = await _write(request, lambda conn: service.receive(
+        conn, intake, actor=str(caller.username), code_format=code_format))
+    return _dossier_response(dossier, caller.role, 201 if new else 200)
+
+
+@router.get("/dossiers/{code}", summary="A dossier (staff)",
+            dependencies=[require(*STAFF)])
+async def dossier(request: Request, code: str, caller: Caller) -> Response:
+    return _dossier_response(await _read(request, lambda c: service.get(c, code)), caller.role)
+
+
+@router.post("/dossiers/{code}/transitions", summary="Move a dossier through the workflow",
+             dependencies=[require(*STAFF)])
+async def move(request: Request, code: str, body: TransitionIn, caller: Caller,
+               if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> Response:
+    expected = None
+    if if_match is not None:
+        tag = if_match.strip().removeprefix("W/").strip('"')
+        prefix, _, version = tag.rpartition("-")
+        if prefix != code or not version.isdigit():
+            raise service.StaleDossier(f"If-Match {if_match!r} is not an ETag of {code}")
+        expected = int(version)
+    if if_match is None:
+        from api.routers.changes import PreconditionRequired
+
+        raise PreconditionRequired("send If-Match with the dossier's ETag",
+                                   hint=f"GET /api/v1/dossiers/{code}")
+
+    def operation(conn: Any) -> dict[str, Any]:
+        if body.to == "approved" and body.change is not None:
+            _apply_change(conn, code, body.change)
+        return service.transition(
+            conn, code, body.to, role=caller.role, actor=str(caller.username), note=body.note,
+            expected_version=expected, attachments=body.attachments, rating=body.rating,
+            rating_comment=body.rating_comment)
+
+    return _dossier_response(await _write(request, operation), caller.role)
+
+
+def _apply_change(conn: Any, code: str, change: dict[str, Any]) -> None:
+    """Approval applies the procedure's change operation in the same transaction."""
+    current = service.get(conn, code)
+    operation = conn.execute(sa.text("SELECT change_operation FROM procedure WHERE code = :p"),
+                             {"p": current["procedure_code"]}).scalar()
+    parcels = current["parcel_ids"]
+    if not parcels:
+        raise InvalidInput("the dossier names no parcel to change")
+    source = changes.SourceDocument(
+        change.get("source_kind", "decision"), change.get("source_reference") or code)
+    if operation in ("transfer", "inheritance", "gift"):
+        shares = [changes.Share(int(h["party_id"]), *map(int, str(h.get("share", "1/1"))
+                                                          .split("/")))
+                  for h in change.get("holders", [])]
+        changes.transfer(conn, parcels[0], shares, source, kind=operation, dossier_code=code)
+    elif operation == "mortgage":
+        changes.register_mortgage(conn, parcels[0], int(change["lender_party_id"]), source,
+                                  amount=change.get("amount"), dossier_code=code)
+    elif operation == "mortgage_release":
+        changes.release_mortgage(conn, parcels[0], str(change["reference"]), source,
+                                 dossier_code=code)
+    else:
+        raise InvalidInput(f"approval of {current['procedure_code']} applies its change "
+                           "through /api/v1/changes (not automated here)")
+
+
+@router.get("/dossiers/{code}/receipt", summary="The receipt with the appointment (HTML)",
+            dependencies=[require(*STAFF)], response_class=Response)
+async def receipt(request: Request, code: str) -> Response:
+    d = await _read(request, lambda c: service.get(c, code))
+    documents = "".join(f"<li>{html.escape(str(x))}</li>" for x in d["documents"])
+    page = f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<title>Phiếu tiếp nhận {html.escape(d['code'])}</title>
+<style>body{{font-family:"Times New Roman",serif;max-width:720px;margin:2em auto}}
+h1{{font-size:1.3em;text-align:center}}td{{padding:.2em .6em;vertical-align:top}}
+@media print{{button{{display:none}}}}</style></head><body>
+<p style="text-align:center"><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br>
+Độc lập - Tự do - Hạnh phúc</p>
+<h1>PHIẾU TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ</h1>
+<table>
+<tr><td>Mã hồ sơ</td><td><b>{html.escape(d['code'])}</b></td></tr>
+<tr><td>Thủ tục</td><td>{html.escape(d['procedure_name'])}</td></tr>
+<tr><td>Người nộp</td><td>{html.escape(d['applicant_name'])}</td></tr>
+<tr><td>Ngày nhận</td><td>{d['received_at'].strftime('%d/%m/%Y %H:%M')}</td></tr>
+<tr><td>Ngày hẹn trả kết quả</td><td><b>{d['due_date'].strftime('%d/%m/%Y')}</b></td></tr>
+<tr><td>Nơi giải quyết</td><td>{html.escape(d['handling_office_name'])}</td></tr>
+</table><p>Giấy tờ đã nhận:</p><ol>{documents}</ol>
+<p>Tra cứu tình trạng hồ sơ: /api/v1/public/dossiers/{html.escape(d['code'])}
+(kèm 4 số cuối điện thoại hoặc CCCD).</p>
+<button onclick="print()">In phiếu</button></body></html>"""
+    return Response(page, media_type="text/html; charset=utf-8")
+
+
+@router.get("/dossiers", summary="Overdue and due-soon dossiers of an office",
+            dependencies=[require(*STAFF)])
+async def deadlines(request: Request, office: str | None = None,
+                    soon_days: Annotated[int, Query(ge=0, le=30)] = 2) -> dict[str, Any]:
+    return await _read(request, lambda c: service.deadlines(
+        c, office, today=date.today(), soon_days=soon_days))
+
+
+@router.post("/dossiers/{code}/apology", summary="Apology letter with a new appointment",
+             dependencies=[require(Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.ADMIN)])
+async def apology(request: Request, code: str, body: ApologyIn, caller: Caller) -> Response:
+    dossier = await _write(request, lambda c: service.apologise(
+        c, code, new_due=body.new_due, reason=body.reason, actor=str(caller.username)))
+    return _dossier_response(dossier, caller.role, 201)
+
+
+def _limit(request: Request) -> None:
+    limiter: RateLimiter = request.app.state.public_limiter
+    client = request.client.host if request.client else "unknown"
+    limiter.check(client)
+
+
+@router.get("/public/dossiers/{code}", tags=["public"],
+            summary="A citizen's dossier status (verify: last 4 digits of phone or ID)")
+async def public_dossier(request: Request, code: str,
+                         verify: Annotated[str, Query(min_length=4, max_length=4)]
+                         ) -> dict[str, Any]:
+    _limit(request)
+
+    def read(conn: Any) -> dict[str, Any]:
+        try:
+            dossier = service.get(conn, code)
+        except service.DossierNotFound:
+            dossier = None
+        if dossier is None or not service.verifies(dossier, verify):
+            # the same answer for an unknown code and a wrong check: nothing to guess from
+            raise service.DossierNotFound("no dossier with this code and these digits")
+        return service.public_view(dossier)
+
+    return await _read(request, read)
+
+
+@router.post("/public/feedback", status_code=201, tags=["public"],
+             summary="Send feedback or a complaint")
+async def send_feedback(request: Request, body: FeedbackIn) -> dict[str, Any]:
+    _limit(request)
+    item = feedback_service.FeedbackIn(**body.model_dump())
+    return await _write(request, lambda c: _public_feedback(
+        feedback_service.record(c, item, today=date.today())))
+
+
+def _public_feedback(view: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in view.items() if k not in ("contact_phone", "contact_email")}
+
+
+@router.get("/public/feedback/{code}", tags=["public"], summary="A feedback's answer")
+async def feedback_status(request: Request, code: str,
+                          verify: Annotated[str, Query(min_length=4, max_length=4)]
+                          ) -> dict[str, Any]:
+    _limit(request)
+
+    def read(conn: Any) -> dict[str, Any]:
+        try:
+            view = feedback_service.view(conn, code)
+        except feedback_service.FeedbackNotFound:
+            view = None
+        contacts = [] if view is None else [view.get("contact_phone") or "",
+                                            view.get("contact_email") or ""]
+        if view is None or not any(c[-4:] == verify for c in contacts if len(c) >= 4):
+            raise feedback_service.FeedbackNotFound("no feedback with this code and digits")
+        return _public_feedback(view)
+
+    return await _read(request, read)
+
+
+@router.post("/feedback/{code}/answer", summary="Answer a feedback",
+             dependencies=[require(*STAFF)])
+async def answer_feedback(request: Request, code: str, body: AnswerIn,
+                          caller: Caller) -> dict[str, Any]:
+    return await _write(request, lambda c: feedback_service.answer(
+        c, code, body.answer, actor=str(caller.username)))
+
+
+@router.get("/reports/kpi", summary="KPIs per office and month (JSON, or CSV)",
+            dependencies=[require(Role.SUPERVISOR, Role.ADMIN)])
+async def kpi(request: Request, start: Annotated[date, Query(alias="from")],
+              end: Annotated[date, Query(alias="to")], office: str | None = None,
+              procedure: str | None = None,
+              format: Literal["json", "csv"] = "json") -> Response:
+    if end < start:
+        raise InvalidInput("'to' is before 'from'")
+    rows = await _read(request, lambda c: reports.kpis(
+        c, start=start, end=end, office=office, procedure=procedure, today=date.today()))
+    if format == "csv" or "text/csv" in request.headers.get("accept", ""):
+        buffer = io.StringIO()
+        fields = ["office", "month", "received", "resolved", "resolved_early",
+                  "resolved_on_time", "resolved_late", "on_time_rate", "overdue_now",
+                  "average_working_days", "feedback", "feedback_answered_on_time",
+                  "satisfaction", "ratings"]
+        writer = csv.DictWriter(buffer, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")
+    return JSONResponse(rows)

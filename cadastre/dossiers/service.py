@@ -1,0 +1,356 @@
+"""One-stop dossiers: routing with delegations, intake with the dossier code and the
+appointment date, the workflow state machine with the roles allowed for each transition,
+deadlines and apology letters, the citizen's status view. The caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cadastre.access import Role
+from cadastre.dossiers.calendar import appointment_date, load_calendar
+from cadastre.errors import CadastreError, Conflict, Forbidden, InvalidInput, NotFound
+
+#: Dossier codes: agency code + date + sequence (the national format is configurable).
+DEFAULT_CODE_FORMAT = "{office}.{day:%y%m%d}.{sequence:04d}"
+OPEN_STATES = ("received", "in_processing", "supplement_requested", "received_back",
+               "tax_notice", "approved", "rejected", "result_ready")
+#: Waiting for the citizen (a supplement, the land taxes): the clock stops.
+PAUSED_STATES = ("supplement_requested", "tax_notice")
+
+_CLERK, _OFFICER = Role.COUNTER_CLERK, Role.LAND_OFFICER
+_SUPERVISOR, _ADMIN = Role.SUPERVISOR, Role.ADMIN
+#: (from, to) -> roles allowed. The whole workflow in one table.
+TRANSITIONS: dict[tuple[str, str], frozenset[Role]] = {
+    ("received", "in_processing"): frozenset({_CLERK, _OFFICER, _ADMIN}),
+    ("received", "supplement_requested"): frozenset({_CLERK, _OFFICER, _ADMIN}),
+    ("received", "rejected"): frozenset({_OFFICER, _SUPERVISOR, _ADMIN}),
+    ("received", "withdrawn"): frozenset({_CLERK, _ADMIN}),
+    ("in_processing", "supplement_requested"): frozenset({_OFFICER, _ADMIN}),
+    ("in_processing", "tax_notice"): frozenset({_OFFICER, _ADMIN}),
+    ("in_processing", "approved"): frozenset({_OFFICER, _SUPERVISOR, _ADMIN}),
+    ("in_processing", "rejected"): frozenset({_OFFICER, _SUPERVISOR, _ADMIN}),
+    ("in_processing", "withdrawn"): frozenset({_CLERK, _ADMIN}),
+    ("supplement_requested", "received_back"): frozenset({_CLERK, _ADMIN}),
+    ("supplement_requested", "withdrawn"): frozenset({_CLERK, _ADMIN}),
+    ("received_back", "in_processing"): frozenset({_CLERK, _OFFICER, _ADMIN}),
+    ("received_back", "rejected"): frozenset({_OFFICER, _SUPERVISOR, _ADMIN}),
+    ("tax_notice", "approved"): frozenset({_OFFICER, _SUPERVISOR, _ADMIN}),
+    ("tax_notice", "withdrawn"): frozenset({_CLERK, _ADMIN}),
+    ("approved", "result_ready"): frozenset({_OFFICER, _CLERK, _ADMIN}),
+    ("rejected", "result_ready"): frozenset({_OFFICER, _CLERK, _ADMIN}),
+    ("result_ready", "returned"): frozenset({_CLERK, _ADMIN}),
+}
+
+
+class DossierNotFound(NotFound):
+    code = "dossier-not-found"
+
+
+class TransitionRefused(Conflict):
+    code = "transition-refused"
+
+
+class StaleDossier(CadastreError):
+    code = "stale-dossier"
+    status = 412
+
+
+@dataclass(frozen=True, slots=True)
+class Applicant:
+    name: str
+    id_number: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    procedure_code: str
+    received_by_office: str
+    applicant: Applicant
+    channel: str = "counter"
+    parcel_ids: list[int] = field(default_factory=list)
+    commune_code: str | None = None
+    documents: list[str] = field(default_factory=list)
+    idempotency_key: str | None = None
+
+
+def allowed_from(status: str, role: Role) -> list[str]:
+    return sorted(to for (frm, to), roles in TRANSITIONS.items()
+                  if frm == status and role in roles)
+
+
+def _procedure(conn: Connection, code: str) -> sa.Row[Any]:
+    row = conn.execute(sa.text(
+        "SELECT code, name, level, working_days, documents, change_operation FROM procedure "
+        "WHERE code = :c AND active"), {"c": code}).first()
+    if row is None:
+        raise InvalidInput(f"unknown procedure {code!r}", hint="see GET /api/v1/procedures")
+    return row
+
+
+def _office(conn: Connection, code: str) -> sa.Row[Any]:
+    row = conn.execute(sa.text("SELECT * FROM office WHERE code = :c"), {"c": code}).first()
+    if row is None:
+        raise InvalidInput(f"unknown office {code!r}")
+    return row
+
+
+def route(conn: Connection, *, procedure_code: str, commune_code: str, receiving_office: str,
+          on: date) -> str:
+    """The handling office: the commune's office for commune-level procedures, the
+    province's for the others, or the office it delegated the procedure to that day. The
+    receiving counter must serve that commune, directly or by a delegation."""
+    procedure = _procedure(conn, procedure_code)
+    receiver = _office(conn, receiving_office)
+    if procedure.level == "commune":
+        owner = conn.execute(sa.text(
+            "SELECT code FROM office WHERE level = 'commune' AND commune_code = :c"),
+            {"c": commune_code}).scalar()
+    else:
+        owner = conn.execute(sa.text(
+            "SELECT code FROM office WHERE level = 'province' AND province_code = :p "
+            "ORDER BY code LIMIT 1"), {"p": receiver.province_code}).scalar()
+    if owner is None:
+        raise InvalidInput(f"no office handles {procedure_code} for commune {commune_code}")
+    delegate = conn.execute(sa.text(
+        "SELECT to_office FROM delegation WHERE from_office = :o AND procedure_code = :p "
+        "AND valid_from <= :d AND (valid_to IS NULL OR :d <= valid_to) "
+        "ORDER BY valid_from DESC LIMIT 1"), {"o": owner, "p": procedure_code, "d": on}).scalar()
+    handler = str(delegate or owner)
+    serves = (receiver.level == "province" and procedure.level == "province") or (
+        receiver.commune_code == commune_code) or receiver.code == handler
+    if not serves:
+        raise Forbidden(
+            f"office {receiving_office} does not serve commune {commune_code} for "
+            f"{procedure_code} and holds no delegation for it")
+    return handler
+
+
+def next_code(conn: Connection, office: str, day: date, code_format: str) -> str:
+    sequence = conn.execute(sa.text(
+        "INSERT INTO dossier_sequence (office_code, day, last) VALUES (:o, :d, 1) "
+        "ON CONFLICT (office_code, day) DO UPDATE SET last = dossier_sequence.last + 1 "
+        "RETURNING last"), {"o": office, "d": day}).scalar_one()
+    return code_format.format(office=office, day=day, sequence=sequence)
+
+
+def receive(conn: Connection, intake: Intake, *, actor: str,
+            code_format: str = DEFAULT_CODE_FORMAT, today: date | None = None
+            ) -> tuple[dict[str, Any], bool]:
+    """Register a dossier at the counter. Returns it and whether it is new: the same
+    idempotency key returns the dossier created the first time (a double click)."""
+    if intake.idempotency_key:
+        existing = conn.execute(sa.text("SELECT code FROM dossier WHERE idempotency_key = :k"),
+                                {"k": intake.idempotency_key}).scalar()
+        if existing is not None:
+            return get(conn, existing), False
+    if intake.channel not in ("counter", "online", "post"):
+        raise InvalidInput(f"channel must be counter, online or post, not {intake.channel!r}")
+    if not intake.applicant.name.strip():
+        raise InvalidInput("the applicant's name is required")
+    procedure = _procedure(conn, intake.procedure_code)
+    checklist = list(procedure.documents or [])
+    missing = [d for d in checklist if d not in intake.documents]
+    if missing:
+        raise InvalidInput(f"documents missing from the checklist: {'; '.join(missing)}",
+                           hint="a dossier is received only with its required documents")
+    commune = intake.commune_code
+    if intake.parcel_ids:
+        rows = conn.execute(sa.text(
+            "SELECT parcel_id, commune_code FROM current_parcel WHERE parcel_id = ANY(:p)"),
+            {"p": intake.parcel_ids}).all()
+        unknown = sorted(set(intake.parcel_ids) - {r.parcel_id for r in rows})
+        if unknown:
+            raise InvalidInput(f"no current parcels {unknown}")
+        communes = {r.commune_code for r in rows}
+        if len(communes) > 1:
+            raise InvalidInput("the parcels of one dossier must be in one commune")
+        commune = communes.pop()
+    if commune is None:
+        raise InvalidInput("give the parcels or the commune the dossier is about")
+    day = today or conn.execute(sa.text("SELECT current_date")).scalar_one()
+    handler = route(conn, procedure_code=intake.procedure_code, commune_code=commune,
+                    receiving_office=intake.received_by_office, on=day)
+    due = appointment_date(conn, day, int(procedure.working_days), commune_code=commune).due
+    code = next_code(conn, intake.received_by_office, day, code_format)
+    dossier_id = conn.execute(sa.text(
+        "INSERT INTO dossier (code, received_by_office, handling_office, procedure_code, "
+        "status, channel, due_date, commune_code, parcel_ids, documents, applicant_name, "
+        "applicant_id_number, applicant_phone, applicant_address, idempotency_key, "
+        "received_by) VALUES (:code, :recv, :handler, :proc, 'received', :channel, :due, "
+        ":commune, :parcels, CAST(:docs AS jsonb), :name, :idn, :phone, :addr, :key, :actor) "
+        "RETURNING id"),
+        {"code": code, "recv": intake.received_by_office, "handler": handler,
+         "proc": intake.procedure_code, "channel": intake.channel, "due": due,
+         "commune": commune, "parcels": intake.parcel_ids,
+         "docs": orjson.dumps(intake.documents).decode(), "name": intake.applicant.name,
+         "idn": intake.applicant.id_number, "phone": intake.applicant.phone,
+         "addr": intake.applicant.address, "key": intake.idempotency_key,
+         "actor": actor}).scalar_one()
+    conn.execute(sa.text(
+        "INSERT INTO dossier_event (dossier_id, from_status, to_status, actor, office_code) "
+        "VALUES (:d, NULL, 'received', :a, :o)"),
+        {"d": dossier_id, "a": actor, "o": intake.received_by_office})
+    return get(conn, code), True
+
+
+def get(conn: Connection, code: str) -> dict[str, Any]:
+    row = conn.execute(sa.text(
+        "SELECT d.*, p.name AS procedure_name, p.working_days, o.name AS handling_office_name "
+        "FROM dossier d JOIN procedure p ON p.code = d.procedure_code "
+        "JOIN office o ON o.code = d.handling_office WHERE d.code = :c"),
+        {"c": code}).mappings().first()
+    if row is None:
+        raise DossierNotFound(f"no dossier {code}")
+    dossier = dict(row)
+    dossier["events"] = [dict(e) for e in conn.execute(sa.text(
+        "SELECT at, from_status, to_status, actor, office_code, note, attachments "
+        "FROM dossier_event WHERE dossier_id = :d ORDER BY at, id"),
+        {"d": row["id"]}).mappings()]
+    dossier["apologies"] = [dict(a) for a in conn.execute(sa.text(
+        "SELECT issued_at, previous_due, new_due, reason FROM apology_letter "
+        "WHERE dossier_id = :d ORDER BY issued_at"), {"d": row["id"]}).mappings()]
+    dossier["etag"] = f'"{row["code"]}-{row["row_version"]}"'
+    return dossier
+
+
+def _pauses(events: Iterable[dict[str, Any]], until: date) -> list[tuple[date, date]]:
+    """Intervals spent waiting for the citizen, from the events."""
+    pauses, start = [], None
+    for event in events:
+        if event["to_status"] in PAUSED_STATES and start is None:
+            start = event["at"].date()
+        elif event["to_status"] not in PAUSED_STATES and start is not None:
+            pauses.append((start, event["at"].date()))
+            start = None
+    if start is not None:
+        pauses.append((start, until))
+    return pauses
+
+
+def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor: str,
+               office_code: str | None = None, note: str | None = None,
+               expected_version: int | None, attachments: list[str] | None = None,
+               rating: int | None = None, rating_comment: str | None = None,
+               ) -> dict[str, Any]:
+    """Move a dossier to another state if the workflow and the caller's role allow it;
+    every move is an event; the due date moves by the working days spent waiting."""
+    row = conn.execute(sa.text(
+        "SELECT id, status, row_version, received_at, procedure_code, commune_code "
+        "FROM dossier WHERE code = :c FOR UPDATE"), {"c": code}).first()
+    if row is None:
+        raise DossierNotFound(f"no dossier {code}")
+    if expected_version is None:
+        raise StaleDossier("send If-Match with the dossier's ETag",
+                           hint="GET the dossier and repeat with its ETag")
+    if row.row_version != expected_version:
+        raise StaleDossier(
+            f"dossier {code} changed since it was read (version {expected_version}, now "
+            f"{row.row_version})", hint="read it again")
+    allowed = TRANSITIONS.get((row.status, to_status))
+    if allowed is None or role not in allowed:
+        options = allowed_from(row.status, role)
+        raise TransitionRefused(
+            f"{row.status} -> {to_status} is not allowed for {role.value}; allowed: "
+            f"{', '.join(options) or 'none'}", allowed=options)
+    if to_status == "rejected" and not (note and note.strip()):
+        raise InvalidInput("a rejection needs its reasons (note)")
+    if rating is not None and (to_status != "returned" or not 1 <= rating <= 5):
+        raise InvalidInput("a 1-5 rating is recorded at the return of results")
+    conn.execute(sa.text(
+        "INSERT INTO dossier_event (dossier_id, from_status, to_status, actor, office_code, "
+        "note, attachments) VALUES (:d, :f, :t, :a, :o, :n, CAST(:att AS jsonb))"),
+        {"d": row.id, "f": row.status, "t": to_status, "a": actor, "o": office_code,
+         "n": note, "att": orjson.dumps(attachments or []).decode()})
+    extra = ""
+    if to_status in ("approved", "rejected"):
+        extra = ", result_at = clock_timestamp()"
+    if to_status == "returned":
+        extra = ", returned_at = clock_timestamp(), rating = :rating, rating_comment = :rc"
+    conn.execute(sa.text(
+        f"UPDATE dossier SET status = :t, row_version = row_version + 1{extra} WHERE id = :d"),
+        {"t": to_status, "d": row.id, "rating": rating, "rc": rating_comment})
+    if row.status in PAUSED_STATES and to_status not in PAUSED_STATES:
+        _recompute_due(conn, code)
+    return get(conn, code)
+
+
+def _recompute_due(conn: Connection, code: str) -> None:
+    dossier = get(conn, code)
+    pauses = _pauses(dossier["events"], date.today())
+    due = appointment_date(conn, dossier["received_at"].date(), int(dossier["working_days"]),
+                           commune_code=dossier["commune_code"], paused=pauses).due
+    conn.execute(sa.text("UPDATE dossier SET due_date = :d WHERE code = :c"),
+                 {"d": due, "c": code})
+
+
+def deadlines(conn: Connection, office: str | None, *, today: date,
+              soon_days: int = 2) -> dict[str, list[dict[str, Any]]]:
+    """Open dossiers past their appointment, and those due within ``soon_days`` working
+    days, per office."""
+    calendar = load_calendar(conn)
+    horizon, counted = today, 0
+    while counted < soon_days:
+        horizon = date.fromordinal(horizon.toordinal() + 1)
+        if calendar.is_working_day(horizon):
+            counted += 1
+    rows = conn.execute(sa.text(
+        "SELECT code, handling_office, procedure_code, status, due_date, received_at "
+        "FROM dossier WHERE status = ANY(:open) AND (:o IS NULL OR handling_office = :o) "
+        "AND due_date <= :h ORDER BY due_date, code"),
+        {"open": list(OPEN_STATES[:-1]), "o": office, "h": horizon}).mappings().all()
+    return {"overdue": [dict(r) for r in rows if r["due_date"] < today],
+            "due_soon": [dict(r) for r in rows if r["due_date"] >= today]}
+
+
+def apologise(conn: Connection, code: str, *, new_due: date, reason: str,
+              actor: str) -> dict[str, Any]:
+    """Phiếu xin lỗi và hẹn lại: a late dossier gets an apology and a new date."""
+    row = conn.execute(sa.text(
+        "SELECT id, due_date, status FROM dossier WHERE code = :c FOR UPDATE"),
+        {"c": code}).first()
+    if row is None:
+        raise DossierNotFound(f"no dossier {code}")
+    if row.status in ("returned", "withdrawn"):
+        raise InvalidInput("the dossier is closed")
+    if new_due <= row.due_date:
+        raise InvalidInput(f"the new date must be after the appointment {row.due_date}")
+    if not reason.strip():
+        raise InvalidInput("an apology says why the dossier is late")
+    conn.execute(sa.text(
+        "INSERT INTO apology_letter (dossier_id, previous_due, new_due, reason, issued_by) "
+        "VALUES (:d, :p, :n, :r, :a)"),
+        {"d": row.id, "p": row.due_date, "n": new_due, "r": reason, "a": actor})
+    conn.execute(sa.text(
+        "UPDATE dossier SET due_date = :n, row_version = row_version + 1 WHERE id = :d"),
+        {"n": new_due, "d": row.id})
+    return get(conn, code)
+
+
+def verifies(dossier: dict[str, Any], verify: str) -> bool:
+    """The citizen proves they are the applicant with the last 4 digits of the phone or of
+    the ID number written on the receipt."""
+    if len(verify) != 4 or not verify.isdigit():
+        return False
+    candidates = [dossier.get("applicant_phone") or "", dossier.get("applicant_id_number") or ""]
+    return any(c[-4:] == verify for c in candidates if len(c) >= 4)
+
+
+def public_view(dossier: dict[str, Any]) -> dict[str, Any]:
+    """What a citizen sees of their dossier: no personal data, no officials' names."""
+    return {
+        "code": dossier["code"], "procedure": dossier["procedure_name"],
+        "status": dossier["status"], "received_at": dossier["received_at"],
+        "appointment": dossier["due_date"], "office": dossier["handling_office_name"],
+        "steps": [{"status": e["to_status"], "at": e["at"]} for e in dossier["events"]],
+        "apologies": [{"new_appointment": a["new_due"], "issued_at": a["issued_at"]}
+                      for a in dossier["apologies"]],
+    }

@@ -1,0 +1,207 @@
+"""Dossiers: routing with delegations, intake (code, appointment, idempotency), every
+transition and refusal, pauses moving the appointment, apology letters, feedback, and the
+KPI arithmetic on a seeded month."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from cadastre.access import Role
+from cadastre.dossiers import feedback, reports, service
+from cadastre.dossiers.service import Applicant, Intake, StaleDossier, TransitionRefused
+from cadastre.errors import Forbidden, InvalidInput
+
+PROVINCE, WARD, OTHER_WARD = "VPDK.HN", "UBND.00037", "UBND.00040"
+TRANSFER_DOCS = ["Đơn đăng ký biến động (Mẫu 11/ĐK)", "Hợp đồng chuyển nhượng công chứng",
+                 "Giấy chứng nhận bản gốc"]
+
+
+@pytest.fixture
+def offices(conn):
+    conn.execute(sa.text("""
+        INSERT INTO office (code, name, level, province_code, commune_code) VALUES
+        ('VPDK.HN', 'Văn phòng đăng ký đất đai Hà Nội', 'province', '01', NULL),
+        ('UBND.00037', 'UBND phường Phúc Tân', 'commune', '01', '00037'),
+        ('UBND.00040', 'UBND phường Đồng Xuân', 'commune', '01', '00040')"""))
+    conn.execute(sa.text(
+        "INSERT INTO admin_unit (level, code, name) VALUES ('commune', '00037', 'Phúc Tân'), "
+        "('commune', '00040', 'Đồng Xuân')"))
+
+
+def _intake(**overrides):
+    values = dict(procedure_code="CHUYEN-NHUONG", received_by_office=PROVINCE,
+                  applicant=Applicant("Nguyễn Văn An", "001085012345", "0912345678",
+                                      "Số 5 Hàng Bạc"),
+                  commune_code="00037", documents=TRANSFER_DOCS)
+    values.update(overrides)
+    return Intake(**values)
+
+
+def test_intake_gives_a_code_per_office_and_day_and_the_appointment(conn, offices):
+    first, new = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 27))
+    second, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 27))
+    assert new
+    assert first["code"] == "VPDK.HN.261127.0001"
+    assert second["code"] == "VPDK.HN.261127.0002"
+    assert first["due_date"] == date(2026, 12, 11)  # 10 working days from Fri 27/11
+    assert first["handling_office"] == PROVINCE
+    assert [e["to_status"] for e in first["events"]] == ["received"]
+
+
+def test_the_same_idempotency_key_creates_one_dossier(conn, offices):
+    one, new = service.receive(conn, _intake(idempotency_key="click-1"), actor="clerk")
+    two, again = service.receive(conn, _intake(idempotency_key="click-1"), actor="clerk")
+    assert new and not again
+    assert one["code"] == two["code"]
+    assert conn.execute(sa.text("SELECT count(*) FROM dossier")).scalar_one() == 1
+
+
+def test_intake_refusals(conn, offices):
+    with pytest.raises(InvalidInput, match="unknown procedure"):
+        service.receive(conn, _intake(procedure_code="NOPE"), actor="clerk")
+    with pytest.raises(InvalidInput, match="documents missing"):
+        service.receive(conn, _intake(documents=TRANSFER_DOCS[:1]), actor="clerk")
+    # a ward counter receiving a ward procedure for another ward, without delegation
+    with pytest.raises(Forbidden, match="does not serve commune 00040"):
+        service.receive(conn, _intake(procedure_code="TRICH-LUC", received_by_office=WARD,
+                                      commune_code="00040", documents=[
+                                          "Phiếu yêu cầu cung cấp dữ liệu đất đai"]),
+                        actor="clerk")
+    assert conn.execute(sa.text("SELECT count(*) FROM dossier")).scalar_one() == 0
+
+
+def test_delegation_routes_to_the_delegate_while_valid(conn, offices):
+    conn.execute(sa.text(
+        "INSERT INTO delegation (from_office, to_office, procedure_code, valid_from, valid_to, "
+        "decision_ref) VALUES ('UBND.00040', 'UBND.00037', 'TRICH-LUC', '2026-11-01', "
+        "'2026-11-30', 'QĐ 12/UQ')"))
+    intake = _intake(procedure_code="TRICH-LUC", received_by_office=WARD, commune_code="00040",
+                     documents=["Phiếu yêu cầu cung cấp dữ liệu đất đai"])
+    during, _ = service.receive(conn, intake, actor="clerk", today=date(2026, 11, 27))
+    assert during["handling_office"] == WARD
+    with pytest.raises(Forbidden):
+        service.receive(conn, intake, actor="clerk", today=date(2026, 12, 1))
+
+
+def _move(conn, dossier, to, role=Role.LAND_OFFICER, **kw):
+    return service.transition(conn, dossier["code"], to, role=role, actor=role.value,
+                              expected_version=dossier["row_version"], **kw)
+
+
+def test_a_full_path_with_supplement_and_tax_notice(conn, offices):
+    d, _ = service.receive(conn, _intake(), actor="clerk")
+    d = _move(conn, d, "in_processing", Role.COUNTER_CLERK)
+    d = _move(conn, d, "supplement_requested")
+    d = _move(conn, d, "received_back", Role.COUNTER_CLERK)
+    d = _move(conn, d, "in_processing")
+    d = _move(conn, d, "tax_notice")
+    d = _move(conn, d, "approved")
+    d = _move(conn, d, "result_ready")
+    d = _move(conn, d, "returned", Role.COUNTER_CLERK, rating=5, rating_comment="Nhanh")
+    assert [e["to_status"] for e in d["events"]] == [
+        "received", "in_processing", "supplement_requested", "received_back",
+        "in_processing", "tax_notice", "approved", "result_ready", "returned"]
+    assert d["rating"] == 5 and d["returned_at"] is not None
+
+
+def test_refused_transitions_say_what_is_allowed(conn, offices):
+    d, _ = service.receive(conn, _intake(), actor="clerk")
+    with pytest.raises(TransitionRefused, match="allowed: in_processing, rejected, "
+                                                "supplement_requested") as caught:
+        _move(conn, d, "approved")
+    assert caught.value.context["allowed"] == ["in_processing", "rejected",
+                                               "supplement_requested"]
+    with pytest.raises(TransitionRefused, match="not allowed for gis_analyst"):
+        _move(conn, d, "in_processing", Role.GIS_ANALYST)
+    with pytest.raises(InvalidInput, match="rejection needs its reasons"):
+        _move(conn, d, "rejected")
+    with pytest.raises(StaleDossier):
+        service.transition(conn, d["code"], "in_processing", role=Role.COUNTER_CLERK,
+                           actor="x", expected_version=d["row_version"] + 5)
+    with pytest.raises(StaleDossier, match="If-Match"):
+        service.transition(conn, d["code"], "in_processing", role=Role.COUNTER_CLERK,
+                           actor="x", expected_version=None)
+
+
+def test_time_waiting_for_a_supplement_moves_the_appointment(conn, offices):
+    d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 2))
+    assert d["due_date"] == date(2026, 11, 16)
+    conn.execute(sa.text("UPDATE dossier SET received_at = '2026-11-02T09:00+07' "
+                         "WHERE code = :c"), {"c": d["code"]})
+    # waiting for a supplement from Wed 4/11 until it came back on Fri 6/11
+    conn.execute(sa.text(
+        "INSERT INTO dossier_event (dossier_id, at, from_status, to_status, actor) "
+        "SELECT id, timestamptz '2026-11-04T10:00+07', 'received', 'supplement_requested', 'officer' "
+        "FROM dossier WHERE code = :c UNION ALL "
+        "SELECT id, timestamptz '2026-11-06T15:00+07', 'supplement_requested', 'received_back', 'clerk' "
+        "FROM dossier WHERE code = :c"), {"c": d["code"]})
+    service._recompute_due(conn, d["code"])
+    # 10 working days without Wed 4, Thu 5 and Fri 6: Tue 3, Mon 9 .. Thu 19
+    assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 19)
+
+
+def test_apology_letter_moves_the_appointment_forward_only(conn, offices):
+    d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 27))
+    with pytest.raises(InvalidInput, match="must be after"):
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 1), reason="x", actor="a")
+    d = service.apologise(conn, d["code"], new_due=date(2026, 12, 18),
+                          reason="Chờ kết quả đo đạc", actor="clerk")
+    assert d["due_date"] == date(2026, 12, 18)
+    assert d["apologies"][0]["previous_due"] == date(2026, 12, 11)
+
+
+def test_citizen_view_has_no_personal_data_and_needs_the_digits(conn, offices):
+    d, _ = service.receive(conn, _intake(), actor="clerk")
+    assert service.verifies(d, "5678") and service.verifies(d, "2345")
+    assert not service.verifies(d, "0000") and not service.verifies(d, "56a8")
+    view = service.public_view(d)
+    text = str(view)
+    for secret in ("Nguyễn Văn An", "001085012345", "0912345678", "Hàng Bạc", "clerk"):
+        assert secret not in text
+
+
+def test_feedback_needs_a_contact_and_is_answered(conn, offices):
+    with pytest.raises(InvalidInput, match="phone number or an e-mail"):
+        feedback.record(conn, feedback.FeedbackIn("web", "Chậm", "Hồ sơ chậm"),
+                        today=date(2026, 11, 27))
+    item = feedback.record(conn, feedback.FeedbackIn("hotline", "Chậm", "Hồ sơ chậm",
+                                                     contact_phone="0987654321"),
+                           today=date(2026, 11, 27))
+    assert item["answer_due"] == date(2026, 12, 11)
+    answered = feedback.answer(conn, item["code"], "Đã xử lý", actor="clerk")
+    assert answered["answer"] == "Đã xử lý"
+    with pytest.raises(InvalidInput, match="already answered"):
+        feedback.answer(conn, item["code"], "again", actor="clerk")
+
+
+def test_kpi_arithmetic_on_a_seeded_month(conn, offices):
+    """Six dossiers received in November 2026: 2 early, 1 on time, 1 late, 1 overdue, 1
+    still in time; ratings 5, 4, 2."""
+    cases = [  # received, due, result day, rating
+        ("2026-11-02", "2026-11-16", "2026-11-10", 5),
+        ("2026-11-03", "2026-11-17", "2026-11-12", 4),
+        ("2026-11-04", "2026-11-18", "2026-11-18", None),
+        ("2026-11-05", "2026-11-19", "2026-11-25", 2),
+        ("2026-11-06", "2026-11-20", None, None),
+        ("2026-11-26", "2026-12-10", None, None),
+    ]
+    for received, due, result, rating in cases:
+        d, _ = service.receive(conn, _intake(), actor="clerk")
+        conn.execute(sa.text(
+            "UPDATE dossier SET received_at = CAST(:r AS date) + time '09:00', due_date = :d, "
+            "result_at = CAST(:x AS date) + time '15:00', rating = :rating, "
+            "status = CASE WHEN :x IS NULL THEN 'in_processing' ELSE 'returned' END "
+            "WHERE code = :c"),
+            {"r": received, "d": due, "x": result, "rating": rating, "c": d["code"]})
+    (row,) = reports.kpis(conn, start=date(2026, 11, 1), end=date(2026, 11, 30),
+                          today=date(2026, 11, 27))
+    assert row["received"] == 6
+    assert (row["resolved_early"], row["resolved_on_time"], row["resolved_late"]) == (2, 1, 1)
+    assert row["on_time_rate"] == 0.75
+    assert row["overdue_now"] == 1
+    assert row["satisfaction"] == pytest.approx(3.67, abs=0.01)
+    # working days from reception to result: 6, 7, 10, 14 -> 9.25
+    assert row["average_working_days"] == 9.25
