@@ -64,6 +64,7 @@ def add_demo_extras(conn: Connection, *, seed: int = 7) -> DemoExtras:
         if not exists:
             add_user(conn, username, role, password=DEMO_PASSWORD,
                      full_name=f"Demo {role.replace('_', ' ')}")
+    _dossiers(conn, rng)
     conn.execute(sa.text("INSERT INTO database_setting (name, value) VALUES (:n, 'yes') "
                          "ON CONFLICT (name) DO NOTHING"), {"n": DEMO_MARKER})
     return DemoExtras(communes, houses, mortgages, injunctions)
@@ -133,3 +134,66 @@ def _restrictions(conn: Connection, rng: np.random.Generator, change: int) -> tu
         "begun_by": change,
     }))
     return len(mortgaged), len(blocked)
+
+
+#: A path through the workflow for each demo dossier: every state is represented.
+_PATHS = (
+    (),
+    ("in_processing",),
+    ("supplement_requested",),
+    ("supplement_requested", "received_back"),
+    ("in_processing", "tax_notice"),
+    ("in_processing", "approved"),
+    ("in_processing", "rejected"),
+    ("in_processing", "approved", "result_ready"),
+    ("in_processing", "approved", "result_ready", "returned"),
+    ("withdrawn",),
+)
+
+
+def _dossiers(conn: Connection, rng: np.random.Generator) -> None:
+    """The province's registration office and the wards' offices, and dossiers in every
+    state of the workflow (received over the last weeks, some late)."""
+    from datetime import timedelta
+
+    from cadastre.access import Role
+    from cadastre.dossiers import service
+
+    conn.execute(sa.text(
+        "INSERT INTO office (code, name, level, province_code, address, phone) VALUES "
+        "('VPDK.HN', 'Văn phòng đăng ký đất đai Hà Nội - Chi nhánh Hoàn Kiếm', 'province', "
+        "'01', 'Số 2 Hàng Tre, Hoàn Kiếm, Hà Nội', '02439261234') ON CONFLICT DO NOTHING"))
+    for code, name in DEMO_COMMUNES[:4]:
+        conn.execute(sa.text(
+            "INSERT INTO office (code, name, level, province_code, commune_code) VALUES "
+            "(:c, :n, 'commune', '01', :w) ON CONFLICT DO NOTHING"),
+            {"c": f"UBND.{code}", "n": f"UBND phường {name}", "w": code})
+    parcels = conn.execute(sa.text(
+        "SELECT r.parcel_id, h.name FROM current_land_right r JOIN party h ON h.id = r.party_id "
+        "WHERE r.kind = 'land_use' AND h.kind IN ('individual', 'household') "
+        "ORDER BY r.parcel_id LIMIT 60")).all()
+    procedures = {r.code: list(r.documents) for r in conn.execute(sa.text(
+        "SELECT code, documents FROM procedure WHERE level = 'province' "
+        "AND code IN ('CHUYEN-NHUONG', 'THE-CHAP', 'XOA-THE-CHAP', 'CAP-DOI', 'THUA-KE')"))}
+    today = conn.execute(sa.text("SELECT current_date")).scalar_one()
+    roles = {"received": Role.COUNTER_CLERK, "received_back": Role.COUNTER_CLERK,
+             "result_ready": Role.COUNTER_CLERK, "returned": Role.COUNTER_CLERK,
+             "withdrawn": Role.COUNTER_CLERK}
+    for i, (parcel_id, holder) in enumerate(parcels):
+        code = sorted(procedures)[i % len(procedures)]
+        received = today - timedelta(days=int(rng.integers(1, 40)))
+        phone = f"09{rng.integers(10_000_000, 99_999_999)}"
+        dossier, _ = service.receive(conn, service.Intake(
+            procedure_code=code, received_by_office="VPDK.HN",
+            applicant=service.Applicant(holder.removeprefix("Hộ ông ").removeprefix("Hộ bà "),
+                                        phone=phone),
+            parcel_ids=[parcel_id], documents=procedures[code]), actor="clerk",
+            today=received)
+        conn.execute(sa.text("UPDATE dossier SET received_at = CAST(:d AS date) + time '09:30' "
+                             "WHERE code = :c"), {"d": received, "c": dossier["code"]})
+        for step in _PATHS[i % len(_PATHS)]:
+            dossier = service.transition(
+                conn, dossier["code"], step, role=roles.get(step, Role.LAND_OFFICER),
+                actor="demo", expected_version=dossier["row_version"],
+                note="Không đủ điều kiện: thửa đất đang tranh chấp" if step == "rejected"
+                else None, rating=int(rng.integers(3, 6)) if step == "returned" else None)

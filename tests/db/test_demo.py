@@ -87,3 +87,10 @@ def test_house_ownership_only_on_certified_homes(conn, demo):
         SELECT count(*) FROM current_land_right h WHERE h.kind = 'house_ownership'
         AND NOT EXISTS (SELECT 1 FROM current_land_right r WHERE r.parcel_id = h.parcel_id
                         AND r.kind = 'land_use' AND r.party_id = h.party_id)""") == 0
+
+
+def test_dossiers_in_every_state(conn, demo):
+    states = set(conn.execute(sa.text("SELECT DISTINCT status FROM dossier")).scalars())
+    assert states == {"received", "in_processing", "supplement_requested", "received_back",
+                      "tax_notice", "approved", "rejected", "result_ready", "returned",
+                      "withdrawn"}

@@ -1,0 +1,102 @@
+"""Dossiers over HTTP: catalogue, intake with Idempotency-Key, receipt, transitions with
+If-Match (428/412/409 with the allowed transitions), the citizen's lookup (no personal data,
+same 404 for a wrong code or wrong digits, rate-limited), feedback, KPI access and CSV."""
+
+from __future__ import annotations
+
+import pytest
+
+API = "/api/v1"
+DOCS = ["Phiếu yêu cầu đăng ký thế chấp", "Hợp đồng thế chấp", "Giấy chứng nhận bản gốc"]
+
+
+@pytest.fixture(scope="module")
+def dossier(client, headers, person):
+    body = {"procedure_code": "THE-CHAP", "received_by_office": "VPDK.HN",
+            "applicant": {"name": "Trần Thị Bích", "id_number": "001190054321",
+                          "phone": "0903123456", "address": "Số 9 Hàng Gai"},
+            "parcel_ids": [person["parcel_id"]], "documents": DOCS}
+    first = client.post(f"{API}/dossiers", json=body,
+                        headers={**headers("counter_clerk"), "Idempotency-Key": "abc-1"})
+    assert first.status_code == 201, first.text
+    again = client.post(f"{API}/dossiers", json=body,
+                        headers={**headers("counter_clerk"), "Idempotency-Key": "abc-1"})
+    assert again.status_code == 200
+    assert again.json()["code"] == first.json()["code"]
+    return first.json()
+
+
+def test_catalogue_lists_the_common_land_procedures(client):
+    codes = {p["code"] for p in client.get(f"{API}/procedures").json()}
+    assert {"DK-LAN-DAU", "CHUYEN-NHUONG", "THUA-KE", "TANG-CHO", "THE-CHAP", "XOA-THE-CHAP",
+            "CHUYEN-MUC-DICH", "TACH-THUA", "HOP-THUA", "CAP-DOI", "TRICH-LUC"} <= codes
+
+
+def test_intake_answers_with_code_and_appointment(dossier):
+    assert dossier["code"].startswith("VPDK.HN.")
+    assert dossier["status"] == "received"
+    assert dossier["due_date"]
+    assert "in_processing" in dossier["allowed_transitions"]
+
+
+def test_receipt_is_printable_html(client, headers, dossier):
+    page = client.get(f"{API}/dossiers/{dossier['code']}/receipt",
+                      headers=headers("counter_clerk"))
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "PHIẾU TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in page.text
+    assert dossier["code"] in page.text and "Trần Thị Bích" in page.text
+
+
+def test_transitions_need_if_match_and_respect_the_workflow(client, headers, dossier):
+    url = f"{API}/dossiers/{dossier['code']}/transitions"
+    clerk = headers("counter_clerk")
+    assert client.post(url, json={"to": "in_processing"}, headers=clerk).status_code == 428
+    current = client.get(f"{API}/dossiers/{dossier['code']}", headers=clerk)
+    etag = current.headers["etag"]
+    wrong = client.post(url, json={"to": "approved"}, headers={**clerk, "If-Match": etag})
+    assert wrong.status_code == 409
+    assert wrong.json()["allowed"] == ["in_processing", "supplement_requested", "withdrawn"]
+    moved = client.post(url, json={"to": "in_processing"}, headers={**clerk, "If-Match": etag})
+    assert moved.status_code == 200
+    stale = client.post(url, json={"to": "withdrawn"}, headers={**clerk, "If-Match": etag})
+    assert stale.status_code == 412
+
+
+def test_citizen_lookup_shows_status_without_personal_data(client, dossier):
+    url = f"{API}/public/dossiers/{dossier['code']}"
+    ok = client.get(url, params={"verify": "3456"})
+    assert ok.status_code == 200
+    body = ok.text
+    assert ok.json()["code"] == dossier["code"] and ok.json()["steps"]
+    for secret in ("Trần Thị Bích", "001190054321", "0903123456", "Hàng Gai", "t-counter"):
+        assert secret not in body
+    wrong_digits = client.get(url, params={"verify": "0000"})
+    unknown = client.get(f"{API}/public/dossiers/NOPE.261127.0001", params={"verify": "3456"})
+    assert wrong_digits.status_code == unknown.status_code == 404
+    assert wrong_digits.json()["detail"] == unknown.json()["detail"]
+
+
+def test_citizen_lookup_is_rate_limited(client, dossier):
+    statuses = [client.get(f"{API}/public/dossiers/{dossier['code']}",
+                           params={"verify": "0000"}).status_code for _ in range(40)]
+    assert 429 in statuses
+    limited = next(i for i, s in enumerate(statuses) if s == 429)
+    assert all(s == 429 for s in statuses[limited:])
+
+
+def test_feedback_needs_a_contact(client):
+    missing = client.post(f"{API}/public/feedback", json={"subject": "Chậm", "body": "..."})
+    assert missing.status_code in (422, 429)
+
+
+def test_kpis_for_supervisors_only_and_as_csv(client, headers):
+    params = {"from": "2026-01-01", "to": "2030-12-31"}
+    assert client.get(f"{API}/reports/kpi", params=params).status_code == 401
+    assert client.get(f"{API}/reports/kpi", params=params,
+                      headers=headers("counter_clerk")).status_code == 403
+    rows = client.get(f"{API}/reports/kpi", params=params, headers=headers("supervisor")).json()
+    assert rows and rows[0]["received"] >= 1
+    csv = client.get(f"{API}/reports/kpi", params={**params, "format": "csv"},
+                     headers=headers("supervisor"))
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("office,month,received,resolved")
