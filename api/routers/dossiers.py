@@ -325,3 +325,68 @@ async def kpi(request: Request, start: Annotated[date, Query(alias="from")],
         writer.writerows(rows)
         return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")
     return JSONResponse(rows)
+
+
+class ProcedureUpdate(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=300)
+    working_days: int | None = Field(None, ge=1, le=200)
+    documents: list[str] | None = Field(None, max_length=100)
+    fee_vnd: int | None = Field(None, ge=0)
+    active: bool | None = None
+
+
+@router.patch("/procedures/{code}", summary="Edit a procedure of the catalogue (admin)",
+              dependencies=[require(Role.ADMIN)])
+async def edit_procedure(request: Request, code: str, body: ProcedureUpdate
+                         ) -> dict[str, Any]:
+    changes_ = body.model_dump(exclude_none=True)
+    if not changes_:
+        raise InvalidInput("nothing to change")
+
+    def write(conn: Any) -> dict[str, Any]:
+        import orjson
+
+        assignments = ", ".join(
+            f"{k} = CAST(:{k} AS jsonb)" if k == "documents" else f"{k} = :{k}"
+            for k in changes_)  # keys come from the model: an allow-list
+        values = {k: orjson.dumps(v).decode() if k == "documents" else v
+                  for k, v in changes_.items()}
+        row = conn.execute(sa.text(
+            f"UPDATE procedure SET {assignments} WHERE code = :code RETURNING code, name, "
+            "level, working_days, documents, fee_vnd, active"),
+            {**values, "code": code}).mappings().first()
+        if row is None:
+            raise InvalidInput(f"unknown procedure {code!r}")
+        return dict(row)
+
+    return await _write(request, write)
+
+
+class RatingIn(BaseModel):
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(None, max_length=2000)
+
+
+@router.post("/public/dossiers/{code}/rating", tags=["public"],
+             summary="Rate the service (1-5) after the result was returned")
+async def rate(request: Request, code: str, body: RatingIn,
+               verify: Annotated[str, Query(min_length=4, max_length=4)]) -> dict[str, Any]:
+    _limit(request)
+
+    def write(conn: Any) -> dict[str, Any]:
+        try:
+            dossier = service.get(conn, code)
+        except service.DossierNotFound:
+            dossier = None
+        if dossier is None or not service.verifies(dossier, verify):
+            raise service.DossierNotFound("no dossier with this code and these digits")
+        if dossier["status"] != "returned":
+            raise InvalidInput("a dossier is rated once its result has been returned")
+        if dossier["rating"] is not None:
+            raise InvalidInput("this dossier has already been rated")
+        conn.execute(sa.text("UPDATE dossier SET rating = :r, rating_comment = :c "
+                             "WHERE code = :code"),
+                     {"r": body.rating, "c": body.comment, "code": code})
+        return {"code": code, "rating": body.rating, "thanks": "Cảm ơn ý kiến của bạn"}
+
+    return await _write(request, write)

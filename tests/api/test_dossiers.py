@@ -100,3 +100,40 @@ def test_kpis_for_supervisors_only_and_as_csv(client, headers):
                      headers=headers("supervisor"))
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[0].startswith("office,month,received,resolved")
+
+
+def test_admins_edit_the_catalogue(client, headers):
+    url = f"{API}/procedures/TRICH-LUC"
+    assert client.patch(url, json={"working_days": 3},
+                        headers=headers("counter_clerk")).status_code == 403
+    edited = client.patch(url, json={"working_days": 3, "fee_vnd": 25000},
+                          headers=headers("admin"))
+    assert edited.status_code == 200 and edited.json()["working_days"] == 3
+    listed = {p["code"]: p for p in client.get(f"{API}/procedures").json()}
+    assert listed["TRICH-LUC"]["working_days"] == 3
+    assert client.patch(f"{API}/procedures/NOPE", json={"working_days": 3},
+                        headers=headers("admin")).status_code == 422
+
+
+def test_citizen_rates_a_returned_dossier_once(api_settings, api_engine):
+    import sqlalchemy as sa
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with api_engine.begin() as conn:
+        code, phone = conn.execute(sa.text(
+            "SELECT code, applicant_phone FROM dossier WHERE status = 'returned' "
+            "ORDER BY code LIMIT 1")).one()
+        conn.execute(sa.text("UPDATE dossier SET rating = NULL WHERE code = :c"), {"c": code})
+        open_code = conn.execute(sa.text(
+            "SELECT code FROM dossier WHERE status = 'in_processing' LIMIT 1")).scalar_one()
+    with TestClient(create_app(api_settings)) as fresh:  # a limiter of its own
+        url = f"{API}/public/dossiers/{code}/rating"
+        ok = fresh.post(url, params={"verify": phone[-4:]}, json={"rating": 4})
+        assert ok.status_code == 200, ok.text
+        twice = fresh.post(url, params={"verify": phone[-4:]}, json={"rating": 5})
+        assert twice.status_code == 422
+        early = fresh.post(f"{API}/public/dossiers/{open_code}/rating",
+                           params={"verify": "0000"}, json={"rating": 5})
+        assert early.status_code == 404
