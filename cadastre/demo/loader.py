@@ -180,7 +180,9 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> None:
              "result_ready": Role.COUNTER_CLERK, "returned": Role.COUNTER_CLERK,
              "withdrawn": Role.COUNTER_CLERK}
     for i, (parcel_id, holder) in enumerate(parcels):
-        code = sorted(procedures)[i % len(procedures)]
+        path = _PATHS[i % len(_PATHS)]
+        code = "CHUYEN-NHUONG" if "tax_notice" in path else sorted(procedures)[i % len(
+            procedures)]
         received = today - timedelta(days=int(rng.integers(1, 40)))
         phone = f"09{rng.integers(10_000_000, 99_999_999)}"
         dossier, _ = service.receive(conn, service.Intake(
@@ -189,9 +191,11 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> None:
                                         phone=phone),
             parcel_ids=[parcel_id], documents=procedures[code]), actor="clerk",
             today=received)
-        conn.execute(sa.text("UPDATE dossier SET received_at = CAST(:d AS date) + time '09:30' "
-                             "WHERE code = :c"), {"d": received, "c": dossier["code"]})
-        for step in _PATHS[i % len(_PATHS)]:
+        conn.execute(sa.text(
+            "UPDATE dossier SET received_at = (CAST(:d AS date) + time '09:30') "
+            "AT TIME ZONE 'Asia/Ho_Chi_Minh' WHERE code = :c"),
+            {"d": received, "c": dossier["code"]})
+        for step in path:
             dossier = service.transition(
                 conn, dossier["code"], step, role=roles.get(step, Role.LAND_OFFICER),
                 actor="demo", expected_version=dossier["row_version"],

@@ -244,8 +244,9 @@ def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor
     """Move a dossier to another state if the workflow and the caller's role allow it;
     every move is an event; the due date moves by the working days spent waiting."""
     row = conn.execute(sa.text(
-        "SELECT id, status, row_version, received_at, procedure_code, commune_code "
-        "FROM dossier WHERE code = :c FOR UPDATE"), {"c": code}).first()
+        "SELECT d.id, d.status, d.row_version, d.received_at, d.procedure_code, "
+        "d.commune_code, p.tax_step FROM dossier d JOIN procedure p "
+        "ON p.code = d.procedure_code WHERE d.code = :c FOR UPDATE OF d"), {"c": code}).first()
     if row is None:
         raise DossierNotFound(f"no dossier {code}")
     if expected_version is None:
@@ -261,6 +262,9 @@ def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor
         raise TransitionRefused(
             f"{row.status} -> {to_status} is not allowed for {role.value}; allowed: "
             f"{', '.join(options) or 'none'}", allowed=options)
+    if to_status == "tax_notice" and not row.tax_step:
+        raise TransitionRefused(f"{row.procedure_code} has no tax step",
+                                allowed=allowed_from(row.status, role))
     if to_status == "rejected" and not (note and note.strip()):
         raise InvalidInput("a rejection needs its reasons (note)")
     if rating is not None and (to_status != "returned" or not 1 <= rating <= 5):

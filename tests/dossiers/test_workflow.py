@@ -118,6 +118,12 @@ def test_refused_transitions_say_what_is_allowed(conn, offices):
         _move(conn, d, "in_processing", Role.GIS_ANALYST)
     with pytest.raises(InvalidInput, match="rejection needs its reasons"):
         _move(conn, d, "rejected")
+    extract, _ = service.receive(conn, _intake(
+        procedure_code="TRICH-LUC", received_by_office=WARD,
+        documents=["Phiếu yêu cầu cung cấp dữ liệu đất đai"]), actor="clerk")
+    extract = _move(conn, extract, "in_processing", Role.COUNTER_CLERK)
+    with pytest.raises(TransitionRefused, match="TRICH-LUC has no tax step"):
+        _move(conn, extract, "tax_notice")
     with pytest.raises(StaleDossier):
         service.transition(conn, d["code"], "in_processing", role=Role.COUNTER_CLERK,
                            actor="x", expected_version=d["row_version"] + 5)
