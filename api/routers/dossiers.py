@@ -250,17 +250,8 @@ async def public_dossier(request: Request, code: str,
                          ) -> dict[str, Any]:
     _limit(request)
 
-    def read(conn: Any) -> dict[str, Any]:
-        try:
-            dossier = service.get(conn, code)
-        except service.DossierNotFound:
-            dossier = None
-        if dossier is None or not service.verifies(dossier, verify):
-            # the same answer for an unknown code and a wrong check: nothing to guess from
-            raise service.DossierNotFound("no dossier with this code and these digits")
-        return service.public_view(dossier)
-
-    return await _read(request, read)
+    return await _read(request, lambda c: service.public_view(
+        service.get_verified(c, code, verify)))
 
 
 @router.post("/public/feedback", status_code=201, tags=["public"],
@@ -374,12 +365,7 @@ async def rate(request: Request, code: str, body: RatingIn,
     _limit(request)
 
     def write(conn: Any) -> dict[str, Any]:
-        try:
-            dossier = service.get(conn, code)
-        except service.DossierNotFound:
-            dossier = None
-        if dossier is None or not service.verifies(dossier, verify):
-            raise service.DossierNotFound("no dossier with this code and these digits")
+        dossier = service.get_verified(conn, code, verify)
         if dossier["status"] != "returned":
             raise InvalidInput("a dossier is rated once its result has been returned")
         if dossier["rating"] is not None:

@@ -348,6 +348,18 @@ def verifies(dossier: dict[str, Any], verify: str) -> bool:
     return any(c[-4:] == verify for c in candidates if len(c) >= 4)
 
 
+def get_verified(conn: Connection, code: str, verify: str) -> dict[str, Any]:
+    """The dossier for a citizen who proved they are its applicant; the same answer for an
+    unknown code and wrong digits, so there is nothing to learn by guessing."""
+    try:
+        dossier = get(conn, code)
+    except DossierNotFound:
+        dossier = None
+    if dossier is None or not verifies(dossier, verify):
+        raise DossierNotFound("no dossier with this code and these digits")
+    return dossier
+
+
 def public_view(dossier: dict[str, Any]) -> dict[str, Any]:
     """What a citizen sees of their dossier: no personal data, no officials' names."""
     return {
