@@ -25,10 +25,12 @@ die() { printf '\033[1;31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }
 mkdir -p "$STATE"
 
 # --- 1. Debian packages -------------------------------------------------------------------
-# gdal-bin: ogr2ogr, the import benchmark's peer (and the tool that made the DGN fixture).
+# gdal-bin: ogr2ogr, the import benchmark's peer (and the tool that made the DGN fixture);
+# fonts-dejavu-core: the Vietnamese-capable font of the PDF receipts.
 need_pkgs=()
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for p in "postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-postgis-3" "postgresql-contrib" gdal-bin; do
+for p in "postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-postgis-3" "postgresql-contrib" gdal-bin \
+         fonts-dejavu-core; do
     pkg_installed "$p" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -4,7 +4,6 @@ the workflow, deadlines and apology letters, the citizen's status lookup, feedba
 from __future__ import annotations
 
 import csv
-import html
 import io
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -21,6 +20,7 @@ from cadastre.access import Role, rule
 from cadastre.changes import service as changes
 from cadastre.dossiers import feedback as feedback_service
 from cadastre.dossiers import reports, service
+from cadastre.dossiers.receipt import receipt_html, receipt_pdf
 from cadastre.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
@@ -194,31 +194,17 @@ def _apply_change(conn: Any, code: str, change: dict[str, Any]) -> None:
                            "through /api/v1/changes (not automated here)")
 
 
-@router.get("/dossiers/{code}/receipt", summary="The receipt with the appointment (HTML)",
+@router.get("/dossiers/{code}/receipt", summary="The receipt with the appointment",
+            description="Printable HTML, or PDF with `format=pdf`.",
             dependencies=[require(*STAFF)], response_class=Response)
-async def receipt(request: Request, code: str) -> Response:
+async def receipt(request: Request, code: str,
+                  format: Literal["html", "pdf"] = "html") -> Response:
     d = await _read(request, lambda c: service.get(c, code))
-    documents = "".join(f"<li>{html.escape(str(x))}</li>" for x in d["documents"])
-    page = f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
-<title>Phiếu tiếp nhận {html.escape(d['code'])}</title>
-<style>body{{font-family:"Times New Roman",serif;max-width:720px;margin:2em auto}}
-h1{{font-size:1.3em;text-align:center}}td{{padding:.2em .6em;vertical-align:top}}
-@media print{{button{{display:none}}}}</style></head><body>
-<p style="text-align:center"><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br>
-Độc lập - Tự do - Hạnh phúc</p>
-<h1>PHIẾU TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ</h1>
-<table>
-<tr><td>Mã hồ sơ</td><td><b>{html.escape(d['code'])}</b></td></tr>
-<tr><td>Thủ tục</td><td>{html.escape(d['procedure_name'])}</td></tr>
-<tr><td>Người nộp</td><td>{html.escape(d['applicant_name'])}</td></tr>
-<tr><td>Ngày nhận</td><td>{d['received_at'].strftime('%d/%m/%Y %H:%M')}</td></tr>
-<tr><td>Ngày hẹn trả kết quả</td><td><b>{d['due_date'].strftime('%d/%m/%Y')}</b></td></tr>
-<tr><td>Nơi giải quyết</td><td>{html.escape(d['handling_office_name'])}</td></tr>
-</table><p>Giấy tờ đã nhận:</p><ol>{documents}</ol>
-<p>Tra cứu tình trạng hồ sơ: /api/v1/public/dossiers/{html.escape(d['code'])}
-(kèm 4 số cuối điện thoại hoặc CCCD).</p>
-<button onclick="print()">In phiếu</button></body></html>"""
-    return Response(page, media_type="text/html; charset=utf-8")
+    if format == "pdf":
+        pdf = await run_in_threadpool(receipt_pdf, d)
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="{code}.pdf"'})
+    return Response(receipt_html(d), media_type="text/html; charset=utf-8")
 
 
 @router.get("/dossiers", summary="Overdue and due-soon dossiers of an office",

@@ -137,3 +137,20 @@ def test_citizen_rates_a_returned_dossier_once(api_settings, api_engine):
         early = fresh.post(f"{API}/public/dossiers/{open_code}/rating",
                            params={"verify": "0000"}, json={"rating": 5})
         assert early.status_code == 404
+
+
+def test_receipt_as_pdf_with_vietnamese_text(client, headers, dossier):
+    response = client.get(f"{API}/dossiers/{dossier['code']}/receipt",
+                          params={"format": "pdf"}, headers=headers("counter_clerk"))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    import re
+    import zlib
+
+    from fpdf import FPDF  # noqa: F401  (the generator is installed)
+
+    # the text is in the PDF's content streams; the font is embedded (subset)
+    assert b"/FontFile2" in response.content
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", response.content, re.S)
+    assert any(len(zlib.decompress(s)) > 500 for s in streams if s[:2] == b"x\x9c")
