@@ -327,6 +327,13 @@ def apologise(conn: Connection, code: str, *, new_due: date, reason: str,
         raise InvalidInput("the dossier is closed")
     if new_due <= row.due_date:
         raise InvalidInput(f"the new date must be after the appointment {row.due_date}")
+    calendar = load_calendar(conn)
+    if calendar.years and new_due.year not in calendar.years:
+        raise InvalidInput(f"no holiday calendar for {new_due.year} yet")
+    if not calendar.is_working_day(new_due):
+        closed = calendar.holidays.get(new_due, "weekend")
+        raise InvalidInput(f"the office is closed on {new_due.isoformat()} ({closed}): "
+                           "give a working day")
     if not reason.strip():
         raise InvalidInput("an apology says why the dossier is late")
     conn.execute(sa.text(
