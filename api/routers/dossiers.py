@@ -20,7 +20,7 @@ from cadastre.access import Role, rule
 from cadastre.changes import service as changes
 from cadastre.dossiers import feedback as feedback_service
 from cadastre.dossiers import reports, service
-from cadastre.dossiers.receipt import receipt_html, receipt_pdf
+from cadastre.dossiers.receipt import apology_html, receipt_html, receipt_pdf
 from cadastre.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
@@ -213,6 +213,15 @@ async def deadlines(request: Request, office: str | None = None,
                     soon_days: Annotated[int, Query(ge=0, le=30)] = 2) -> dict[str, Any]:
     return await _read(request, lambda c: service.deadlines(
         c, office, today=date.today(), soon_days=soon_days))
+
+
+@router.get("/dossiers/{code}/apology", summary="The latest apology letter (printable)",
+            dependencies=[require(*STAFF)], response_class=Response)
+async def apology_letter(request: Request, code: str) -> Response:
+    d = await _read(request, lambda c: service.get(c, code))
+    if not d["apologies"]:
+        raise service.DossierNotFound(f"dossier {code} has no apology letter")
+    return Response(apology_html(d), media_type="text/html; charset=utf-8")
 
 
 @router.post("/dossiers/{code}/apology", summary="Apology letter with a new appointment",

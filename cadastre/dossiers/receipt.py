@@ -80,3 +80,24 @@ def receipt_pdf(d: dict[str, Any], *, font_dir: Path = FONT_DIR) -> bytes:
     pdf.set_font("DejaVu", "", 9)
     pdf.multi_cell(0, 5, _lookup(d), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def apology_html(d: dict[str, Any]) -> str:
+    """Phiếu xin lỗi và hẹn lại ngày trả kết quả, for the latest apology of the dossier."""
+    if not d["apologies"]:
+        raise ConfigurationError("this dossier has no apology letter")
+    a = d["apologies"][-1]
+    return f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<title>Phiếu xin lỗi {html.escape(d['code'])}</title>
+<style>body{{font-family:"DejaVu Sans","Times New Roman",serif;max-width:720px;margin:2em auto}}
+h1{{font-size:1.3em;text-align:center}}@media print{{button{{display:none}}}}</style></head>
+<body><p style="text-align:center"><b>{HEADER[0]}</b><br>{HEADER[1]}</p>
+<h1>PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ</h1>
+<p>{html.escape(d['handling_office_name'])} xin lỗi Ông/Bà
+<b>{html.escape(d['applicant_name'])}</b> vì hồ sơ <b>{html.escape(d['code'])}</b>
+({html.escape(d['procedure_name'])}), hẹn trả ngày {a['previous_due'].strftime('%d/%m/%Y')},
+chưa được giải quyết đúng hẹn.</p>
+<p>Lý do: {html.escape(a['reason'])}</p>
+<p>Ngày hẹn trả kết quả mới: <b>{a['new_due'].strftime('%d/%m/%Y')}</b>.</p>
+<p>{html.escape(_lookup(d))}</p>
+<button onclick="print()">In phiếu</button></body></html>"""

@@ -154,3 +154,28 @@ def test_receipt_as_pdf_with_vietnamese_text(client, headers, dossier):
     assert b"/FontFile2" in response.content
     streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", response.content, re.S)
     assert any(len(zlib.decompress(s)) > 500 for s in streams if s[:2] == b"x\x9c")
+
+
+def test_late_dossier_apology_is_recorded_and_printable(client, headers, api_engine):
+    import sqlalchemy as sa
+
+    from datetime import timedelta
+
+    from cadastre.dossiers.calendar import load_calendar
+
+    with api_engine.connect() as conn:
+        code, due = conn.execute(sa.text(
+            "SELECT code, due_date FROM dossier WHERE status = 'in_processing' "
+            "ORDER BY due_date LIMIT 1")).one()
+        calendar = load_calendar(conn)
+    clerk = headers("counter_clerk")
+    assert client.get(f"{API}/dossiers/{code}/apology", headers=clerk).status_code == 404
+    new_due = due + timedelta(days=14)
+    while not calendar.is_working_day(new_due):
+        new_due += timedelta(days=1)
+    made = client.post(f"{API}/dossiers/{code}/apology", headers=clerk,
+                       json={"new_due": new_due.isoformat(), "reason": "Chờ đo đạc lại"})
+    assert made.status_code == 201, made.text
+    letter = client.get(f"{API}/dossiers/{code}/apology", headers=clerk)
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in letter.text
+    assert new_due.strftime("%d/%m/%Y") in letter.text and "Chờ đo đạc lại" in letter.text
