@@ -157,9 +157,9 @@ def test_receipt_as_pdf_with_vietnamese_text(client, headers, dossier):
 
 
 def test_late_dossier_apology_is_recorded_and_printable(client, headers, api_engine):
-    import sqlalchemy as sa
-
     from datetime import timedelta
+
+    import sqlalchemy as sa
 
     from cadastre.dossiers.calendar import load_calendar
 
