@@ -215,3 +215,36 @@ def test_kpi_arithmetic_on_a_seeded_month(conn, offices):
     assert row["satisfaction"] == pytest.approx(3.67, abs=0.01)
     # working days from reception to result: 6, 7, 10, 14 -> 9.25
     assert row["average_working_days"] == 9.25
+
+
+def _path_to(state: str) -> list[str]:
+    """The shortest way from received to a state through the workflow table."""
+    from collections import deque
+
+    queue, seen = deque([("received", [])]), {"received"}
+    while queue:
+        here, path = queue.popleft()
+        if here == state:
+            return path
+        for frm, to in service.TRANSITIONS:
+            if frm == here and to not in seen:
+                seen.add(to)
+                queue.append((to, [*path, to]))
+    raise AssertionError(f"{state} is unreachable")
+
+
+@pytest.mark.parametrize(("frm", "to"), sorted(service.TRANSITIONS))
+def test_every_transition_with_its_roles(conn, offices, frm, to):
+    d, _ = service.receive(conn, _intake(), actor="clerk")
+    for step in _path_to(frm):
+        note = "Lý do từ chối" if step == "rejected" else None
+        d = _move(conn, d, step, Role.ADMIN, note=note)
+    allowed = service.TRANSITIONS[(frm, to)]
+    refused = [r for r in Role if r not in allowed]
+    for role in refused:
+        with pytest.raises(TransitionRefused):
+            _move(conn, d, to, role, note="Lý do")
+    role = sorted(allowed, key=lambda r: r.value)[0]
+    moved = _move(conn, d, to, role, note="Lý do")
+    assert moved["status"] == to
+    assert moved["events"][-1]["from_status"] == frm
