@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     #: Citizen lookups (dossier status, feedback) per client address per minute.
     public_lookups_per_minute: int = Field(default=20, ge=1, le=10_000)
     #: asyncpg pool of each API worker (hot read paths).
-    api_pool_min: int = Field(default=4, ge=1, le=100)
+    api_pool_min: int = Field(default=8, ge=1, le=100)
     api_pool_max: int = Field(default=10, ge=1, le=200)
 
     @field_validator("database_url")
