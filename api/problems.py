@@ -18,6 +18,20 @@ from cadastre.errors import CadastreError
 log = logging.getLogger("cadastre.api")
 
 
+class PreconditionRequired(CadastreError):
+    """A write without If-Match (HTTP 428)."""
+
+    code = "precondition-required"
+    status = 428
+
+
+class PreconditionFailed(CadastreError):
+    """An If-Match that is not an ETag of the resource (HTTP 412)."""
+
+    code = "precondition-failed"
+    status = 412
+
+
 def problem(
     status: int, code: str, title: str, detail: str | None = None, **extra: Any
 ) -> ProblemResponse:

@@ -13,22 +13,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.deps import require
+from api.problems import PreconditionFailed, PreconditionRequired
 from cadastre.access import Role
 from cadastre.changes import service, spatial
-from cadastre.errors import CadastreError
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"],
                    dependencies=[require(Role.LAND_OFFICER, Role.ADMIN)])
-
-
-class PreconditionRequired(CadastreError):
-    code = "precondition-required"
-    status = 428
-
-
-class PreconditionFailed(CadastreError):
-    code = "precondition-failed"
-    status = 412
 
 
 class Source(BaseModel):

@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, require
+from api.problems import PreconditionRequired
 from api.ratelimit import RateLimiter
 from api.responses import JSONResponse
 from cadastre.access import Role, rule
@@ -152,8 +153,6 @@ async def move(request: Request, code: str, body: TransitionIn, caller: Caller,
             raise service.StaleDossier(f"If-Match {if_match!r} is not an ETag of {code}")
         expected = int(version)
     if if_match is None:
-        from api.routers.changes import PreconditionRequired
-
         raise PreconditionRequired("send If-Match with the dossier's ETag",
                                    hint=f"GET /api/v1/dossiers/{code}")
 
