@@ -60,10 +60,6 @@ def rule(role: Role) -> PersonalDataRule:
     return RULES[role]
 
 
-def sees_personal_data(role: Role) -> bool:
-    return rule(role).names
-
-
 def mask_national_id(value: str) -> str:
     """Only the last 3 digits, the rest as bullets of the same length."""
     return "•" * (len(value) - 3) + value[-3:] if len(value) > 3 else "•" * len(value)

@@ -4,7 +4,6 @@ encodings detected per file) and normalised to Unicode NFC, geometries as shapel
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,6 +247,3 @@ def _decode_column(series: pd.Series, encoding: str, *, raw_text: bool) -> pd.Se
     result = np.where(codes >= 0, normalised[np.maximum(codes, 0)], None)
     return pd.Series(result, index=series.index, dtype=object)
 
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)

@@ -10,10 +10,8 @@ profile did not map are kept, as JSON, in ``source_attributes``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import numpy as np
 import orjson
@@ -39,12 +37,6 @@ def missing(value: object) -> bool:
     return isinstance(value, float) and np.isnan(value)
 
 
-def objmap(series: pd.Series, function: Callable[[Any], Any]) -> pd.Series:
-    """``series.map`` that keeps None as None (pandas 3 would infer a string dtype)."""
-    return pd.Series([function(v) for v in series.astype(object)], index=series.index,
-                     dtype=object)
-
-
 TEXT = pd.StringDtype("pyarrow")  # compact: a million addresses in tens of MB, not hundreds
 
 
@@ -61,10 +53,6 @@ def _as_text(series: pd.Series) -> pd.Series:
         return series.astype("Int64").astype(str).where(series.notna(), None).astype(TEXT)
     text = series.astype(TEXT).str.strip()
     return text.where(text != "")
-
-
-def _text(series: pd.Series) -> pd.Series:
-    return _as_text(series)
 
 
 def _number_text(series: pd.Series) -> pd.Series:
@@ -147,7 +135,7 @@ def canonicalise(
             digits = _as_text(source).str.replace(r"\D", "", regex=True)
             out[canonical] = digits.where(digits != "")
         else:
-            out[canonical] = _text(source)
+            out[canonical] = _as_text(source)
     if commune is not None:
         out["commune_code"] = pd.Series(
             commune.zfill(5) if commune.isdigit() else commune.upper(), index=frame.index,

@@ -75,7 +75,7 @@ def last_change(conn: Connection, parcel_id: int) -> int | None:
     return None if row is None else int(row.id)
 
 
-def _lock_parcel(conn: Connection, parcel_id: int, expected_change: int | None) -> None:
+def lock_parcel(conn: Connection, parcel_id: int, expected_change: int | None) -> None:
     """Lock the parcel for the rest of the transaction: two officers changing one parcel
     are serialised. A caller that saw an older state gets StaleParcel, naming the change
     that came in between."""
@@ -97,7 +97,7 @@ def _lock_parcel(conn: Connection, parcel_id: int, expected_change: int | None) 
                 hint="read the parcel again and repeat the change", conflicting_change=row.id)
 
 
-def _refuse_if_blocked(conn: Connection, parcel_id: int) -> None:
+def refuse_if_blocked(conn: Connection, parcel_id: int) -> None:
     references = list(conn.execute(sa.text(
         "SELECT reference FROM current_restriction WHERE parcel_id = :p "
         "AND kind = 'injunction' ORDER BY lower(lifespan)"), {"p": parcel_id}).scalars())
@@ -107,7 +107,7 @@ def _refuse_if_blocked(conn: Connection, parcel_id: int) -> None:
             "change may be registered until it is lifted")
 
 
-def _begin(conn: Connection, kind: str, source: SourceDocument, *, dossier_code: str | None,
+def begin_change(conn: Connection, kind: str, source: SourceDocument, *, dossier_code: str | None,
            note: str | None) -> tuple[int, object]:
     if not source.reference.strip():
         raise InvalidInput("a change needs the reference of its source document")
@@ -153,14 +153,14 @@ def transfer(conn: Connection, parcel_id: int, holders: list[Share], source: Sou
     if kind not in ("transfer", "inheritance", "gift"):
         raise InvalidInput(f"a transfer is a transfer, inheritance or gift, not {kind!r}")
     check_shares(holders)
-    _lock_parcel(conn, parcel_id, expected_change)
-    _refuse_if_blocked(conn, parcel_id)
+    lock_parcel(conn, parcel_id, expected_change)
+    refuse_if_blocked(conn, parcel_id)
     known = set(conn.execute(sa.text("SELECT id FROM party WHERE id = ANY(:ids)"),
                              {"ids": [h.party_id for h in holders]}).scalars())
     missing = sorted({h.party_id for h in holders} - known)
     if missing:
         raise InvalidInput(f"unknown parties {missing}")
-    change_id, at = _begin(conn, kind, source, dossier_code=dossier_code, note=note)
+    change_id, at = begin_change(conn, kind, source, dossier_code=dossier_code, note=note)
     certificate = conn.execute(sa.text(
         "SELECT certificate_id FROM current_land_right WHERE parcel_id = :p "
         "AND kind = 'land_use' LIMIT 1"), {"p": parcel_id}).scalar()
@@ -184,9 +184,9 @@ def register_mortgage(conn: Connection, parcel_id: int, lender_party_id: int,
                       dossier_code: str | None = None,
                       expected_change: int | None = None) -> ChangeResult:
     """Đăng ký thế chấp: a mortgage in favour of the lender, referenced by its contract."""
-    _lock_parcel(conn, parcel_id, expected_change)
-    _refuse_if_blocked(conn, parcel_id)
-    change_id, at = _begin(conn, "mortgage", source, dossier_code=dossier_code, note=None)
+    lock_parcel(conn, parcel_id, expected_change)
+    refuse_if_blocked(conn, parcel_id)
+    change_id, at = begin_change(conn, "mortgage", source, dossier_code=dossier_code, note=None)
     conn.execute(sa.text(
         "INSERT INTO restriction (restriction_id, kind, parcel_id, party_id, reference, "
         "description, amount, lifespan, begun_by) VALUES (nextval('restriction_id_seq'), "
@@ -200,9 +200,9 @@ def release_mortgage(conn: Connection, parcel_id: int, reference: str, source: S
                      *, dossier_code: str | None = None,
                      expected_change: int | None = None) -> ChangeResult:
     """Xóa đăng ký thế chấp: ends the mortgage with this contract reference."""
-    _lock_parcel(conn, parcel_id, expected_change)
-    _refuse_if_blocked(conn, parcel_id)
-    change_id, at = _begin(conn, "mortgage_release", source, dossier_code=dossier_code,
+    lock_parcel(conn, parcel_id, expected_change)
+    refuse_if_blocked(conn, parcel_id)
+    change_id, at = begin_change(conn, "mortgage_release", source, dossier_code=dossier_code,
                            note=None)
     ended = _end(conn, "restriction", "parcel_id = :p AND kind = 'mortgage' AND reference = :r",
                  {"p": parcel_id, "r": reference}, change_id, at)
@@ -214,8 +214,8 @@ def release_mortgage(conn: Connection, parcel_id: int, reference: str, source: S
 def set_injunction(conn: Connection, parcel_id: int, authority_party_id: int | None,
                    source: SourceDocument, *, dossier_code: str | None = None) -> ChangeResult:
     """Ngăn chặn: blocks every other change on the parcel until lifted."""
-    _lock_parcel(conn, parcel_id, None)
-    change_id, at = _begin(conn, "injunction", source, dossier_code=dossier_code, note=None)
+    lock_parcel(conn, parcel_id, None)
+    change_id, at = begin_change(conn, "injunction", source, dossier_code=dossier_code, note=None)
     conn.execute(sa.text(
         "INSERT INTO restriction (restriction_id, kind, parcel_id, party_id, reference, "
         "description, lifespan, begun_by) VALUES (nextval('restriction_id_seq'), "
@@ -228,8 +228,8 @@ def set_injunction(conn: Connection, parcel_id: int, authority_party_id: int | N
 def lift_injunction(conn: Connection, parcel_id: int, reference: str, source: SourceDocument,
                     *, dossier_code: str | None = None) -> ChangeResult:
     """Hủy bỏ biện pháp ngăn chặn: ends the injunction with this reference."""
-    _lock_parcel(conn, parcel_id, None)
-    change_id, at = _begin(conn, "injunction_release", source, dossier_code=dossier_code,
+    lock_parcel(conn, parcel_id, None)
+    change_id, at = begin_change(conn, "injunction_release", source, dossier_code=dossier_code,
                            note=None)
     ended = _end(conn, "restriction", "parcel_id = :p AND kind = 'injunction' AND "
                  "reference = :r", {"p": parcel_id, "r": reference}, change_id, at)

@@ -17,10 +17,10 @@ from cadastre.changes.service import (
     ChangeResult,
     Share,
     SourceDocument,
-    _begin,
-    _lock_parcel,
-    _refuse_if_blocked,
+    begin_change,
     check_shares,
+    lock_parcel,
+    refuse_if_blocked,
 )
 from cadastre.errors import InvalidInput, TopologyConflict
 
@@ -167,8 +167,8 @@ def change_purpose(conn: Connection, parcel_id: int, purposes: list[Purpose],
     """Chuyển mục đích sử dụng đất: a new parcel version with new purposes, areas, terms."""
     if not purposes:
         raise InvalidInput("a purpose change needs at least one land-use purpose")
-    _lock_parcel(conn, parcel_id, expected_change)
-    _refuse_if_blocked(conn, parcel_id)
+    lock_parcel(conn, parcel_id, expected_change)
+    refuse_if_blocked(conn, parcel_id)
     known = set(conn.execute(sa.text("SELECT code FROM land_use_type")).scalars())
     unknown = sorted({p.code for p in purposes} - known)
     if unknown:
@@ -184,7 +184,7 @@ def change_purpose(conn: Connection, parcel_id: int, purposes: list[Purpose],
         if abs(total - float(legal)) > tolerance:
             raise InvalidInput(f"the purposes' areas add up to {total:.2f} m², the parcel's "
                                f"legal area is {float(legal):.2f} m²")
-    change_id, at = _begin(conn, "purpose_change", source, dossier_code=dossier_code,
+    change_id, at = begin_change(conn, "purpose_change", source, dossier_code=dossier_code,
                            note=None)
     _end_parcels(conn, [parcel_id], change_id, at)
     new = _new_version(conn, version, parcel_id=parcel_id, number=None, ewkb=None,
@@ -216,8 +216,8 @@ def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
             raise InvalidInput("holders per child need one list of shares per child geometry")
         for shares in child_holders:
             check_shares(shares)
-    _lock_parcel(conn, parcel_id, expected_change)
-    _refuse_if_blocked(conn, parcel_id)
+    lock_parcel(conn, parcel_id, expected_change)
+    refuse_if_blocked(conn, parcel_id)
     srid = _srid(conn)
     version = _current_version(conn, parcel_id)
     if cut_line_wkt is not None:
@@ -247,7 +247,7 @@ def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
             raise InvalidInput(f"the children do not cover the parent exactly: "
                                f"{row.mismatch:.2f} m² of gap or excess")
     numbers = _next_numbers(conn, parcel_id, len(children))
-    change_id, at = _begin(conn, "split", source, dossier_code=dossier_code, note=None)
+    change_id, at = begin_change(conn, "split", source, dossier_code=dossier_code, note=None)
     _end_parcels(conn, [parcel_id], change_id, at)
     child_ids = []
     assigned: list[list[Share] | None] = (
@@ -278,8 +278,8 @@ def merge_parcels(conn: Connection, parcel_ids: list[int], source: SourceDocumen
     if len(ids) < 2:
         raise InvalidInput("a merge needs at least two parcels")
     for pid in ids:
-        _lock_parcel(conn, pid, None)
-        _refuse_if_blocked(conn, pid)
+        lock_parcel(conn, pid, None)
+        refuse_if_blocked(conn, pid)
     row = conn.execute(sa.text(
         "SELECT ST_NumGeometries(ST_Union(geom)) AS parts, sum(ST_Area(geom)) AS sum_area, "
         "ST_Area(ST_Union(geom)) AS union_area, count(DISTINCT (commune_code, sheet_number)) "
@@ -299,7 +299,7 @@ def merge_parcels(conn: Connection, parcel_ids: list[int], source: SourceDocumen
         if len({tuple(h[1]) for h in holders}) > 1 or len(holders) != len(ids):
             raise InvalidInput("the parcels have different holders",
                                hint="merge with allow_different_holders if the law allows it")
-    change_id, at = _begin(conn, "merge", source, dossier_code=dossier_code, note=None)
+    change_id, at = begin_change(conn, "merge", source, dossier_code=dossier_code, note=None)
     union = conn.execute(sa.text(
         "SELECT encode(ST_AsEWKB(ST_Multi(ST_UnaryUnion(ST_Collect(geom)))), 'hex') "
         "FROM current_parcel WHERE parcel_id = ANY(:ids)"), {"ids": ids}).scalar_one()
@@ -336,8 +336,8 @@ def correct_boundary(conn: Connection, first: int, first_wkt: str, second: int,
     """Chỉnh lý ranh giới: two neighbours get new shapes that keep the pair's outer
     boundary (their union is unchanged) and do not overlap."""
     for pid in sorted({first, second}):
-        _lock_parcel(conn, pid, None)
-        _refuse_if_blocked(conn, pid)
+        lock_parcel(conn, pid, None)
+        refuse_if_blocked(conn, pid)
     srid = _srid(conn)
     a = _geometry(conn, first_wkt, srid, f"the new shape of parcel {first}")
     b = _geometry(conn, second_wkt, srid, f"the new shape of parcel {second}")
@@ -352,7 +352,7 @@ def correct_boundary(conn: Connection, first: int, first_wkt: str, second: int,
     if row.moved > tolerance:
         raise InvalidInput(f"the pair's outer boundary would move ({row.moved:.2f} m²): a "
                            "boundary correction only moves the line between the two")
-    change_id, at = _begin(conn, "boundary_correction", source, dossier_code=dossier_code,
+    change_id, at = begin_change(conn, "boundary_correction", source, dossier_code=dossier_code,
                            note=None)
     versions = {pid: _current_version(conn, pid) for pid in (first, second)}
     _end_parcels(conn, [first, second], change_id, at)

@@ -260,9 +260,13 @@ async def history(conn: asyncpg.Connection, parcel_id: int, out: OutputCrs) -> b
     return _collection(features)
 
 
-async def lineage(conn: asyncpg.Connection, parcel_id: int) -> dict[str, Any]:
+async def _require_parcel(conn: asyncpg.Connection, parcel_id: int) -> None:
     if not await conn.fetchval("SELECT 1 FROM parcel_identity WHERE parcel_id = $1", parcel_id):
         raise ParcelNotFound(f"no parcel {parcel_id}")
+
+
+async def lineage(conn: asyncpg.Connection, parcel_id: int) -> dict[str, Any]:
+    await _require_parcel(conn, parcel_id)
     sql = ("SELECT l.{other} AS parcel_id, l.change_id, c.kind, c.happened_at, c.dossier_code "
            "FROM parcel_lineage l JOIN change_transaction c ON c.id = l.change_id "
            "WHERE l.{me} = $1 ORDER BY c.happened_at")
@@ -277,8 +281,7 @@ async def lineage(conn: asyncpg.Connection, parcel_id: int) -> dict[str, Any]:
 async def changes(conn: asyncpg.Connection, parcel_id: int) -> list[dict[str, Any]]:
     """Every change that began or ended a version of the parcel or of its rights and
     restrictions, with the documents that prove it."""
-    if not await conn.fetchval("SELECT 1 FROM parcel_identity WHERE parcel_id = $1", parcel_id):
-        raise ParcelNotFound(f"no parcel {parcel_id}")
+    await _require_parcel(conn, parcel_id)
     rows = await conn.fetch("""
         WITH touched AS (
             SELECT begun_by AS change_id FROM parcel WHERE parcel_id = $1
