@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -115,26 +116,29 @@ def copy_frame(
     return len(frame)
 
 
-def reserve_ids(conn: Connection, table: str, column: str, count: int) -> list[int]:
+def _reserved(conn: Connection, sequence_sql: str, params: dict[str, object],
+              count: int) -> np.ndarray:
+    """The ids taken by ``reserve_ids()``: a contiguous block (a bulk load holding the
+    table's lock) comes back as its two ends, not as ``count`` rows."""
+    if count == 0:
+        return np.empty(0, dtype=np.int64)
+    first = conn.execute(sa.text(f"SELECT reserve_id_block({sequence_sql}, :n)"),
+                         {**params, "n": count}).scalar_one()
+    if first is not None:
+        return np.arange(int(first), int(first) + count, dtype=np.int64)
+    ids = conn.execute(sa.text(f"SELECT array_agg(id) FROM reserve_ids({sequence_sql}, :n)"),
+                       {**params, "n": count}).scalar_one()
+    return np.asarray(ids, dtype=np.int64)
+
+
+def reserve_ids(conn: Connection, table: str, column: str, count: int) -> np.ndarray:
     """Take ``count`` values from the identity sequence of ``table.column``."""
-    if count == 0:
-        return []
-    rows = conn.execute(
-        sa.text("SELECT id FROM reserve_ids("
-                "CAST(pg_get_serial_sequence(:t, :c) AS regclass), :n)"),
-        {"t": _identifier(table), "c": _identifier(column), "n": count},
-    )
-    return [int(r[0]) for r in rows]
+    return _reserved(conn, "CAST(pg_get_serial_sequence(:t, :c) AS regclass)",
+                     {"t": _identifier(table), "c": _identifier(column)}, count)
 
 
-def reserve_from_sequence(conn: Connection, sequence: str, count: int) -> list[int]:
-    if count == 0:
-        return []
-    rows = conn.execute(
-        sa.text("SELECT id FROM reserve_ids(CAST(:s AS regclass), :n)"),
-        {"s": _identifier(sequence), "n": count},
-    )
-    return [int(r[0]) for r in rows]
+def reserve_from_sequence(conn: Connection, sequence: str, count: int) -> np.ndarray:
+    return _reserved(conn, "CAST(:s AS regclass)", {"s": _identifier(sequence)}, count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,46 +146,73 @@ class _Deferred:
     table: str
     name: str
     definition: str
-    kind: str  # "index" | "foreign key"
+    kind: str  # "key" (primary / unique) | "index" | "foreign key" | "trigger"
 
 
-def _deferrable(conn: Connection, tables: list[str]) -> list[_Deferred]:
-    """Secondary indexes (not backing a primary key or unique constraint) and foreign keys
-    of the tables, with the DDL that recreates them."""
-    rows = conn.execute(sa.text("""
-        SELECT c.relname, i.relname, pg_get_indexdef(x.indexrelid), 'index'
-        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-        JOIN pg_class c ON c.oid = x.indrelid
-        WHERE c.relname = ANY(:t) AND c.relnamespace = 'public'::regnamespace
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
-        UNION ALL
-        SELECT c.relname, k.conname, pg_get_constraintdef(k.oid), 'foreign key'
-        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
-        WHERE c.relname = ANY(:t) AND c.relnamespace = 'public'::regnamespace
-          AND k.contype = 'f'
-        ORDER BY 4, 1, 2"""), {"t": tables}).all()
-    return [_Deferred(str(t), str(n), str(d), str(k)) for t, n, d, k in rows]
+_DEFERRABLE = r"""
+    SELECT c.relname, i.relname, pg_get_indexdef(x.indexrelid), 'index'
+    FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+    JOIN pg_class c ON c.oid = x.indrelid
+    WHERE c.relname = ANY(:t) AND c.relnamespace = 'public'::regnamespace
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
+    UNION ALL
+    SELECT c.relname, k.conname, pg_get_constraintdef(k.oid), 'key'
+    FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+    WHERE c.relname = ANY(:t) AND c.relnamespace = 'public'::regnamespace
+      AND k.contype IN ('p', 'u')
+    UNION ALL
+    SELECT c.relname, k.conname, pg_get_constraintdef(k.oid), 'foreign key'
+    FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+    JOIN pg_class r ON r.oid = k.confrelid
+    WHERE (c.relname = ANY(:t) OR r.relname = ANY(:t))
+      AND c.relnamespace = 'public'::regnamespace AND k.contype = 'f'
+    UNION ALL
+    SELECT c.relname, g.tgname, substring(pg_get_triggerdef(g.oid)
+                                          FROM 'check_version_overlap\(''([^'']+)''\)'),
+           'trigger'
+    FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+    WHERE c.relname = ANY(:t) AND c.relnamespace = 'public'::regnamespace
+      AND NOT g.tgisinternal AND g.tgfoid = 'check_version_overlap'::regproc
+      AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                  AND a.attname = 'begun_by' AND NOT a.attisdropped)
+    ORDER BY 4, 1, 2"""
 
 
 @contextmanager
-def integrity_rebuilt_after(conn: Connection, tables: list[str]) -> Iterator[int]:
-    """For a load that is large compared with the tables: drop their secondary indexes and
-    foreign keys, let the caller COPY, then recreate every index (a sorted bulk build instead
-    of one insertion per row) and re-add every foreign key (validated over all rows in one
-    join). Uniqueness, references and CHECK constraints hold exactly as before; the price is
-    an ACCESS EXCLUSIVE lock on the tables until the transaction ends. Yields the number of
-    structures deferred. Runs inside the caller's transaction: a failure rolls it all back."""
-    deferred = _deferrable(conn, tables)
+def integrity_rebuilt_after(conn: Connection, tables: list[str], *,
+                            change_id: int) -> Iterator[int]:
+    """For a load that is large compared with the tables: drop their keys, secondary indexes
+    and foreign keys (also those of other tables pointing at them) and set aside their
+    version-overlap triggers; let the caller COPY rows begun by change ``change_id``; then
+    rebuild every key and index (sorted bulk builds instead of one insertion per row),
+    re-add every foreign key (validated over all rows in one join) and run the overlap
+    check over the new versions in one query. Uniqueness, references, history and CHECK
+    constraints hold exactly as before; the price is an ACCESS EXCLUSIVE lock on the tables
+    until the transaction ends. Yields the number of structures deferred. Runs inside the
+    caller's transaction: a failure rolls it all back."""
+    deferred = [_Deferred(str(t), str(n), str(d), str(k))
+                for t, n, d, k in conn.execute(sa.text(_DEFERRABLE), {"t": tables}).all()]
     conn.execute(sa.text("SET LOCAL maintenance_work_mem = '1GB'"))
-    names = ", ".join(_identifier(t) for t in tables)
+    locked = sorted({item.table for item in deferred} | set(tables))
+    names = ", ".join(_identifier(t) for t in locked)
     conn.execute(sa.text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
+    for kind in ("foreign key", "key"):
+        for item in deferred:
+            if item.kind == kind:
+                conn.execute(sa.text(
+                    f'ALTER TABLE {_identifier(item.table)} DROP CONSTRAINT "{item.name}"'))
     for item in deferred:
-        if item.kind == "foreign key":
-            conn.execute(sa.text(
-                f'ALTER TABLE {_identifier(item.table)} DROP CONSTRAINT "{item.name}"'))
-        else:
+        if item.kind == "index":
             conn.execute(sa.text(f'DROP INDEX "{item.name}"'))
+        elif item.kind == "trigger":
+            conn.execute(sa.text(
+                f'ALTER TABLE {_identifier(item.table)} DISABLE TRIGGER "{item.name}"'))
     yield len(deferred)
+    for item in deferred:
+        if item.kind == "key":
+            conn.execute(sa.text(
+                f'ALTER TABLE {_identifier(item.table)} ADD CONSTRAINT "{item.name}" '
+                f"{item.definition}"))
     for item in deferred:
         if item.kind == "index":
             conn.execute(sa.text(item.definition))
@@ -190,3 +221,8 @@ def integrity_rebuilt_after(conn: Connection, tables: list[str]) -> Iterator[int
             conn.execute(sa.text(
                 f'ALTER TABLE {_identifier(item.table)} ADD CONSTRAINT "{item.name}" '
                 f"{item.definition}"))
+        elif item.kind == "trigger":
+            conn.execute(sa.text(
+                f'ALTER TABLE {_identifier(item.table)} ENABLE TRIGGER "{item.name}"'))
+            conn.execute(sa.text("SELECT check_versions_begun_by(CAST(:t AS regclass), :k, :c)"),
+                         {"t": _identifier(item.table), "k": item.definition, "c": change_id})

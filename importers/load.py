@@ -102,7 +102,7 @@ def load_parcels(
     """COPY the accepted parcels (canonical ``frame`` rows, ``geoms`` in the storage SRID)."""
     counts: Counter[str] = Counter()
     frame = frame.reset_index(drop=True)
-    sheets = sorted(set(zip(frame["commune_code"], frame["sheet_number"], strict=True)))
+    sheet_codes, sheets = sheet_index(frame)
     replaced = existing_sheets(conn, sheets)
     keys = pd.MultiIndex.from_arrays(
         [frame["commune_code"], frame["sheet_number"], frame["parcel_number"].astype("int64")])
@@ -131,7 +131,7 @@ def load_parcels(
     copy_frame(conn, "parcel_identity", pd.DataFrame({"parcel_id": parcel_ids[new]}))
     counts["parcels_new"] = int(new.sum())
 
-    sheet_versions = _map_sheets(conn, frame, geoms, sheets, replaced, srid=srid, change=change)
+    sheet_versions = _map_sheets(conn, geoms, sheet_codes, sheets, srid=srid, change=change)
     versions = reserve_ids(conn, "parcel", "version_id", len(frame))
     area = frame["area"] if "area" in frame else pd.Series(np.nan, index=frame.index)
     legal = frame["area_legal"] if "area_legal" in frame else pd.Series(np.nan, index=frame.index)
@@ -143,8 +143,7 @@ def load_parcels(
         "commune_code": frame["commune_code"],
         "sheet_number": frame["sheet_number"],
         "parcel_number": frame["parcel_number"].astype("int64"),
-        "map_sheet_version": [sheet_versions[k] for k in zip(
-            frame["commune_code"], frame["sheet_number"], strict=True)],
+        "map_sheet_version": sheet_versions[sheet_codes],
         "area_measured": measured.round(2),
         "area_legal": legal.where(legal >= 0).round(2),
         "address": frame.get("address"),
@@ -162,48 +161,56 @@ def load_parcels(
     return counts
 
 
+def sheet_index(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """The (commune, sheet) of each row as a position in the sorted list of distinct
+    sheets, without a Python loop over the rows."""
+    if frame.empty:
+        return np.empty(0, dtype=np.int64), []
+    groups = frame.groupby(["commune_code", "sheet_number"], sort=True, observed=True)
+    keys = [(str(c), str(s)) for c, s in groups.size().index]
+    return groups.ngroup().to_numpy(dtype=np.int64), keys
+
+
 def _map_sheets(
-    conn: Connection, frame: pd.DataFrame, geoms: np.ndarray, sheets: list[tuple[str, str]],
-    replaced: list[tuple[str, str]], *, srid: int, change: ImportChange,
-) -> dict[tuple[str, str], int]:
+    conn: Connection, geoms: np.ndarray, sheet_codes: np.ndarray, sheets: list[tuple[str, str]],
+    *, srid: int, change: ImportChange,
+) -> np.ndarray:
     """A new map-sheet version per imported sheet (envelope of its parcels); a sheet with a
-    current version gets a new edition."""
+    current version gets a new edition. Returns the version id of each sheet of ``sheets``."""
+    communes, numbers = [c for c, _ in sheets], [n for _, n in sheets]
     conn.execute(sa.text(
         "UPDATE map_sheet SET lifespan = tstzrange(lower(lifespan), :t, '[)'), ended_by = :c "
         "WHERE upper_inf(lifespan) AND (commune_code, sheet_number) IN "
         "(SELECT * FROM unnest(CAST(:cc AS text[]), CAST(:ss AS text[])))"),
-        {"t": change.happened_at, "c": change.change_id,
-         "cc": [c for c, _ in sheets], "ss": [s for _, s in sheets]})
+        {"t": change.happened_at, "c": change.change_id, "cc": communes, "ss": numbers})
     previous = dict(((c, s), i) for c, s, i in conn.execute(sa.text(
         "SELECT DISTINCT ON (commune_code, sheet_number) commune_code, sheet_number, sheet_id "
         "FROM map_sheet WHERE (commune_code, sheet_number) IN "
         "(SELECT * FROM unnest(CAST(:cc AS text[]), CAST(:ss AS text[]))) "
         "ORDER BY commune_code, sheet_number, lower(lifespan) DESC"),
-        {"cc": [c for c, _ in sheets], "ss": [s for _, s in sheets]}).all())
-    bounds = pd.DataFrame(shapely.bounds(geoms), columns=["x0", "y0", "x1", "y1"])
-    bounds["key"] = list(zip(frame["commune_code"], frame["sheet_number"], strict=True))
-    box = bounds.groupby("key").agg({"x0": "min", "y0": "min", "x1": "max", "y1": "max"})
-    order = [tuple(k) for k in box.index]
-    fresh = [k for k in order if k not in previous]
+        {"cc": communes, "ss": numbers}).all())
+    box = pd.DataFrame(shapely.bounds(geoms), columns=["x0", "y0", "x1", "y1"]).groupby(
+        sheet_codes).agg({"x0": "min", "y0": "min", "x1": "max", "y1": "max"})
+    fresh = [k for k in sheets if k not in previous]
     ids = dict(zip(fresh, reserve_from_sequence(conn, "map_sheet_id_seq", len(fresh)),
                    strict=True))
-    ids.update({k: v for k, v in previous.items() if k in set(order)})
-    versions = reserve_ids(conn, "map_sheet", "version_id", len(order))
+    ids.update(previous)
+    versions = reserve_ids(conn, "map_sheet", "version_id", len(sheets))
     envelopes = shapely.box(box["x0"], box["y0"], box["x1"], box["y1"])
     copy_frame(conn, "map_sheet", pd.DataFrame({
         "version_id": versions,
-        "sheet_id": [ids[k] for k in order],
-        "commune_code": [k[0] for k in order],
-        "sheet_number": [k[1] for k in order],
+        "sheet_id": [ids[k] for k in sheets],
+        "commune_code": communes,
+        "sheet_number": numbers,
         "geom": shapely.to_wkb(shapely.set_srid(envelopes, srid), hex=True, include_srid=True),
         "lifespan": f"[{change.happened_at.isoformat()},)",
         "begun_by": change.change_id,
     }))
-    return dict(zip(order, versions, strict=True))
+    return versions
 
 
 def _land_uses(
-    conn: Connection, frame: pd.DataFrame, versions: list[int], known: set[str]
+    conn: Connection, frame: pd.DataFrame, versions: np.ndarray, known: set[str]
 ) -> Counter[str]:
     """One row per land-use code of each parcel version; the whole legal area when the parcel
     has one purpose (the split between several purposes is unknown in a map layer)."""

@@ -142,9 +142,8 @@ def run_import(
         for p in prepared:
             p.report.rejected = Counter(str(c) for c in p.reason_code if c is not None)
             p.report.accepted = int((p.reason_code == None).sum())  # noqa: E711
-            p.report.repaired = int(sum(1 for n, c in zip(p.repair_note, p.reason_code,
-                                                          strict=True)
-                                        if n is not None and c is None))
+            p.report.repaired = int(((p.repair_note != None)  # noqa: E711
+                                     & (p.reason_code == None)).sum())  # noqa: E711
         if rejected_total and options.on_error == "abort":
             transaction.rollback()
             report.status = "rejected"
@@ -330,9 +329,7 @@ def _cross_checks(
     say(f"checking overlaps among {int(usable.sum()):,} parcels")
     candidates = geoms.copy()
     candidates[~usable] = None
-    sheets = sorted(set(zip(frames["commune_code"][usable], frames["sheet_number"][usable],
-                            strict=True)))
-    replaced = load.existing_sheets(conn, [(str(c), str(s)) for c, s in sheets])
+    replaced = load.existing_sheets(conn, load.sheet_index(frames[usable])[1])
     others, info = (load.current_neighbours(conn, _bounds(geoms[usable]), srid, replaced)
                     if usable.any() else (np.array([], dtype=object), pd.DataFrame()))
     within, against = topology.find_overlaps(candidates, tolerance=options.overlap_tolerance,
@@ -385,8 +382,9 @@ def _load(
         current = int(conn.execute(sa.text(
             "SELECT count(*) FROM current_parcel")).scalar_one())
         bulk = len(frame) >= options.bulk_rows and len(frame) >= current / 2
-        with (integrity_rebuilt_after(conn, list(load.REGISTER_TABLES)) if bulk
-              else nullcontext()) as deferred:
+        rebuilt = integrity_rebuilt_after(conn, list(load.REGISTER_TABLES),
+                                          change_id=change.change_id)
+        with rebuilt if bulk else nullcontext() as deferred:
             counts = load.load_parcels(conn, frame, geoms, srid=srid, change=change,
                                        known_codes=load.land_use_codes(conn))
         if bulk:

@@ -33,6 +33,12 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(None, index=frame.index, dtype=object)
 
 
+def _any_current(conn: Connection, view: str) -> bool:
+    """Skips the lookups of a first load (a million-element array costs seconds)."""
+    assert view in ("current_land_right", "current_certificate")
+    return bool(conn.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {view})")).scalar_one())
+
+
 def register_holders(
     conn: Connection, frame: pd.DataFrame, *, change_id: int, issuing_authority: str | None = None
 ) -> Counter[str]:
@@ -43,9 +49,11 @@ def register_holders(
     if rows.empty:
         return counts
     held = set(conn.execute(
-        sa.text("SELECT parcel_id FROM current_land_right WHERE parcel_id = ANY(:ids) "
+        sa.text("SELECT parcel_id FROM current_land_right "
+                "WHERE parcel_id = ANY(CAST(:ids AS bigint[])) "
                 "AND kind IN ('land_use', 'management')"),
-        {"ids": rows["parcel_id"].astype("int64").tolist()}).scalars())
+        {"ids": "{" + ",".join(rows["parcel_id"].astype("int64").astype(str)) + "}"},
+    ).scalars()) if _any_current(conn, "current_land_right") else set()
     if held:
         already = rows["parcel_id"].isin(held)
         counts["parcels_already_held"] = int(already.sum())
@@ -144,7 +152,8 @@ def _certificates(
     existing: dict[str, int] = {
         str(serial): int(certificate_id) for serial, certificate_id in conn.execute(
             sa.text("SELECT serial, certificate_id FROM current_certificate "
-                    "WHERE serial = ANY(:s)"), {"s": list(uniques)}).all()}
+                    "WHERE serial = ANY(:s)"), {"s": list(uniques)}).all()
+    } if _any_current(conn, "current_certificate") else {}
     if existing:
         counts["certificates_already_recorded"] += len(existing)
     is_new = np.array([s not in existing for s in uniques], dtype=bool)

@@ -176,14 +176,29 @@ def test_history_lists_imports_from_the_cli(fresh_database, tmp_path, small_laye
     assert Path(path).name in history.stdout
 
 
+ENABLED_OVERLAP_TRIGGERS = """SELECT count(*) FROM pg_trigger WHERE tgenabled = 'O'
+    AND tgfoid = 'check_version_overlap'::regproc"""
+
+
 def test_bulk_load_rebuilds_and_revalidates_indexes_and_keys(conn, run, write, small_layer):
     indexes_before = count(conn, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'")
     keys_before = count(conn, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'")
+    primary_before = count(conn, "SELECT count(*) FROM pg_constraint WHERE contype IN ('p', 'u')")
+    triggers_before = count(conn, ENABLED_OVERLAP_TRIGGERS)
     report = run(write(small_layer, "bulk.gpkg"), bulk_rows=10)
-    assert report.counts["indexes_and_keys_rebuilt"] > 20
+    assert report.counts["indexes_and_keys_rebuilt"] > 30
     assert count(conn, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'") == (
         indexes_before)
     assert count(conn, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'") == keys_before
+    assert count(conn, "SELECT count(*) FROM pg_constraint WHERE contype IN ('p', 'u')") == (
+        primary_before)
+    assert count(conn, ENABLED_OVERLAP_TRIGGERS) == triggers_before
+    # the rebuilt primary key still refuses a duplicate version id
+    with pytest.raises(sa.exc.IntegrityError, match="parcel_pkey"), conn.begin_nested():
+        conn.execute(sa.text(
+            "INSERT INTO parcel (version_id, parcel_id, commune_code, sheet_number, "
+            "parcel_number, geom, begun_by) SELECT version_id, parcel_id, commune_code, "
+            "sheet_number, parcel_number + 100000, geom, begun_by FROM parcel LIMIT 1"))
     assert count(conn, "SELECT count(*) FROM current_parcel") == len(small_layer)
     # the rebuilt unique index still guards the register
     with pytest.raises(sa.exc.IntegrityError, match="parcel_current_id_uidx"), \
@@ -192,3 +207,31 @@ def test_bulk_load_rebuilds_and_revalidates_indexes_and_keys(conn, run, write, s
             "INSERT INTO parcel (parcel_id, commune_code, sheet_number, parcel_number, "
             "geom, begun_by) SELECT parcel_id, commune_code, sheet_number, parcel_number, "
             "geom, begun_by FROM parcel LIMIT 1"))
+
+
+def test_bulk_new_edition_makes_history_and_the_overlap_check_still_runs(
+        conn, run, write, small_layer):
+    run(write(small_layer, "first.gpkg"), bulk_rows=10)
+    edition = small_layer.copy()
+    edition["DiaChi"] = edition["DiaChi"] + " (đo lại)"
+    report = run(write(edition, "second.gpkg"), bulk_rows=10)
+    assert report.counts["indexes_and_keys_rebuilt"] > 30
+    assert report.counts["parcels_new_version"] == len(small_layer)
+    assert count(conn, "SELECT count(*) FROM parcel") == 2 * len(small_layer)
+    # the check the bulk path runs in place of the disabled trigger finds an overlap: a
+    # version beginning inside the lifespan of a closed one
+    change = count(conn, "SELECT max(id) FROM change_transaction")
+    with pytest.raises(sa.exc.DBAPIError, match="overlaps version") as caught, \
+            conn.begin_nested():
+        conn.execute(sa.text(
+            "ALTER TABLE parcel DISABLE TRIGGER parcel_id_versions_do_not_overlap, "
+            "DISABLE TRIGGER parcel_number_versions_do_not_overlap"))
+        conn.execute(sa.text("DROP INDEX parcel_current_id_uidx, parcel_current_number_uidx"))
+        conn.execute(sa.text(
+            "INSERT INTO parcel (parcel_id, commune_code, sheet_number, parcel_number, geom, "
+            "lifespan, begun_by) SELECT parcel_id, commune_code, sheet_number, parcel_number, "
+            "geom, tstzrange(lower(lifespan) - interval '1 day', NULL), :c FROM parcel "
+            "WHERE NOT upper_inf(lifespan) LIMIT 1"), {"c": change})
+        conn.execute(sa.text("SELECT check_versions_begun_by('parcel', 'parcel_id', :c)"),
+                     {"c": change})
+    assert caught.value.orig.pgcode == "23P01"
