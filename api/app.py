@@ -16,7 +16,7 @@ from api import docs, problems
 from api.fastpath import PointLookupFastPath
 from api.ratelimit import RateLimiter
 from api.responses import JSONResponse
-from api.routers import auth, changes, dossiers, health, parcels
+from api.routers import audit, auth, changes, dossiers, health, parcels
 from cadastre import __version__
 from cadastre.accounts.service import signing_key
 from cadastre.db import create_engine, session_factory
@@ -100,4 +100,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(parcels.router)
     app.include_router(changes.router)
     app.include_router(dossiers.router)
+    app.include_router(audit.router)
     return app

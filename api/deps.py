@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.engine import Connection as SyncConnection
 
 from cadastre.access import Role
 from cadastre.accounts.service import (
@@ -15,6 +17,7 @@ from cadastre.accounts.service import (
     principal_for_api_key_async,
     principal_for_token,
 )
+from cadastre.audit.service import Actor, act_as
 from cadastre.errors import AuthenticationFailed, Forbidden
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -40,11 +43,14 @@ async def principal(request: Request, token: Annotated[str | None, Depends(oauth
     if token or api_key:
         pool = await open_pool(request.app)  # also loads the signing key
     if token:
-        return principal_for_token(token, request.app.state.signing_key)
-    if api_key:
+        found = principal_for_token(token, request.app.state.signing_key)
+    elif api_key:
         async with pool.acquire() as conn:
-            return await principal_for_api_key_async(conn, api_key)
-    return Principal.anonymous()
+            found = await principal_for_api_key_async(conn, api_key)
+    else:
+        found = Principal.anonymous()
+    request.state.principal = found
+    return found
 
 
 Caller = Annotated[Principal, Depends(principal)]
@@ -61,3 +67,40 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
         return caller
 
     return Depends(check)
+
+
+def actor(request: Request, dossier_code: str | None = None) -> Actor:
+    """The end user of this request for the audit trail: account, role, the endpoint (method
+    and route template) and the dossier the work is for, when there is one (from the route,
+    the body, or the caller's ``X-Dossier-Code`` header saying why it looks)."""
+    caller: Principal = getattr(request.state, "principal", None) or Principal.anonymous()
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    dossier = dossier_code or request.headers.get("x-dossier-code")
+    return Actor(caller.username or "anonymous", caller.role.value,
+                 f"{request.method} {path}", dossier[:40] if dossier else None)
+
+
+T = TypeVar("T")
+
+
+async def write(request: Request, operation: Callable[[SyncConnection], T], *,
+                dossier_code: str | None = None, who: Actor | None = None) -> T:
+    """Run ``operation`` in one transaction on the writer engine, tagged with the end user
+    so that the audit triggers record who did it."""
+    tagged = who or actor(request, dossier_code)
+
+    def run() -> T:
+        with request.app.state.engine.begin() as conn:
+            act_as(conn, tagged)
+            return operation(conn)
+
+    return await run_in_threadpool(run)
+
+
+def read(request: Request, operation: Callable[[SyncConnection], Any]) -> Any:
+    def run() -> Any:
+        with request.app.state.engine.connect() as conn:
+            return operation(conn)
+
+    return run_in_threadpool(run)

@@ -178,6 +178,21 @@ _DEFERRABLE = r"""
     ORDER BY 4, 1, 2"""
 
 
+def _audited(conn: Connection, tables: list[str]) -> dict[str, bool]:
+    """The tables with an audit row trigger, and whether each has versions (``ended_by``)."""
+    rows = conn.execute(sa.text(
+        "SELECT c.relname, EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid "
+        "AND a.attname = 'ended_by' AND NOT a.attisdropped) FROM pg_trigger g "
+        "JOIN pg_class c ON c.oid = g.tgrelid WHERE g.tgname = 'audit_row' "
+        "AND c.relname = ANY(:t) AND c.relnamespace = 'public'::regnamespace ORDER BY 1"),
+        {"t": tables}).all()
+    return {str(name): bool(versioned) for name, versioned in rows}
+
+
+def _count(conn: Connection, table: str) -> int:
+    return int(conn.execute(sa.text(f"SELECT count(*) FROM {_identifier(table)}")).scalar_one())
+
+
 @contextmanager
 def integrity_rebuilt_after(conn: Connection, tables: list[str], *,
                             change_id: int) -> Iterator[int]:
@@ -188,8 +203,10 @@ def integrity_rebuilt_after(conn: Connection, tables: list[str], *,
     re-add every foreign key (validated over all rows in one join) and run the overlap
     check over the new versions in one query. Uniqueness, references, history and CHECK
     constraints hold exactly as before; the price is an ACCESS EXCLUSIVE lock on the tables
-    until the transaction ends. Yields the number of structures deferred. Runs inside the
-    caller's transaction: a failure rolls it all back."""
+    until the transaction ends. The audit row triggers are set aside too: the audit log gets
+    one row per table saying how many rows the change began and ended there. Yields the
+    number of structures deferred. Runs inside the caller's transaction: a failure rolls it
+    all back."""
     deferred = [_Deferred(str(t), str(n), str(d), str(k))
                 for t, n, d, k in conn.execute(sa.text(_DEFERRABLE), {"t": tables}).all()]
     conn.execute(sa.text("SET LOCAL maintenance_work_mem = '1GB'"))
@@ -207,7 +224,19 @@ def integrity_rebuilt_after(conn: Connection, tables: list[str], *,
         elif item.kind == "trigger":
             conn.execute(sa.text(
                 f'ALTER TABLE {_identifier(item.table)} DISABLE TRIGGER "{item.name}"'))
+    audited = _audited(conn, tables)
+    rows_before = {t: _count(conn, t) for t in audited}
+    for table in audited:
+        conn.execute(sa.text(f"ALTER TABLE {_identifier(table)} DISABLE TRIGGER audit_row"))
     yield len(deferred)
+    for table in audited:
+        conn.execute(sa.text(f"ALTER TABLE {_identifier(table)} ENABLE TRIGGER audit_row"))
+        ended = conn.execute(sa.text(
+            f"SELECT count(*) FROM {_identifier(table)} WHERE ended_by = :c"),
+            {"c": change_id}).scalar_one() if audited[table] else 0
+        conn.execute(sa.text("SELECT audit_bulk_insert(:t, :c, :n, :e)"),
+                     {"t": table, "c": change_id, "n": _count(conn, table) - rows_before[table],
+                      "e": ended})
     for item in deferred:
         if item.kind == "key":
             conn.execute(sa.text(

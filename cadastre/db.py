@@ -22,10 +22,15 @@ def describe(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def create_engine(settings: Settings, *, url: URL | None = None, **kwargs: object) -> Engine:
-    """The process's engine: psycopg2, bounded pool, statement timeout, app name."""
+def create_engine(settings: Settings, *, url: URL | None = None,
+                  session_settings: dict[str, str] | None = None, **kwargs: object) -> Engine:
+    """The process's engine: psycopg2, bounded pool, statement timeout, app name, and any
+    other ``session_settings`` (e.g. who is acting, for the audit trail)."""
     target = url or database_url(settings)
     options = f"-c statement_timeout={settings.statement_timeout_ms}"
+    for name, value in (session_settings or {}).items():
+        escaped = value.replace("\\", "\\\\").replace(" ", "\\ ")
+        options += f" -c {name}={escaped}"
     return sa.create_engine(
         target,
         pool_size=settings.pool_size,

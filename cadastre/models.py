@@ -2,6 +2,7 @@
 
 from cadastre.accounts.models import ApiKey, AppUser
 from cadastre.admin.models import AdminUnit, AdminUnitSuccession
+from cadastre.audit.models import AuditLog
 from cadastre.changes.models import ChangeSource, ChangeTransaction, SourceDocument
 from cadastre.dossiers.models import (
     ApologyLetter,
@@ -40,6 +41,7 @@ __all__ = [
     "ApiKey",
     "ApologyLetter",
     "AppUser",
+    "AuditLog",
     "Base",
     "CalendarSetting",
     "Certificate",

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import Caller, require
+from api.deps import Caller, require, write
 from cadastre.access import Role
 from cadastre.accounts.service import authenticate, issue_token, list_users
+from cadastre.audit.service import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -18,14 +19,12 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 @router.post("/auth/token", summary="Sign in: a short-lived bearer token")
 async def token(request: Request,
                 form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, Any]:
-    def check() -> str:
-        with request.app.state.engine.begin() as conn:
-            principal = authenticate(conn, form.username, form.password)
-        value, _ = issue_token(principal, request.app.state.signing_key,
-                               minutes=request.app.state.settings.token_minutes)
-        return value
-
-    access_token = await run_in_threadpool(check)  # argon2 is deliberately slow
+    # argon2 is deliberately slow: it runs in the thread pool, like every write
+    principal = await write(request, lambda conn: authenticate(conn, form.username,
+                                                               form.password),
+                            who=Actor(form.username[:64], "sign-in", "POST /api/v1/auth/token"))
+    access_token, _ = issue_token(principal, request.app.state.signing_key,
+                                  minutes=request.app.state.settings.token_minutes)
     return {"access_token": access_token, "token_type": "bearer",
             "expires_in": request.app.state.settings.token_minutes * 60}
 

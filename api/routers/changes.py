@@ -9,10 +9,9 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.deps import require
+from api.deps import require, write
 from api.problems import PreconditionFailed, PreconditionRequired
 from cadastre.access import Role
 from cadastre.changes import service, spatial
@@ -112,11 +111,9 @@ def _source(source: Source) -> service.SourceDocument:
 
 
 async def _run(request: Request, operation: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    def write() -> service.ChangeResult:
-        with request.app.state.engine.begin() as conn:
-            return operation(conn, *args, **kwargs)  # type: ignore[no-any-return]
-
-    result = await run_in_threadpool(write)
+    result: service.ChangeResult = await write(
+        request, lambda conn: operation(conn, *args, **kwargs),
+        dossier_code=kwargs.get("dossier_code"))
     base = f"/api/v1/parcels/{result.parcel_id}"
     return {"change_id": result.change_id, "parcel_id": result.parcel_id,
             "versions_ended": result.ended, "versions_begun": result.begun,

@@ -13,11 +13,12 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.deps import Caller, require
+from api.deps import Caller, actor, read, require, write
 from api.problems import PreconditionRequired
 from api.ratelimit import RateLimiter
 from api.responses import JSONResponse
 from cadastre.access import Role, rule
+from cadastre.audit.service import log_personal_read_sync
 from cadastre.changes import service as changes
 from cadastre.dossiers import feedback as feedback_service
 from cadastre.dossiers import reports, service
@@ -77,19 +78,10 @@ class AnswerIn(BaseModel):
 
 
 def _write(request: Request, operation: Any) -> Any:
-    def run() -> Any:
-        with request.app.state.engine.begin() as conn:
-            return operation(conn)
-
-    return run_in_threadpool(run)
+    return write(request, operation, dossier_code=request.path_params.get("code"))
 
 
-def _read(request: Request, operation: Any) -> Any:
-    def run() -> Any:
-        with request.app.state.engine.connect() as conn:
-            return operation(conn)
-
-    return run_in_threadpool(run)
+_read = read
 
 
 def _staff_view(dossier: dict[str, Any], role: Role) -> dict[str, Any]:
@@ -138,7 +130,19 @@ async def receive(request: Request, body: DossierIn, caller: Caller,
 @router.get("/dossiers/{code}", summary="A dossier (staff)",
             dependencies=[require(*STAFF)])
 async def dossier(request: Request, code: str, caller: Caller) -> Response:
-    return _dossier_response(await _read(request, lambda c: service.get(c, code)), caller.role)
+    found = await _read(request, lambda c: service.get(c, code))
+    await _log_applicant_read(request, found, caller.role, "dossier")
+    return _dossier_response(found, caller.role)
+
+
+async def _log_applicant_read(request: Request, dossier: dict[str, Any], role: Role,
+                              reason: str) -> None:
+    """The applicant's name (and, by role, ID number and address) was shown: audit it."""
+    if rule(role).names and dossier.get("applicant_name"):
+        who = actor(request, dossier["code"])
+        await write(request, lambda c: log_personal_read_sync(
+            c, who, party_ids=[], table="dossier", row_key={"code": dossier["code"]},
+            reason=reason), who=who)
 
 
 @router.post("/dossiers/{code}/transitions", summary="Move a dossier through the workflow",
@@ -199,6 +203,7 @@ def _apply_change(conn: Any, code: str, change: dict[str, Any]) -> None:
 async def receipt(request: Request, code: str,
                   format: Literal["html", "pdf"] = "html") -> Response:
     d = await _read(request, lambda c: service.get(c, code))
+    await _log_applicant_read(request, d, request.state.principal.role, f"receipt ({format})")
     if format == "pdf":
         pdf = await run_in_threadpool(receipt_pdf, d)
         return Response(pdf, media_type="application/pdf", headers={
@@ -220,6 +225,7 @@ async def apology_letter(request: Request, code: str) -> Response:
     d = await _read(request, lambda c: service.get(c, code))
     if not d["apologies"]:
         raise service.DossierNotFound(f"dossier {code} has no apology letter")
+    await _log_applicant_read(request, d, request.state.principal.role, "apology letter")
     return Response(apology_html(d), media_type="text/html; charset=utf-8")
 
 

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import Caller, Connection
+from api.deps import Caller, Connection, actor
 from api.responses import etag
 from cadastre.access import Role
+from cadastre.audit.service import log_personal_read
 from cadastre.errors import InvalidInput
 from cadastre.parcels import queries
 
@@ -133,6 +134,10 @@ async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: 
                  ) -> Response:
     out = await queries.output_crs(conn, queries.parse_crs(crs))
     feature = await queries.parcel_file(conn, parcel_id, caller.role, out, as_of=_as_of(as_of))
+    shown = queries.parties_shown(feature)
+    if shown:
+        await log_personal_read(conn, actor(request), party_ids=shown, table="party",
+                                row_key={"parcel_id": parcel_id}, reason="parcel file")
     state = f"{parcel_id}-{feature['properties']['last_change_id']}"
     return _respond(request, _json(feature), caller.role, headers=_content_crs(out.srid),
                     state=state)
@@ -172,5 +177,9 @@ async def parcel_dossiers(request: Request, conn: Connection, caller: Caller,
 async def search(request: Request, conn: Connection, caller: Caller,
                  q: Annotated[str, Query(min_length=2, max_length=200)],
                  limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Response:
-    body = _json(await queries.search(conn, q, caller.role, limit=limit))
-    return _respond(request, body, caller.role, media_type="application/json")
+    found = await queries.search(conn, q, caller.role, limit=limit)
+    shown = [r["party_id"] for r in found["results"] if r.get("party_id") is not None]
+    if shown:
+        await log_personal_read(conn, actor(request), party_ids=shown, table="party",
+                                row_key={"q": q}, reason="holder search")
+    return _respond(request, _json(found), caller.role, media_type="application/json")

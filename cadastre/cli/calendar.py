@@ -7,8 +7,8 @@ from datetime import date
 import typer
 from rich.console import Console
 
-from cadastre.cli.context import load_settings
-from cadastre.db import create_engine, translate_connection_errors
+from cadastre.cli.context import cli_engine
+from cadastre.db import translate_connection_errors
 from cadastre.dossiers.calendar import appointment_date
 from cadastre.errors import InvalidInput
 
@@ -37,7 +37,7 @@ def due(
     for text in pause:
         first, _, last = text.partition("..")
         pauses.append((_day(first), _day(last or first)))
-    engine = create_engine(load_settings())
+    engine = cli_engine()
     with translate_connection_errors(engine.url), engine.connect() as conn:
         result = appointment_date(conn, _day(start), days, commune_code=commune,
                                   paused=pauses)

@@ -13,8 +13,8 @@ from rich.console import Console
 from sqlalchemy.engine import Connection
 
 from cadastre.changes import service, spatial
-from cadastre.cli.context import load_settings
-from cadastre.db import create_engine, translate_connection_errors
+from cadastre.cli.context import cli_engine
+from cadastre.db import translate_connection_errors
 from cadastre.errors import InvalidInput
 
 P = ParamSpec("P")
@@ -39,7 +39,7 @@ def _source(kind: str, reference: str, issued: str | None) -> service.SourceDocu
 def _run(operation: Callable[Concatenate[Connection, P], T], *args: P.args,
          **kwargs: P.kwargs) -> T:
     """One change, one transaction."""
-    engine = create_engine(load_settings())
+    engine = cli_engine()
     with translate_connection_errors(engine.url), engine.begin() as conn:
         return operation(conn, *args, **kwargs)
 

@@ -9,8 +9,8 @@ from tempfile import TemporaryDirectory
 import typer
 from rich.console import Console
 
-from cadastre.cli.context import load_settings
-from cadastre.db import create_engine, translate_connection_errors
+from cadastre.cli.context import cli_engine
+from cadastre.db import translate_connection_errors
 
 app = typer.Typer(help="Demo data for trying the system.", no_args_is_help=True)
 out = Console(highlight=False, stderr=True)
@@ -28,7 +28,7 @@ def load(
     from cadastre.synth import generate_layer, write_layer
     from importers.pipeline import ImportOptions, run_import
 
-    engine = create_engine(load_settings())
+    engine = cli_engine()
     with translate_connection_errors(engine.url):
         with engine.connect() as conn:
             if demo_loaded(conn):

@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from cadastre.cli.context import load_settings
-from cadastre.db import create_engine, translate_connection_errors
+from cadastre.cli.context import cli_engine, load_settings
+from cadastre.db import translate_connection_errors
 from cadastre.errors import CadastreError, InvalidInput
 
 out = Console(highlight=False)
@@ -55,7 +55,7 @@ def import_command(
     from importers.pipeline import ImportOptions, run_import
 
     settings = load_settings()
-    engine = create_engine(settings)
+    engine = cli_engine(settings)
     if history:
         _history(engine)
         return

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cadastre.accounts import service
-from cadastre.cli.context import load_settings
-from cadastre.db import create_engine, translate_connection_errors
+from cadastre.cli.context import cli_engine
+from cadastre.db import translate_connection_errors
 from cadastre.errors import InvalidInput
 
 app = typer.Typer(help="Accounts of the API (people and service accounts).",
@@ -44,7 +44,7 @@ def add(
 ) -> None:
     """Add an account; the password is read from the terminal or standard input."""
     password = None if service_account else _password()
-    engine = create_engine(load_settings())
+    engine = cli_engine()
     with translate_connection_errors(engine.url), engine.begin() as conn:
         service.add_user(conn, username, role, password=password, full_name=full_name,
                          office_code=office)
@@ -54,7 +54,7 @@ def add(
 @app.command("list")
 def list_() -> None:
     """List accounts."""
-    engine = create_engine(load_settings())
+    engine = cli_engine()
     with translate_connection_errors(engine.url), engine.connect() as conn:
         rows = service.list_users(conn)
     table = Table(title="accounts")
@@ -70,7 +70,7 @@ def list_() -> None:
 @app.command()
 def disable(username: str = typer.Argument(...)) -> None:
     """Disable an account (and revoke its API keys)."""
-    engine = create_engine(load_settings())
+    engine = cli_engine()
     with translate_connection_errors(engine.url), engine.begin() as conn:
         service.disable_user(conn, username)
     out.print(f"disabled {username}")
@@ -80,7 +80,7 @@ def disable(username: str = typer.Argument(...)) -> None:
 def key(username: str = typer.Argument(...),
         label: str | None = typer.Option(None, "--label", help="What the key is for.")) -> None:
     """Create an API key for an account; it is shown once."""
-    engine = create_engine(load_settings())
+    engine = cli_engine()
     with translate_connection_errors(engine.url), engine.begin() as conn:
         value = service.create_api_key(conn, username, label=label)
     out.print(value)

@@ -188,12 +188,14 @@ async def parcel_file(conn: asyncpg.Connection, parcel_id: int, role: Role, out:
         f"x.version_id WHERE cp.parcel_id = $1 AND {at} ORDER BY x.issued_on", *params)]
     restrictions = [dict(r) for r in await conn.fetch(
         "SELECT x.restriction_id, x.kind, x.reference, x.description, x.amount, "
-        "lower(x.lifespan) AS since, b.name AS beneficiary, b.kind AS beneficiary_kind "
+        "lower(x.lifespan) AS since, b.id AS beneficiary_party_id, b.name AS beneficiary, "
+        "b.kind AS beneficiary_kind "
         f"FROM restriction x LEFT JOIN party b ON b.id = x.party_id WHERE x.parcel_id = $1 "
         f"AND {at} ORDER BY lower(x.lifespan)", *params)]
     for restriction in restrictions:
         if restriction.pop("beneficiary_kind") == "individual" and not rule(role).names:
             restriction["beneficiary"] = None  # a private lender is personal data
+            restriction["beneficiary_party_id"] = None
     props["restrictions"] = restrictions
     injunctions = [r for r in restrictions if r["kind"] == "injunction"]
     props["injunction"] = ({"active": True, "references": [r["reference"] for r in injunctions],
@@ -208,6 +210,20 @@ async def parcel_file(conn: asyncpg.Connection, parcel_id: int, role: Role, out:
     if as_of is not None:
         props["as_of"] = as_of.isoformat()
     return feature
+
+
+def parties_shown(feature: dict[str, Any]) -> list[int]:
+    """The parties whose personal data a parcel file carries (holders, household members,
+    private lenders), for the audit log; empty for roles that see none."""
+    props = feature["properties"]
+    ids = []
+    for right in props.get("rights", []):
+        if right.get("party_id") is not None:
+            ids.append(int(right["party_id"]))
+        ids += [int(m["party_id"]) for m in right.get("members", []) if m.get("party_id")]
+    ids += [int(r["beneficiary_party_id"]) for r in props.get("restrictions", [])
+            if r.get("beneficiary_party_id") is not None and r.get("beneficiary")]
+    return ids
 
 
 async def _rights(conn: asyncpg.Connection, at: str, params: list[Any],
@@ -337,7 +353,8 @@ async def search(conn: asyncpg.Connection, q: str, role: Role, *, limit: int) ->
     if rule(role).names:
         rows = await conn.fetch(
             "SELECT p.parcel_id, p.commune_code, p.sheet_number, p.parcel_number, p.address, "
-            "h.name AS holder, similarity(search_text(h.name), search_text($1)) AS score "
+            "h.id AS party_id, h.name AS holder, "
+            "similarity(search_text(h.name), search_text($1)) AS score "
             "FROM party h JOIN current_land_right r ON r.party_id = h.id "
             "JOIN current_parcel p ON p.parcel_id = r.parcel_id "
             "WHERE search_text(h.name) LIKE '%' || search_text($1) || '%' "

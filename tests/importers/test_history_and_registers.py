@@ -19,6 +19,9 @@ from tests.importers.conftest import DATA, EDIGEO_SAMPLE, count, encoded_frame
 def test_reimporting_the_same_file_is_a_no_op_unless_forced(conn, run, write, small_layer):
     path = write(small_layer, "sheet.gpkg")
     first = run(path)
+    # an ordinary (row by row) load is audited row by row
+    assert count(conn, "SELECT count(*) FROM audit_log WHERE action = 'insert' "
+                 "AND table_name = 'parcel'") == len(small_layer)
     again = run(path)
     assert again.status == "already-imported"
     assert again.previous_import["id"] == first.import_id
@@ -193,6 +196,15 @@ def test_bulk_load_rebuilds_and_revalidates_indexes_and_keys(conn, run, write, s
     assert count(conn, "SELECT count(*) FROM pg_constraint WHERE contype IN ('p', 'u')") == (
         primary_before)
     assert count(conn, ENABLED_OVERLAP_TRIGGERS) == triggers_before
+    # the audit row triggers were set aside: one audit row per table says what the change did
+    audited = dict(conn.execute(sa.text(
+        "SELECT table_name, after FROM audit_log WHERE action = 'bulk_insert'")).all())
+    assert audited["parcel"]["rows_inserted"] == len(small_layer)
+    assert audited["parcel"]["change_id"] == count(conn, "SELECT max(id) FROM change_transaction")
+    assert count(conn, "SELECT count(*) FROM audit_log WHERE action = 'insert' "
+                 "AND table_name = 'parcel'") == 0
+    assert count(conn, "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_row' "
+                 "AND tgenabled = 'O'") >= 30
     # the rebuilt primary key still refuses a duplicate version id
     with pytest.raises(sa.exc.IntegrityError, match="parcel_pkey"), conn.begin_nested():
         conn.execute(sa.text(

@@ -1,0 +1,1 @@
+"""The audit trail: who wrote what, and who read whose personal data."""
