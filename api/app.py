@@ -19,7 +19,7 @@ from api.responses import JSONResponse
 from api.routers import audit, auth, changes, dossiers, health, parcels
 from cadastre import __version__
 from cadastre.accounts.service import signing_key
-from cadastre.db import create_engine, session_factory
+from cadastre.db import api_database_url, create_engine, session_factory
 from cadastre.errors import DatabaseUnavailable
 from cadastre.migrations import storage_srid
 from cadastre.settings import Settings
@@ -51,7 +51,8 @@ async def open_pool(app: FastAPI) -> asyncpg.Pool:
             try:
                 app.state.storage_srid, app.state.signing_key = await run_in_threadpool(facts)
                 app.state.pool = await asyncpg.create_pool(
-                    settings.database_url.replace("postgresql+psycopg2://", "postgresql://"),
+                    api_database_url(settings).set(drivername="postgresql").render_as_string(
+                        hide_password=False),
                     min_size=settings.api_pool_min, max_size=settings.api_pool_max,
                     init=_init_connection, timeout=settings.connect_timeout_s,
                     server_settings={"application_name": "cadastre-api",
@@ -64,7 +65,7 @@ async def open_pool(app: FastAPI) -> asyncpg.Pool:
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings)
+        engine = create_engine(settings, url=api_database_url(settings))
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.pool = None

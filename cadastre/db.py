@@ -17,6 +17,17 @@ def database_url(settings: Settings) -> URL:
     return make_url(settings.database_url)
 
 
+def api_database_url(settings: Settings) -> URL:
+    """Where the API connects: the database of ``database_url`` as the least-privileged
+    API role (sql/functions/privileges.sql)."""
+    url = database_url(settings)
+    if not settings.api_database_user:
+        return url
+    password = settings.api_database_password
+    return url.set(username=settings.api_database_user,
+                   password=password.get_secret_value() if password else None)
+
+
 def describe(url: URL) -> str:
     """The URL without its password, for messages."""
     return url.render_as_string(hide_password=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     )
 
     database_url: str = DEFAULT_DATABASE_URL
+    #: The API connects as this least-privileged role (created and granted by `cadastre db
+    #: upgrade`, sql/functions/privileges.sql), not as the owner of the tables in
+    #: ``database_url``. Empty: connect as ``database_url``'s user (not recommended).
+    api_database_user: str = "cadastre_api"
+    api_database_password: SecretStr | None = None
     #: Directory holding migrations/ and functions/.
     sql_dir: Path = PROJECT_ROOT / "sql"
     pool_size: int = Field(default=10, ge=1, le=200)

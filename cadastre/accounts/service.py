@@ -133,11 +133,14 @@ def principal_for_api_key(conn: Connection, key: str) -> Principal:
 def signing_key(conn: Connection, configured: str | None) -> str:
     if configured:
         return configured
-    conn.execute(sa.text(
-        "INSERT INTO database_setting (name, value) VALUES ('token_signing_key', :v) "
-        "ON CONFLICT (name) DO NOTHING"), {"v": secrets.token_urlsafe(48)})
-    return str(conn.execute(sa.text(
-        "SELECT value FROM database_setting WHERE name = 'token_signing_key'")).scalar_one())
+    read = sa.text("SELECT value FROM database_setting WHERE name = 'token_signing_key'")
+    found = conn.execute(read).scalar()
+    if found is None:  # `cadastre db upgrade` makes one; older databases get it here
+        conn.execute(sa.text(
+            "INSERT INTO database_setting (name, value) VALUES ('token_signing_key', :v) "
+            "ON CONFLICT (name) DO NOTHING"), {"v": secrets.token_urlsafe(48)})
+        found = conn.execute(read).scalar_one()
+    return str(found)
 
 
 def issue_token(principal: Principal, key: str, *, minutes: int) -> tuple[str, int]:

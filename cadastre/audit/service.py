@@ -109,14 +109,10 @@ async def entries(
         raise InvalidInput(f"limit must be between 1 and {MAX_ENTRIES}")
     if since is not None and until is not None and since > until:
         raise InvalidInput("'from' is after 'to'")
-    rows = await conn.fetch(
-        "SELECT id, at, actor, actor_role, db_user, action, table_name, row_key, before, "
-        "after, party_id, endpoint, dossier_code, reason FROM audit_log "
-        "WHERE ($1::bigint IS NULL OR party_id = $1) AND ($2::text IS NULL OR actor = $2) "
-        "AND ($3::text IS NULL OR dossier_code = $3) AND ($4::text IS NULL OR action = $4) "
-        "AND ($5::timestamptz IS NULL OR at >= $5) AND ($6::timestamptz IS NULL OR at < $6) "
-        "AND ($7::bigint IS NULL OR id < $7) ORDER BY id DESC LIMIT $8",
-        party, user, dossier, action, since, until, before_id, limit + 1)
+    async with conn.transaction():  # the log's row-level policy admits these roles only
+        await conn.execute("SELECT set_config('cadastre.role', $1, true)", role.value)
+        rows = await _fetch_entries(conn, party, user, dossier, action, since, until,
+                                    before_id, limit)
     items = []
     for r in rows[:limit]:
         item = dict(r)
@@ -130,3 +126,18 @@ async def entries(
     if len(rows) > limit:
         page["next_before_id"] = items[-1]["id"]
     return page
+
+
+async def _fetch_entries(
+    conn: asyncpg.Connection, party: int | None, user: str | None, dossier: str | None,
+    action: str | None, since: datetime | None, until: datetime | None,
+    before_id: int | None, limit: int,
+) -> list[asyncpg.Record]:
+    return await conn.fetch(  # type: ignore[no-any-return]
+        "SELECT id, at, actor, actor_role, db_user, action, table_name, row_key, before, "
+        "after, party_id, endpoint, dossier_code, reason FROM audit_log "
+        "WHERE ($1::bigint IS NULL OR party_id = $1) AND ($2::text IS NULL OR actor = $2) "
+        "AND ($3::text IS NULL OR dossier_code = $3) AND ($4::text IS NULL OR action = $4) "
+        "AND ($5::timestamptz IS NULL OR at >= $5) AND ($6::timestamptz IS NULL OR at < $6) "
+        "AND ($7::bigint IS NULL OR id < $7) ORDER BY id DESC LIMIT $8",
+        party, user, dossier, action, since, until, before_id, limit + 1)

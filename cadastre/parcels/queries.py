@@ -228,10 +228,22 @@ def parties_shown(feature: dict[str, Any]) -> list[int]:
 
 async def _rights(conn: asyncpg.Connection, at: str, params: list[Any],
                   role: Role) -> list[dict[str, Any]]:
+    if not rule(role).names:
+        return await _rights_as(conn, at, params, role)
+    # personal data comes from party_personal_visible, which shows what the role set for
+    # this transaction may see (sql/functions/privileges.sql): the database enforces the
+    # rule a second time
+    async with conn.transaction():
+        await conn.execute("SELECT set_config('cadastre.role', $1, true)", role.value)
+        return await _rights_as(conn, at, params, role)
+
+
+async def _rights_as(conn: asyncpg.Connection, at: str, params: list[Any],
+                     role: Role) -> list[dict[str, Any]]:
     personal = rule(role).names
     personal_sql = ("pp.national_id, pp.birth_year, pp.address" if personal
                     else "NULL AS national_id, NULL AS birth_year, NULL AS address")
-    join = "LEFT JOIN party_personal pp ON pp.party_id = h.id" if personal else ""
+    join = "LEFT JOIN party_personal_visible pp ON pp.party_id = h.id" if personal else ""
     rows = await conn.fetch(
         f"SELECT x.right_id, x.kind AS right, x.share_numerator, x.share_denominator, "
         f"x.certificate_id, x.term_end, lower(x.lifespan) AS since, h.id AS party_id, "
@@ -245,7 +257,7 @@ async def _rights(conn: asyncpg.Connection, at: str, params: list[Any],
             holder["members"] = [dict(m) for m in await conn.fetch(
                 "SELECT m.role AS member_role, p.id AS party_id, p.kind, p.name, "
                 "pp.national_id, pp.birth_year, pp.address FROM party_member m "
-                "JOIN party p ON p.id = m.member_party_id LEFT JOIN party_personal pp "
+                "JOIN party p ON p.id = m.member_party_id LEFT JOIN party_personal_visible pp "
                 "ON pp.party_id = p.id WHERE m.group_party_id = $1 AND upper_inf(m.lifespan)",
                 r["party_id"])]
         view = holder_view(role, holder)

@@ -1,0 +1,89 @@
+"""The API's database role: owns nothing, bypasses nothing, deletes nothing, cannot rewrite
+the audit log, and reads personal data only through the view that applies the role matrix,
+which agrees with cadastre.access for every role."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from cadastre.access import Role, holder_view
+from cadastre.db import api_database_url, create_engine
+
+API = "/api/v1"
+
+
+@pytest.fixture(scope="module")
+def as_api(api_settings):
+    """A connection exactly as the API makes it."""
+    engine = create_engine(api_settings, url=api_database_url(api_settings))
+    yield engine
+    engine.dispose()
+
+
+def test_the_api_connects_as_a_role_that_owns_nothing_and_bypasses_nothing(
+        client, headers, api_engine, api_settings):
+    assert client.get(f"{API}/parcels/1", headers=headers("land_officer")).status_code == 200
+    with api_engine.connect() as conn:
+        users = set(conn.execute(sa.text(
+            "SELECT usename FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = 'cadastre-api'")).scalars())
+        role = conn.execute(sa.text(
+            "SELECT rolsuper, rolbypassrls, rolcreatedb, rolcreaterole FROM pg_roles "
+            "WHERE rolname = :r"), {"r": api_settings.api_database_user}).one()
+        owned = conn.execute(sa.text(
+            "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
+            "WHERE r.rolname = :r"), {"r": api_settings.api_database_user}).scalar_one()
+    assert users == {api_settings.api_database_user}
+    assert tuple(role) == (False, False, False, False)
+    assert owned == 0
+
+
+@pytest.mark.parametrize("statement", [
+    "DELETE FROM parcel WHERE parcel_id = 1",
+    "DELETE FROM dossier",
+    "TRUNCATE land_right",
+    "INSERT INTO audit_log (actor, action) VALUES ('me', 'insert')",
+    "UPDATE audit_log SET actor = 'nobody'",
+    "SELECT national_id FROM party_personal LIMIT 1",
+    "UPDATE database_setting SET value = 'x' WHERE name = 'token_signing_key'",
+    "ALTER TABLE parcel DISABLE TRIGGER parcel_history",
+    "SET ROLE postgres",
+])
+def test_what_the_api_role_may_not_do(as_api, statement):
+    with pytest.raises(sa.exc.DBAPIError) as caught, as_api.begin() as conn:
+        conn.execute(sa.text(statement))
+    assert caught.value.orig.pgcode in ("42501", "22023", "42704"), caught.value
+
+
+def test_audit_rows_are_invisible_outside_supervisor_and_admin_transactions(as_api):
+    with as_api.begin() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar_one() == 0
+        conn.execute(sa.text("SELECT set_config('cadastre.role', 'supervisor', true)"))
+        assert conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar_one() > 0
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_personal_data_view_agrees_with_the_role_matrix(as_api, api_engine, role):
+    with api_engine.connect() as conn:  # the owner reads the truth
+        truth = conn.execute(sa.text(
+            "SELECT p.id AS party_id, p.name, p.kind, pp.national_id, pp.birth_year, "
+            "pp.address FROM party p JOIN party_personal pp ON pp.party_id = p.id "
+            "WHERE pp.national_id IS NOT NULL AND pp.birth_year IS NOT NULL "
+            "AND pp.address IS NOT NULL ORDER BY p.id LIMIT 5")).mappings().all()
+    assert truth
+    with as_api.begin() as conn:
+        conn.execute(sa.text("SELECT set_config('cadastre.role', :r, true)"),
+                     {"r": role.value})
+        seen = {r["party_id"]: dict(r) for r in conn.execute(sa.text(
+            "SELECT party_id, national_id, birth_year, address FROM party_personal_visible "
+            "WHERE party_id = ANY(:ids)"), {"ids": [t["party_id"] for t in truth]}).mappings()}
+    for person in truth:
+        expected = holder_view(role, dict(person))
+        row = seen.get(person["party_id"])
+        if "personal_data" in expected:  # withheld: the database returns no row at all
+            assert row is None
+            continue
+        assert row is not None
+        for field in ("national_id", "birth_year", "address"):
+            assert row[field] == expected.get(field), (role, field)
