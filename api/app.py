@@ -11,8 +11,9 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
 
-from api import docs, problems
+from api import docs, limits, problems
 from api.fastpath import PointLookupFastPath
 from api.ratelimit import RateLimiter
 from api.responses import JSONResponse
@@ -93,9 +94,20 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.public_limiter = RateLimiter(settings.public_lookups_per_minute)
+    app.state.login_limiter = RateLimiter(
+        settings.login_attempts_per_minute,
+        "too many sign-in attempts from this address; wait a minute")
+    app.state.search_limiter = RateLimiter(
+        settings.searches_per_minute, "too many searches from this address; wait a minute")
     problems.install(app)
     docs.install(app)
     app.add_middleware(PointLookupFastPath)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_credentials=False, allow_methods=["GET", "POST", "PATCH"],
+                           allow_headers=limits.CORS_HEADERS,
+                           expose_headers=limits.CORS_EXPOSED, max_age=600)
+    app.add_middleware(limits.BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(parcels.router)

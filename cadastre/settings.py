@@ -47,6 +47,21 @@ class Settings(BaseSettings):
     #: asyncpg pool of each API worker (hot read paths).
     api_pool_min: int = Field(default=8, ge=1, le=100)
     api_pool_max: int = Field(default=10, ge=1, le=200)
+    #: Limits (docs/reliability.md): request bodies, sign-in attempts and searches per
+    #: client address per minute, and the origins whose pages may call the API (CORS; empty:
+    #: none, same-origin only; "*" is refused).
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=100 * 1_048_576)
+    login_attempts_per_minute: int = Field(default=10, ge=1, le=10_000)
+    searches_per_minute: int = Field(default=120, ge=1, le=100_000)
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _explicit_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin == "*" or not origin.startswith(("https://", "http://")):
+                raise ValueError(f"CORS origins must be explicit http(s) origins, not {origin!r}")
+        return value
 
     @field_validator("database_url")
     @classmethod

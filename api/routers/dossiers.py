@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Caller, actor, read, require, write
 from api.problems import PreconditionRequired
-from api.ratelimit import RateLimiter
+from api.ratelimit import RateLimiter, client_address
 from api.responses import JSONResponse
 from cadastre.access import Role, rule
 from cadastre.audit.service import log_personal_read_sync
@@ -239,8 +239,7 @@ async def apology(request: Request, code: str, body: ApologyIn, caller: Caller) 
 
 def _limit(request: Request) -> None:
     limiter: RateLimiter = request.app.state.public_limiter
-    client = request.client.host if request.client else "unknown"
-    limiter.check(client)
+    limiter.check(client_address(request))
 
 
 @router.get("/public/dossiers/{code}", tags=["public"],

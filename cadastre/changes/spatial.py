@@ -26,6 +26,8 @@ from cadastre.errors import InvalidInput, TopologyConflict
 
 #: Area (m²) by which geometry rules may be off: children vs parent, kept outer boundary.
 DEFAULT_TOLERANCE_M2 = 0.5
+#: The most vertices a geometry given to a change may have (a cadastral parcel has tens).
+MAX_VERTICES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +43,22 @@ def _srid(conn: Connection) -> int:
         "SELECT value FROM database_setting WHERE name = 'storage_srid'")).scalar_one())
 
 
+def _readable(conn: Connection, wkt: str, srid: int, what: str) -> None:
+    """WKT that PostGIS can read, with at most MAX_VERTICES vertices (a clear 422, never a
+    database error)."""
+    try:
+        vertices = conn.execute(sa.text("SELECT ST_NPoints(ST_GeomFromText(:w, :s))"),
+                                {"w": wkt, "s": srid}).scalar_one()
+    except sa.exc.DBAPIError as exc:
+        raise InvalidInput(f"{what} is not readable WKT") from exc
+    if vertices is None or vertices > MAX_VERTICES:
+        raise InvalidInput(f"{what} has {vertices or 0:,} vertices; the limit is "
+                           f"{MAX_VERTICES:,}")
+
+
 def _geometry(conn: Connection, wkt: str, srid: int, what: str) -> str:
     """A polygon given as WKT in the storage SRID, validated; returns EWKB hex."""
+    _readable(conn, wkt, srid, what)
     row = conn.execute(sa.text(
         "SELECT g IS NOT NULL AND ST_GeometryType(g) IN ('ST_Polygon', 'ST_MultiPolygon') AS ok, "
         "ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason, ST_AsEWKB(ST_Multi(g)) AS ewkb "
@@ -221,6 +237,7 @@ def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
     srid = _srid(conn)
     version = _current_version(conn, parcel_id)
     if cut_line_wkt is not None:
+        _readable(conn, cut_line_wkt, srid, "the cutting line")
         pieces = conn.execute(sa.text(
             "SELECT ST_AsEWKB(ST_Multi((ST_Dump(ST_Split(p.geom, l))).geom)) FROM parcel p, "
             "(SELECT ST_GeomFromText(:w, :s) AS l) x WHERE p.version_id = :v"),
@@ -367,6 +384,7 @@ def correct_boundary(conn: Connection, first: int, first_wkt: str, second: int,
 def to_storage_wkt(conn: Connection, wkt: str, srid: int) -> str:
     """WKT given in ``srid`` as WKT in the storage SRID (PostGIS transforms)."""
     storage = _srid(conn)
+    _readable(conn, wkt, srid, "the geometry")
     if srid == storage:
         return wkt
     try:
