@@ -65,7 +65,8 @@ def dossier_round(clerks: list[Any], tokens: list[dict[str, str]], parcel_id: in
                           "phone": "0987654321", "address": "Số 1 Tràng Tiền"},
             "parcel_ids": [parcel_id], "documents": DOCS}
     created = clerks[0].post(f"{API}/dossiers", json=body, headers=tokens[0])
-    created.raise_for_status()
+    if created.status_code != 201:
+        raise RuntimeError(f"intake refused: {created.status_code} {created.text}")
     code = created.json()["code"]
     etag = clerks[0].get(f"{API}/dossiers/{code}", headers=tokens[0]).headers["etag"]
     targets = ["in_processing", "withdrawn"]
@@ -159,6 +160,7 @@ def main() -> None:
     from bench.common import CADASTRE, OUT, drop_database, recreate_database, timed
     from bench.lookup_bench import _serve, _stop
     from cadastre.db import create_engine
+    from cadastre.demo.loader import add_demo_extras
     from cadastre.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -172,6 +174,8 @@ def main() -> None:
     timed([*CADASTRE, "synth", "--parcels", "300", "--out", str(layer)], env=env)
     timed([*CADASTRE, "import", str(layer)], env=env)
     engine = create_engine(Settings(database_url=url))
+    with engine.begin() as conn:  # administrative units, so that offices serve the communes
+        add_demo_extras(conn, seed=5)
     password = "race-password-1"
     parcel, buyers = prepare(engine, password)
     port = 8791

@@ -9,17 +9,18 @@ profile did not map are kept, as JSON, in ``source_attributes``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from importers.profiles import FIELDS, ProfileChoice, normalise_column
 
-_SERIAL = re.compile(r"^\s*([A-Za-z]{2})\s*[- ]?\s*(\d{6,8})\s*$")
+_SERIAL = r"^\s*(?P<letters>[A-Za-z]{2})\s*[- ]?\s*(?P<digits>[0-9]{6,8})\s*$"
 _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y%m%d", "%d.%m.%Y")
 
 
@@ -71,9 +72,12 @@ def _float(series: pd.Series) -> pd.Series:
 
 
 def _serial(series: pd.Series) -> pd.Series:
-    parts = _as_text(series).str.extract(_SERIAL)
-    joined = parts[0].str.upper() + " " + parts[1]
-    return joined.where(parts[0].notna()).astype(TEXT)
+    """"cs123456", "CS-123456" -> "CS 123456" (Arrow's RE2, not a Python loop); else NA."""
+    text = pa.array(_as_text(series), type=pa.string(), from_pandas=True)
+    parts = pc.extract_regex(text, _SERIAL)
+    joined = pc.binary_join_element_wise(pc.utf8_upper(pc.struct_field(parts, "letters")),
+                                         pc.struct_field(parts, "digits"), " ")
+    return pd.Series(pd.arrays.ArrowStringArray(joined), index=series.index).astype(TEXT)
 
 
 def _date(series: pd.Series) -> pd.Series:
