@@ -17,7 +17,7 @@ from api import docs, limits, problems
 from api.fastpath import PointLookupFastPath
 from api.ratelimit import RateLimiter
 from api.responses import JSONResponse
-from api.routers import audit, auth, changes, dossiers, health, parcels
+from api.routers import audit, auth, changes, dossiers, exports, health, ogc, parcels, tiles
 from cadastre import __version__
 from cadastre.accounts.service import signing_key
 from cadastre.db import api_database_url, create_engine, session_factory
@@ -114,4 +114,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(changes.router)
     app.include_router(dossiers.router)
     app.include_router(audit.router)
+    app.include_router(exports.router)
+    app.include_router(ogc.router)
+    app.include_router(tiles.router)
     return app

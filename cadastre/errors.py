@@ -125,3 +125,33 @@ class UserNotFound(NotFound):
 class Forbidden(CadastreError):
     code = "forbidden"
     status = 403
+
+
+class InvalidParameter(InvalidInput):
+    """A query parameter that the OGC API standards answer with 400 Bad Request (a value
+    that does not parse, a parameter the operation does not define)."""
+
+    code = "invalid-parameter"
+    status = 400
+
+
+class UnsupportedCrs(InvalidParameter):
+    """A crs or bbox-crs that is not in the list the service offers (OGC API - Features -
+    Part 2: 400)."""
+
+    code = "crs-not-supported"
+
+
+class CollectionNotFound(NotFound):
+    code = "collection-not-found"
+
+
+class FeatureNotFound(NotFound):
+    code = "feature-not-found"
+
+
+class TileNotFound(NotFound):
+    """A tile address outside the tile matrix (x or y beyond 2^z - 1, zoom above the
+    highest)."""
+
+    code = "tile-not-found"

@@ -16,6 +16,7 @@ from cadastre.dossiers.models import (
     Procedure,
     PublicHoliday,
 )
+from cadastre.exports.models import ExportJob
 from cadastre.imports.models import ImportQuarantine, ImportRun
 from cadastre.model import Base
 from cadastre.parcels.models import (
@@ -52,6 +53,7 @@ __all__ = [
     "Dossier",
     "DossierEvent",
     "DossierSequence",
+    "ExportJob",
     "Feedback",
     "ImportQuarantine",
     "ImportRun",

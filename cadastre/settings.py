@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     #: asyncpg pool of each API worker (hot read paths).
     api_pool_min: int = Field(default=8, ge=1, le=100)
     api_pool_max: int = Field(default=10, ge=1, le=200)
+    #: Bulk exports: the most features a gis_analyst may export in one job without a
+    #: supervisor's approval (a supervisor or admin runs larger ones), and where the API's
+    #: export jobs write their files.
+    export_max_features_without_approval: int = Field(default=100_000, ge=0)
+    export_dir: Path = PROJECT_ROOT / ".cadastre" / "exports"
+
     #: Limits (docs/reliability.md): request bodies, sign-in attempts and searches per
     #: client address per minute, and the origins whose pages may call the API (CORS; empty:
     #: none, same-origin only; "*" is refused).

@@ -12,6 +12,7 @@ from cadastre.cli import calendar as calendar_commands
 from cadastre.cli import changes as change_commands
 from cadastre.cli import db as db_commands
 from cadastre.cli import demo as demo_commands
+from cadastre.cli import exports as export_commands
 from cadastre.cli import imports as import_commands
 from cadastre.cli import serve as serve_commands
 from cadastre.cli import synth as synth_commands
@@ -31,6 +32,7 @@ app.add_typer(demo_commands.app, name="demo")
 app.add_typer(user_commands.app, name="user")
 app.add_typer(change_commands.app, name="change")
 app.add_typer(calendar_commands.app, name="calendar")
+app.command("export")(export_commands.export_command)
 app.command("synth")(synth_commands.synth)
 app.command("serve")(serve_commands.serve)
 app.command("import")(import_commands.import_command)

@@ -1,0 +1,138 @@
+"""Vector tiles: `cadastre serve` (as `make demo` runs it) against tipg serving the same
+table, random z16 tiles over the data, 16 concurrent clients, wrk on loopback, in one run.
+
+    python -m bench.tiles_bench [--parcels 1000000] [--seconds 20]
+
+The register is the point-lookup benchmark's (`cadastre_bench_lookup`, imported once and
+kept in bench/out/). tipg runs with uvicorn[standard] and 2 workers, the way its users
+deploy it, on `public.current_parcel` (every column, as it ships them). Before the load,
+the same 200 random tiles are fetched once from each server by one client: their mean body
+size, and the mean time of a first (cold) request. Under load our workers serve repeated
+tiles from their cache after checking the tile's state (cadastre/layers/tiles.py); tipg
+builds every tile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.common import CADASTRE, OUT, ROOT
+from bench.lookup_bench import _ensure_database, _extent, _serve, _stop, _wrk
+
+OURS, PEER = 8092, 8093
+ZOOM = 16
+LUA = """
+math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16))
+request = function()
+  local x = math.random({x0}, {x1})
+  local y = math.random({y0}, {y1})
+  return wrk.format("GET", string.format("{path}", x, y))
+end
+"""
+OUR_PATH = f"/tiles/parcels/{ZOOM}/%d/%d.mvt"
+PEER_PATH = f"/collections/public.current_parcel/tiles/WebMercatorQuad/{ZOOM}/%d/%d"
+
+
+def tile_range(extent: tuple[float, float, float, float], z: int) -> tuple[int, int, int, int]:
+    """Columns and rows of the zoom-z tiles over a lon/lat box."""
+    def column(lon: float) -> int:
+        return int((lon + 180) / 360 * 2**z)
+
+    def row(lat: float) -> int:
+        return int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+
+    west, south, east, north = extent
+    return column(west), row(north), column(east), row(south)
+
+
+def sizes(base: str, path: str, sample: list[tuple[int, int]]) -> list[tuple[int, float]]:
+    """(bytes, seconds) of a first request for each tile, one at a time."""
+    found = []
+    for x, y in sample:
+        started = time.perf_counter()
+        with urllib.request.urlopen(base + path % (x, y), timeout=30) as response:
+            body = response.read()
+        found.append((len(body), time.perf_counter() - started))
+    return found
+
+
+def run(parcels: int, seconds: int, database_url: str | None = None) -> dict[str, object]:
+    subprocess.run(["bash", str(ROOT / "scripts" / "bench-tools.sh")], check=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    url = database_url or _ensure_database(parcels)
+    x0, y0, x1, y1 = tile_range(_extent(url), ZOOM)
+    rng = random.Random(7)
+    sample = [(rng.randint(x0, x1), rng.randint(y0, y1)) for _ in range(200)]
+    scripts: dict[str, Path] = {}
+    for name, path in (("ours", OUR_PATH), ("tipg", PEER_PATH)):
+        scripts[name] = OUT / f"tiles_{name}.lua"
+        scripts[name].write_text(LUA.format(x0=x0, y0=y0, x1=x1, y1=y1, path=path))
+
+    ours = _serve([*CADASTRE, "serve", "--port", str(OURS), "--workers", "2"],
+                  {"CADASTRE_DATABASE_URL": url}, f"http://127.0.0.1:{OURS}/health")
+    try:
+        our_sizes = sizes(f"http://127.0.0.1:{OURS}", OUR_PATH, sample)
+        _wrk(f"http://127.0.0.1:{OURS}", scripts["ours"], 3)  # warm-up
+        ours_result = _wrk(f"http://127.0.0.1:{OURS}", scripts["ours"], seconds)
+    finally:
+        _stop(ours)
+    tipg = ROOT / ".cadastre" / "venv-tipg" / "bin" / "uvicorn"
+    peer = _serve([str(tipg), "tipg.main:app", "--port", str(PEER), "--workers", "2"],
+                  {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]'},
+                  f"http://127.0.0.1:{PEER}/collections")
+    try:
+        peer_sizes = sizes(f"http://127.0.0.1:{PEER}", PEER_PATH, sample)
+        _wrk(f"http://127.0.0.1:{PEER}", scripts["tipg"], 3)
+        peer_result = _wrk(f"http://127.0.0.1:{PEER}", scripts["tipg"], seconds)
+    finally:
+        _stop(peer)
+    both = [(a, b) for a, b in zip(our_sizes, peer_sizes, strict=True) if a[0] and b[0]]
+    our_kb = sum(a[0] for a, _ in both) / len(both) / 1024
+    peer_kb = sum(b[0] for _, b in both) / len(both) / 1024
+    our_cold = sum(a[1] for a, _ in both) / len(both) * 1000
+    peer_cold = sum(b[1] for _, b in both) / len(both) * 1000
+    result: dict[str, object] = {
+        "parcels": parcels, "seconds": seconds, "clients": 16, "zoom": ZOOM,
+        "tiles_over_data": (x1 - x0 + 1) * (y1 - y0 + 1),
+        "cadastre": ours_result, "tipg": peer_result,
+        "cadastre_tile_kb": round(our_kb, 1), "tipg_tile_kb": round(peer_kb, 1),
+        "sampled_tiles": len(both),
+        "cadastre_cold_ms": round(our_cold, 1), "tipg_cold_ms": round(peer_cold, 1),
+        "ratio_rps": round(ours_result["rps"] / peer_result["rps"], 2),
+        "size_ratio": round(our_kb / peer_kb, 3),
+    }
+    print(f"cadastre /tiles     {ours_result['rps']:8.1f} tiles/s  p50 "
+          f"{ours_result['p50_ms']:.1f} ms  p99 {ours_result['p99_ms']:.1f} ms  "
+          f"mean tile {our_kb:.1f} KB  non-2xx {ours_result['non_2xx']:.0f}")
+    print(f"tipg tiles          {peer_result['rps']:8.1f} tiles/s  p50 "
+          f"{peer_result['p50_ms']:.1f} ms  p99 {peer_result['p99_ms']:.1f} ms  "
+          f"mean tile {peer_kb:.1f} KB  non-2xx {peer_result['non_2xx']:.0f}")
+    print(f"ratio cadastre / tipg = {result['ratio_rps']:.2f}x tiles per second, tiles "
+          f"{result['size_ratio']:.3f} of tipg's size ({len(both)} tiles sampled)")
+    print(f"first request of a tile, one client: cadastre {our_cold:.1f} ms, tipg "
+          f"{peer_cold:.1f} ms ({peer_cold / our_cold:.2f}x)")
+    (OUT / f"tiles_bench_{parcels}.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--parcels", type=int,
+                        default=int(os.environ.get("BENCH_PARCELS", 1_000_000)))
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--database-url", help="an already imported register to read instead "
+                        "of cadastre_bench_lookup (same synthetic layer, same import)")
+    args = parser.parse_args()
+    run(args.parcels, args.seconds, args.database_url)
+
+
+if __name__ == "__main__":
+    main()

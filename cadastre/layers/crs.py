@@ -1,0 +1,160 @@
+"""Coordinate reference systems the OGC API offers (Part 2: ``crs``, ``bbox-crs``,
+``Content-Crs``): WGS 84 as CRS84 (longitude, latitude: the GeoJSON default) and as
+EPSG:4326 (latitude, longitude, the EPSG axis order, as Part 2 requires), every VN-2000
+TM-3 zone (easting, northing) and the database's storage CRS.
+
+Bounding boxes are clamped to a working domain around Việt Nam before PostGIS transforms
+them, so that a world-sized box (or one in metres far outside a zone) never asks PROJ for a
+point outside a projection's domain: the part of a box outside the domain holds no data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from pyproj import CRS, Transformer
+
+from cadastre.errors import InvalidParameter, UnsupportedCrs
+from gis.crs import VN2000_TM3_CODES, WGS84
+
+CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
+#: Working domain (WGS 84 longitude/latitude): Việt Nam with its islands and a wide margin.
+DOMAIN_LONLAT = (98.0, 4.0, 120.0, 26.0)
+#: Output precision: ~1 cm in degrees, 1 mm in metres.
+DEGREE_DIGITS, METRE_DIGITS = 7, 3
+
+_EPSG = re.compile(
+    r"^(?:\[?EPSG:(?:\d*:)?(\d{4,6})\]?|https?://www\.opengis\.net/def/crs/EPSG/0/(\d{4,6})"
+    r"|urn:ogc:def:crs:EPSG:[\d.]*:(\d{4,6}))$", re.IGNORECASE)
+_CRS84 = re.compile(
+    r"^(?:\[?OGC:CRS84\]?|CRS84|https?://www\.opengis\.net/def/crs/OGC/1\.3/CRS84"
+    r"|urn:ogc:def:crs:OGC:1\.3:CRS84)$", re.IGNORECASE)
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferedCrs:
+    """One CRS of the list, with what it takes to write coordinates in it."""
+
+    uri: str
+    srid: int  # the PostGIS SRID coordinates are transformed to
+    lat_lon: bool  # EPSG:4326: latitude first, so coordinates are flipped after transforming
+    digits: int
+
+    @property
+    def geographic(self) -> bool:
+        return self.srid == WGS84
+
+    @property
+    def content_crs(self) -> str:
+        return f"<{self.uri}>"
+
+
+CRS84 = OfferedCrs(CRS84_URI, WGS84, lat_lon=False, digits=DEGREE_DIGITS)
+
+
+def candidates(storage_srid: int) -> tuple[int, ...]:
+    """The SRIDs the service would offer: WGS 84, the storage CRS, the TM-3 zones."""
+    return (WGS84, storage_srid, *(c for c in VN2000_TM3_CODES if c != storage_srid))
+
+
+@cache
+def offered(storage_srid: int, known: frozenset[int]) -> tuple[OfferedCrs, ...]:
+    """CRS84 first (the default), then EPSG:4326, the storage CRS and the TM-3 zones that
+    the database's spatial_ref_sys knows (``known``; sql/functions/vn2000_zones.sql adds
+    the zones PostGIS lacks)."""
+    zones = [c for c in VN2000_TM3_CODES if c != storage_srid and c in known]
+    return (CRS84, OfferedCrs(EPSG_URI.format(WGS84), WGS84, lat_lon=True,
+                              digits=DEGREE_DIGITS),
+            *(OfferedCrs(EPSG_URI.format(c), c, lat_lon=False, digits=_digits(c))
+              for c in [storage_srid, *zones]))
+
+
+def _digits(srid: int) -> int:
+    return DEGREE_DIGITS if CRS.from_epsg(srid).is_geographic else METRE_DIGITS
+
+
+def storage_crs(offer: tuple[OfferedCrs, ...]) -> OfferedCrs:
+    return offer[2]
+
+
+def parse_crs(value: str | None, offer: tuple[OfferedCrs, ...], *, name: str = "crs",
+              ) -> OfferedCrs:
+    """An offered CRS from its OGC URI (or ``EPSG:N``, ``[EPSG:N]``, ``OGC:CRS84``);
+    CRS84 when absent. Anything else is a 400 naming the parameter."""
+    if value is None or not value.strip():
+        return CRS84
+    text = value.strip()
+    if _CRS84.match(text):
+        return CRS84
+    match = _EPSG.match(text)
+    if match:
+        uri = EPSG_URI.format(int(next(g for g in match.groups() if g)))
+        for crs in offer:
+            if crs.uri == uri:
+                return crs
+    raise UnsupportedCrs(f"{name} {value[:80]!r} is not offered",
+                         hint=f"see the collection's crs list; e.g. {storage_crs(offer).uri} "
+                         f"or {CRS84_URI}")
+
+
+def parse_bbox(text: str) -> Box:
+    """``minx,miny,maxx,maxy`` (or the six numbers of a 3D box), in the bbox-crs's axis
+    order. Numbers only, finite."""
+    parts = text.split(",")
+    if len(parts) not in (4, 6):
+        raise InvalidParameter("bbox must have 4 (or 6) comma-separated numbers",
+                               hint="bbox=105.84,21.02,105.86,21.04")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError as exc:
+        raise InvalidParameter("bbox must have 4 (or 6) comma-separated numbers") from exc
+    if not all(math.isfinite(v) for v in values):
+        raise InvalidParameter("bbox values must be finite numbers")
+    if len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
+    return values[0], values[1], values[2], values[3]
+
+
+def bbox_in_domain(box: Box, crs: OfferedCrs) -> Box | None:
+    """The part of ``box`` (in ``crs``'s axis order) inside the working domain, as
+    (minx, miny, maxx, maxy) in x/y order, or None when nothing of it is. A first value
+    larger than the third is a box across the antimeridian in a geographic CRS (Part 1),
+    and an error in a projected one; a lower edge above the upper edge is an error."""
+    x0, y0, x1, y1 = (box[1], box[0], box[3], box[2]) if crs.lat_lon else box
+    if y0 > y1:
+        raise InvalidParameter("bbox's lower edge is above its upper edge",
+                               hint="bbox=minx,miny,maxx,maxy")
+    if crs.geographic:
+        if not (-90 <= y0 <= 90 and -90 <= y1 <= 90 and -180 <= x0 <= 180
+                and -180 <= x1 <= 180):
+            raise InvalidParameter("bbox is outside ±180° longitude / ±90° latitude",
+                                   hint="for CRS84 the order is lon,lat,lon,lat; for "
+                                   "EPSG:4326 lat,lon,lat,lon")
+        parts = [(x0, x1)] if x0 <= x1 else [(x0, 180.0), (-180.0, x1)]
+    else:
+        if x0 > x1:
+            raise InvalidParameter("bbox's left edge is right of its right edge",
+                                   hint="bbox=minx,miny,maxx,maxy")
+        parts = [(x0, x1)]
+    dx0, dy0, dx1, dy1 = domain(crs.srid)
+    for a, b in parts:
+        clipped = (max(a, dx0), max(y0, dy0), min(b, dx1), min(y1, dy1))
+        if clipped[0] <= clipped[2] and clipped[1] <= clipped[3]:
+            return clipped
+    return None
+
+
+@cache
+def domain(srid: int) -> Box:
+    """The working domain in ``srid``'s x/y order (densified edges, so the box holds it)."""
+    if srid == WGS84:
+        return DOMAIN_LONLAT
+    to_crs = Transformer.from_crs(WGS84, srid, always_xy=True)
+    x0, y0, x1, y1 = to_crs.transform_bounds(*DOMAIN_LONLAT, densify_pts=64)
+    return x0, y0, x1, y1
