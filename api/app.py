@@ -102,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     docs.install(app)
     app.add_middleware(PointLookupFastPath)
+    app.add_middleware(limits.NoNulCharacters)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_credentials=False, allow_methods=["GET", "POST", "PATCH"],

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
@@ -18,7 +19,7 @@ from cadastre.accounts.service import (
     principal_for_token,
 )
 from cadastre.audit.service import Actor, act_as
-from cadastre.errors import AuthenticationFailed, Forbidden
+from cadastre.errors import AuthenticationFailed, Forbidden, InvalidInput
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -91,7 +92,7 @@ async def write(request: Request, operation: Callable[[SyncConnection], T], *,
     tagged = who or actor(request, dossier_code)
 
     def run() -> T:
-        with request.app.state.engine.begin() as conn:
+        with _refusing_nul(), request.app.state.engine.begin() as conn:
             act_as(conn, tagged)
             return operation(conn)
 
@@ -100,7 +101,23 @@ async def write(request: Request, operation: Callable[[SyncConnection], T], *,
 
 def read(request: Request, operation: Callable[[SyncConnection], Any]) -> Any:
     def run() -> Any:
-        with request.app.state.engine.connect() as conn:
+        with _refusing_nul(), request.app.state.engine.connect() as conn:
             return operation(conn)
 
     return run_in_threadpool(run)
+
+
+#: What psycopg2 raises, before sending anything, for a parameter holding U+0000.
+_PSYCOPG2_NUL = "cannot contain NUL (0x00) characters"
+
+
+@contextmanager
+def _refusing_nul() -> Iterator[None]:
+    """Text holding NUL that came in a way api.limits.NoNulCharacters does not read (a
+    multipart form field) is a 422 too, not a driver error."""
+    try:
+        yield
+    except ValueError as exc:
+        if _PSYCOPG2_NUL in str(exc):
+            raise InvalidInput("text may not hold a NUL character (U+0000)") from exc
+        raise

@@ -3,8 +3,9 @@
 (WGS 84 point, no credentials, no conditional headers) with one prepared query and the
 bytes PostGIS built, skipping routing, dependency injection and validation layers.
 Anything else (other parameters, bad values, credentials, If-None-Match, a missing pool)
-goes on to the full FastAPI route, which validates and reports errors; the response bytes
-and headers are the same either way (tests compare them)."""
+goes on to the full FastAPI route, which validates and reports errors, and so does a
+request whose connection was lost; the response bytes and headers are the same either way
+(tests compare them)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.problems import CONNECTION_LOST
 from api.responses import etag
 from cadastre.parcels import queries
 
@@ -33,13 +35,20 @@ class PointLookupFastPath:
             state: Any = scope["app"].state if "app" in scope else None
             pool = getattr(state, "pool", None)
             if point is not None and pool is not None:
-                async with pool.acquire() as conn:
-                    body = await queries.parcels_at(conn, point[0], point[1], 4326, _WGS84,
-                                                    state.storage_srid)
-                await send({"type": "http.response.start", "status": 200,
-                            "headers": _headers(body)})
-                await send({"type": "http.response.body", "body": body})
-                return
+                try:
+                    async with pool.acquire() as conn:
+                        body = await queries.parcels_at(conn, point[0], point[1], 4326,
+                                                        _WGS84, state.storage_srid)
+                except CONNECTION_LOST:
+                    # A dead pooled connection or the server away: this middleware sits
+                    # outside the exception handlers, so the full route answers (503
+                    # problem+json, or 200 when only this connection was stale).
+                    await pool.expire_connections()
+                else:
+                    await send({"type": "http.response.start", "status": 200,
+                                "headers": _headers(body)})
+                    await send({"type": "http.response.body", "body": body})
+                    return
         await self.app(scope, receive, send)
 
 

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import asyncpg
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -16,6 +17,40 @@ from api.responses import ProblemResponse
 from cadastre.errors import CadastreError
 
 log = logging.getLogger("cadastre.api")
+
+#: What the async driver and the OS raise when the database server is away: the server
+#: refused, reset or dropped the connection (a crash, a restart, a network cut), is starting
+#: up or recovering (57P03), or ended the session (57P01/57P02). Answered 503, never 500.
+CONNECTION_LOST: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08, ConnectionDoesNotExistError
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+)
+_SERVER_GONE_SQLSTATES = ("57P01", "57P02", "57P03")
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database server cannot be reached (either driver)."""
+    if isinstance(exc, CONNECTION_LOST):
+        return True
+    if isinstance(exc, sa.exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        code = getattr(exc.orig, "pgcode", None)
+        return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError) and (
+            code is None or code.startswith("08") or code in _SERVER_GONE_SQLSTATES)
+    return False
+
+
+async def forget_pooled_connections(request: Request) -> None:
+    """After a lost connection the pool's other connections are likely dead too (the
+    same outage): have each one replaced when it is next acquired, so that the API
+    recovers as soon as the server is back instead of failing once per stale connection."""
+    pool = getattr(request.app.state, "pool", None)
+    if pool is not None:
+        await pool.expire_connections()
 
 
 class PreconditionRequired(CadastreError):
@@ -78,15 +113,21 @@ def install(app: FastAPI) -> None:
         code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         return problem(exc.status_code, code, _title(exc.status_code), str(exc.detail))
 
-    @app.exception_handler(asyncpg.PostgresConnectionError)
-    @app.exception_handler(asyncpg.exceptions.CannotConnectNowError)
-    @app.exception_handler(ConnectionError)
-    @app.exception_handler(OSError)
     async def _database_down(request: Request, exc: Exception) -> ProblemResponse:
         log.warning("database connection lost on %s %s: %s", request.method, request.url.path,
                     type(exc).__name__)
+        await forget_pooled_connections(request)
         return problem(503, "database-unavailable", "Service Unavailable",
                        "the database does not answer; try again shortly")
+
+    for lost in CONNECTION_LOST:
+        app.add_exception_handler(lost, _database_down)
+
+    @app.exception_handler(sa.exc.DBAPIError)
+    async def _database_error(request: Request, exc: sa.exc.DBAPIError) -> ProblemResponse:
+        if database_unreachable(exc):  # the writer engine (psycopg2) lost the server
+            return await _database_down(request, exc)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(asyncpg.QueryCanceledError)
     async def _timeout(request: Request, exc: Exception) -> ProblemResponse:

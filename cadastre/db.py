@@ -62,14 +62,17 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def translate_connection_errors(url: URL) -> Iterator[None]:
-    """Turn a failed connection into one clear DatabaseUnavailable error."""
+    """Turn a failed or lost connection into one clear DatabaseUnavailable error."""
     try:
         yield
-    except sa.exc.OperationalError as exc:
-        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        detail = (str(exc.orig).strip().splitlines() or ["no answer"])[0] if exc.orig else (
+            "no answer")
         raise DatabaseUnavailable(
-            f"cannot connect to {describe(url)}: {detail}",
-            hint="check CADASTRE_DATABASE_URL and that PostgreSQL is running ('make setup')",
+            f"cannot connect to {describe(url)}, or lost the connection: {detail}",
+            hint="check CADASTRE_DATABASE_URL and that PostgreSQL is running ('make setup'). "
+            "Work in progress was not committed: an import is all or nothing, and "
+            "'cadastre import --history' lists the imports that were",
         ) from exc
 
 

@@ -534,7 +534,7 @@ def check_geometries(
 
     for j in np.flatnonzero(invalid):
         i = idx[j]
-        why = _sentence(str(shapely.is_valid_reason(cand[j])))
+        why = _invalid_reason(cand[j])
         if not repair:
             code[i], reason[i] = "invalid-geometry", why
             continue
@@ -566,7 +566,6 @@ def _check_chunk(geoms: ObjectArray, limit: float) -> _ChunkCheck:
     higher = shapely.get_coordinate_dimension(geoms) > 2  # Z or M (3) or both (4)
     if higher.any():
         geoms[higher] = shapely.force_2d(geoms[higher])
-    valid = shapely.is_valid(geoms)
     with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf coordinates are expected
         coords = _coords(geoms)
     m = len(geoms)
@@ -577,7 +576,32 @@ def _check_chunk(geoms: ObjectArray, limit: float) -> _ChunkCheck:
     if outside.any():
         bad[coords.feature[outside]] = True
         nonfinite[coords.feature[~(np.isfinite(x) & np.isfinite(y))]] = True
+    # Validity only where the coordinates are fine: GEOS may throw on extreme ones (1e308).
+    valid = np.zeros(m, dtype=np.bool_)
+    valid[~bad] = _is_valid(geoms[~bad])
     return _ChunkCheck(valid, bad, nonfinite, coords.simple & (coords.area2 > 0))
+
+
+def _is_valid(geoms: ObjectArray) -> BoolArray:
+    """``shapely.is_valid``; when GEOS throws instead of answering (degenerate input), one
+    by one, and a geometry GEOS cannot check is not valid."""
+    try:
+        return np.asarray(shapely.is_valid(geoms), dtype=np.bool_)
+    except GEOSException:
+        out = np.zeros(len(geoms), dtype=np.bool_)
+        for i, geom in enumerate(geoms):
+            try:
+                out[i] = bool(shapely.is_valid(geom))
+            except GEOSException:
+                out[i] = False
+        return out
+
+
+def _invalid_reason(geom: BaseGeometry) -> str:
+    try:
+        return _sentence(str(shapely.is_valid_reason(geom)))
+    except GEOSException as exc:
+        return f"GEOS cannot check this geometry ({exc})"
 
 
 def _make_valid(geom: BaseGeometry) -> BaseGeometry:

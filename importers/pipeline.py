@@ -229,8 +229,11 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
                          skipped_non_polygon=raw.skipped_non_polygon)
     provided = frozenset(f for f, v in (("commune_code", options.commune),
                                         ("sheet_number", options.sheet)) if v is not None)
-    choice = choose_profile(options.profile, layer.name, list(raw.frame.columns),
-                            provided=provided)
+    try:
+        choice = choose_profile(options.profile, layer.name, list(raw.frame.columns),
+                                provided=provided)
+    except UnknownProfile as exc:  # say which file of the import it is about
+        raise UnknownProfile(f"{layer.label}: {exc.message}", hint=exc.hint) from exc
     report.profile, report.profile_reason = choice.profile.name, choice.reason
     canonical = canonicalise(raw.frame, choice, commune=options.commune, sheet=options.sheet)
     frame = canonical.frame

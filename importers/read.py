@@ -26,6 +26,7 @@ RAW_TEXT_DRIVERS = frozenset({"ESRI Shapefile", "MapInfo File", "DXF", "DGN"})
 _CPG = {"utf-8": "utf-8", "utf8": "utf-8", "65001": "utf-8", "1258": "cp1258",
         "cp1258": "cp1258", "windows-1258": "cp1258", "ansi 1258": "cp1258"}
 _DETECTION_SAMPLES = 5_000  # distinct non-ASCII values: ample evidence
+_LABELS = "\x00labels"  # a drawing's text labels, among the encoding detection's samples
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +85,25 @@ def read_layer(layer: Layer, *, encoding: str = "auto") -> RawLayer:
         attributes, geometry, skipped, labels = _split_cad(attributes, geometry)
 
     text_columns = [c for c in attributes.columns if _is_text(attributes[c])]
+    detected, detected_columns = attributes, text_columns
+    if labels is not None and len(labels):  # a drawing's labels are text of the file too
+        detected = pd.concat([attributes[text_columns].reset_index(drop=True),
+                              labels["text"].rename(_LABELS).reset_index(drop=True)], axis=1)
+        detected_columns = [*text_columns, _LABELS]
     chosen, confidence, reason = _choose_encoding(
-        layer, attributes, text_columns, encoding=encoding, raw_text=raw_text)
-    for column in text_columns:
-        attributes[column] = _decode_column(attributes[column], chosen, raw_text=raw_text)
+        layer, detected, detected_columns, encoding=encoding, raw_text=raw_text)
+    try:
+        for column in text_columns:
+            attributes[column] = _decode_column(attributes[column], chosen, raw_text=raw_text)
+        if labels is not None and len(labels):
+            labels["text"] = _decode_column(labels["text"], chosen, raw_text=raw_text)
+    except UnicodeDecodeError as exc:  # a value the detection did not sample
+        bad = bytes(exc.object[max(exc.start - 10, 0):exc.end + 10])
+        raise EncodingQuestion(
+            f"{layer.label}: a text value is not valid {chosen} (near {bad!r}); the file "
+            "mixes encodings or is damaged",
+            hint="pass --encoding tcvn3, vni, cp1258 or utf-8") from exc
     if labels is not None and len(labels):
-        labels["text"] = _decode_column(labels["text"], chosen, raw_text=raw_text)
         attributes = attach_labels(attributes, geometry, labels)
     return RawLayer(layer, attributes, geometry, crs, chosen, confidence, reason, skipped,
                     labels)

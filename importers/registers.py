@@ -44,6 +44,10 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str, float]:
         encoding, confidence = "utf-8", 1.0
     elif suffix in (".csv", ".txt"):
         data = path.read_bytes()
+        if b"\x00" in data:
+            raise ImportSourceError(
+                f"{path.name}: holds NUL bytes, so it is not a text CSV (UTF-16, or a binary "
+                "file?)", hint="save it as CSV UTF-8")
         lines = [line for line in data.splitlines() if line and not line.isascii()][:5000]
         detection = vntext.detect(lines) if lines else None
         if detection is not None and detection.encoding is None:
@@ -56,7 +60,10 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str, float]:
 
         separator = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(
             ",") else ","
-        raw = pd.read_csv(io.StringIO(text), header=None, dtype=object, sep=separator)
+        try:
+            raw = pd.read_csv(io.StringIO(text), header=None, dtype=object, sep=separator)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise ImportSourceError(f"{path.name}: cannot be read as CSV ({exc})") from exc
     else:
         raise ImportSourceError(f"{path.name}: a register must be .xlsx, .ods or .csv")
     return _with_header(raw, path.name), encoding, confidence
@@ -69,6 +76,11 @@ def _with_header(raw: pd.DataFrame, name: str) -> pd.DataFrame:
         if len(wanted & set(cells)) >= 1 and sum(1 for c in cells if c) >= 3:
             header = [str(v).strip() if v is not None and str(v) != "nan" else f"col{i}"
                       for i, v in enumerate(raw.iloc[row])]
+            twice = sorted({c for c in header if header.count(c) > 1})
+            if twice:
+                raise ImportSourceError(
+                    f"{name}: the header row (row {row + 1}) names {', '.join(map(repr, twice))}"
+                    " more than once", hint="give each column its own name")
             body = raw.iloc[row + 1:].reset_index(drop=True)
             body.columns = header
             return body.dropna(how="all")

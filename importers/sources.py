@@ -228,10 +228,32 @@ def check_shapefile(path: Path, shown: str) -> None:
             f"{dbf_records:,} records: the files do not belong together")
 
 
+def check_dxf(path: Path, shown: str) -> None:
+    """A DXF file ends with the group 0 / EOF; one that stops before it was cut short (an
+    interrupted copy), and GDAL's reader loops forever on a POLYLINE cut short."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(22)
+        handle.seek(max(size - 256, 0))
+        tail = handle.read()
+    if head.startswith(b"AutoCAD Binary DXF"):
+        ended = tail.rstrip(b"\x00\x1a").endswith(b"EOF")
+    else:
+        lines = [line.strip() for line in tail.splitlines()]
+        lines = [line for line in lines if line and line != b"\x1a"]
+        ended = lines[-2:] == [b"0", b"EOF"]
+    if not ended:
+        raise ImportSourceError(
+            f"{shown}: truncated: a DXF file ends with an EOF record and this one stops "
+            "before it (an interrupted copy?)")
+
+
 def list_layers(dataset: Path, shown: str) -> list[Layer]:
     """The layers of one dataset, after checking its parts."""
     if dataset.suffix.lower() == ".shp":
         check_shapefile(dataset, shown)
+    elif dataset.suffix.lower() == ".dxf":
+        check_dxf(dataset, shown)
     try:
         layers = pyogrio.list_layers(dataset)
     except (DataSourceError, DataLayerError, OSError) as exc:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from api.bounds import BIGINT_MAX
 from api.deps import Caller, Connection, require
 from cadastre.access import Role
 from cadastre.audit import service
@@ -22,14 +23,14 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
             dependencies=[require(Role.SUPERVISOR, Role.ADMIN)])
 async def audit(
     conn: Connection, caller: Caller,
-    party: Annotated[int | None, Query(ge=1, description="party id")] = None,
+    party: Annotated[int | None, Query(ge=1, le=BIGINT_MAX, description="party id")] = None,
     user: Annotated[str | None, Query(max_length=80, description="username")] = None,
     dossier: Annotated[str | None, Query(max_length=40)] = None,
     action: Literal["insert", "update", "delete", "bulk_insert", "read_personal"] | None = None,
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_ENTRIES)] = 100,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
 ) -> dict[str, Any]:
     return await service.entries(conn, caller.role, party=party, user=user, dossier=dossier,
                                  action=action, since=since, until=until, limit=limit,

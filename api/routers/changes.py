@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 
+from api.bounds import AMOUNT_MAX, RowId
 from api.deps import require, write
 from api.problems import PreconditionFailed, PreconditionRequired
 from cadastre.access import Role
@@ -31,12 +32,12 @@ class Source(BaseModel):
 
 
 class HolderShare(BaseModel):
-    party_id: int
+    party_id: RowId
     share: str = Field("1/1", pattern=r"^\d{1,6}/\d{1,6}$", examples=["1/2"])
 
 
 class TransferIn(BaseModel):
-    parcel_id: int
+    parcel_id: RowId
     kind: Literal["transfer", "inheritance", "gift"] = "transfer"
     holders: list[HolderShare] = Field(min_length=1, max_length=50)
     source: Source
@@ -51,9 +52,9 @@ class TransferIn(BaseModel):
 
 
 class MortgageIn(BaseModel):
-    parcel_id: int
-    lender_party_id: int
-    amount: int | None = Field(None, ge=0, examples=[2_000_000_000])
+    parcel_id: RowId
+    lender_party_id: RowId
+    amount: int | None = Field(None, ge=0, le=AMOUNT_MAX, examples=[2_000_000_000])
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
 
@@ -64,7 +65,7 @@ class MortgageIn(BaseModel):
 
 
 class ReleaseIn(BaseModel):
-    parcel_id: int
+    parcel_id: RowId
     reference: str = Field(min_length=1, max_length=200,
                            description="Reference of the mortgage or injunction to end")
     source: Source
@@ -76,8 +77,8 @@ class ReleaseIn(BaseModel):
 
 
 class InjunctionIn(BaseModel):
-    parcel_id: int
-    authority_party_id: int | None = None
+    parcel_id: RowId
+    authority_party_id: RowId | None = None
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
 
@@ -170,7 +171,7 @@ class PurposeIn(BaseModel):
 
 
 class PurposeChangeIn(BaseModel):
-    parcel_id: int
+    parcel_id: RowId
     purposes: list[PurposeIn] = Field(min_length=1, max_length=20)
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
@@ -182,7 +183,7 @@ class PurposeChangeIn(BaseModel):
 
 
 class SplitIn(BaseModel):
-    parcel_id: int
+    parcel_id: RowId
     cut_line: str | None = Field(None, max_length=100_000,
                                  description="WKT LINESTRING crossing the parcel")
     children: list[str] | None = Field(None, min_length=2, max_length=100,
@@ -201,7 +202,7 @@ class SplitIn(BaseModel):
 
 
 class MergeIn(BaseModel):
-    parcel_ids: list[int] = Field(min_length=2, max_length=50)
+    parcel_ids: list[RowId] = Field(min_length=2, max_length=50)
     allow_different_holders: bool = False
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
@@ -211,9 +212,9 @@ class MergeIn(BaseModel):
 
 
 class BoundaryIn(BaseModel):
-    first_parcel_id: int
+    first_parcel_id: RowId
     first: str = Field(max_length=100_000, description="WKT of the first parcel's new shape")
-    second_parcel_id: int
+    second_parcel_id: RowId
     second: str = Field(max_length=100_000, description="WKT of the second's new shape")
     crs: str = "EPSG:5897"
     tolerance_m2: float = Field(0.5, ge=0, le=100)

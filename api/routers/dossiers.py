@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from api.bounds import AMOUNT_MAX, FEE_MAX, RowId
 from api.deps import Caller, actor, read, require, write
 from api.problems import PreconditionRequired
 from api.ratelimit import RateLimiter, client_address
@@ -41,10 +42,29 @@ class DossierIn(BaseModel):
     received_by_office: str = Field(examples=["000.00.37.H49"])
     applicant: ApplicantIn
     channel: Literal["counter", "online", "post"] = "counter"
-    parcel_ids: list[int] = Field(default_factory=list, max_length=50)
+    parcel_ids: list[RowId] = Field(default_factory=list, max_length=50)
     commune_code: str | None = None
     documents: list[str] = Field(default_factory=list, max_length=100,
                                  description="Documents received, as named in the checklist")
+
+
+class ApprovalHolder(BaseModel):
+    party_id: RowId
+    share: str = Field("1/1", pattern=r"^\d{1,6}/\d{1,6}$", examples=["1/2"])
+
+
+class ApprovalChange(BaseModel):
+    """What the procedure's change operation needs: holders for a transfer, inheritance or
+    gift; the lender (and amount) for a mortgage; the mortgage's reference for a release."""
+
+    source_kind: Literal["contract", "decision", "certificate", "court_order", "survey",
+                         "application", "other"] = "decision"
+    source_reference: str | None = Field(None, min_length=1, max_length=200,
+                                         description="Default: the dossier's code")
+    holders: list[ApprovalHolder] = Field(default_factory=list, max_length=50)
+    lender_party_id: RowId | None = None
+    amount: int | None = Field(None, ge=0, le=AMOUNT_MAX)
+    reference: str | None = Field(None, min_length=1, max_length=200)
 
 
 class TransitionIn(BaseModel):
@@ -53,7 +73,7 @@ class TransitionIn(BaseModel):
     attachments: list[str] = Field(default_factory=list, max_length=50)
     rating: int | None = Field(None, ge=1, le=5)
     rating_comment: str | None = Field(None, max_length=2000)
-    change: dict[str, Any] | None = Field(
+    change: ApprovalChange | None = Field(
         None, description="For an approval: the change operation's parameters (e.g. "
         "holders for a transfer), applied in the same transaction")
 
@@ -171,7 +191,7 @@ async def move(request: Request, code: str, body: TransitionIn, caller: Caller,
     return _dossier_response(await _write(request, operation), caller.role)
 
 
-def _apply_change(conn: Any, code: str, change: dict[str, Any]) -> None:
+def _apply_change(conn: Any, code: str, change: ApprovalChange) -> None:
     """Approval applies the procedure's change operation in the same transaction."""
     current = service.get(conn, code)
     operation = conn.execute(sa.text("SELECT change_operation FROM procedure WHERE code = :p"),
@@ -179,18 +199,21 @@ def _apply_change(conn: Any, code: str, change: dict[str, Any]) -> None:
     parcels = current["parcel_ids"]
     if not parcels:
         raise InvalidInput("the dossier names no parcel to change")
-    source = changes.SourceDocument(
-        change.get("source_kind", "decision"), change.get("source_reference") or code)
+    source = changes.SourceDocument(change.source_kind, change.source_reference or code)
     if operation in ("transfer", "inheritance", "gift"):
-        shares = [changes.Share(int(h["party_id"]), *map(int, str(h.get("share", "1/1"))
-                                                          .split("/")))
-                  for h in change.get("holders", [])]
+        shares = [changes.Share(h.party_id, *map(int, h.share.split("/")))
+                  for h in change.holders]
         changes.transfer(conn, parcels[0], shares, source, kind=operation, dossier_code=code)
     elif operation == "mortgage":
-        changes.register_mortgage(conn, parcels[0], int(change["lender_party_id"]), source,
-                                  amount=change.get("amount"), dossier_code=code)
+        if change.lender_party_id is None:
+            raise InvalidInput("the approval of a mortgage needs change.lender_party_id")
+        changes.register_mortgage(conn, parcels[0], change.lender_party_id, source,
+                                  amount=change.amount, dossier_code=code)
     elif operation == "mortgage_release":
-        changes.release_mortgage(conn, parcels[0], str(change["reference"]), source,
+        if change.reference is None:
+            raise InvalidInput("the approval of a release needs change.reference (the "
+                               "mortgage's)")
+        changes.release_mortgage(conn, parcels[0], change.reference, source,
                                  dossier_code=code)
     else:
         raise InvalidInput(f"approval of {current['procedure_code']} applies its change "
@@ -321,7 +344,7 @@ class ProcedureUpdate(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=300)
     working_days: int | None = Field(None, ge=1, le=200)
     documents: list[str] | None = Field(None, max_length=100)
-    fee_vnd: int | None = Field(None, ge=0)
+    fee_vnd: int | None = Field(None, ge=0, le=FEE_MAX)
     active: bool | None = None
 
 

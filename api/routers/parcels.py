@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 
+from api.bounds import PARCEL_NUMBER_MAX, PathId
 from api.deps import Caller, Connection, actor
 from api.ratelimit import client_address
 from api.responses import etag
@@ -70,7 +71,8 @@ async def find_parcels(
     commune: Annotated[str | None, Query(description="Commune code (mã xã)",
                                          examples=["00070"])] = None,
     sheet: Annotated[str | None, Query(description="Map sheet number (số tờ)")] = None,
-    number: Annotated[int | None, Query(ge=1, description="Parcel number (số thửa)")] = None,
+    number: Annotated[int | None, Query(ge=1, le=PARCEL_NUMBER_MAX,
+                                        description="Parcel number (số thửa)")] = None,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs "
                                       "(default WGS 84)")] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
@@ -121,14 +123,21 @@ def _content_crs(srid: int) -> dict[str, str]:
 
 
 def _as_of(value: date | None) -> datetime | None:
-    return None if value is None else datetime.combine(value, time.max).astimezone()
+    """The end of that day, local time; a day whose end cannot be placed in the local time
+    zone (the first or last day a date can name) is a 422."""
+    if value is None:
+        return None
+    try:
+        return datetime.combine(value, time.max).astimezone()
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput(f"as_of {value.isoformat()} is out of range") from exc
 
 
 @router.get("/parcels/{parcel_id}", summary="The parcel file",
             description="The parcel, its land-use purposes, current rights with holders and "
             "shares (personal data by role), certificates, restrictions with the injunction "
             "flag, and links to its history, lineage, changes and dossiers.")
-async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: int,
+async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: PathId,
                  crs: CrsParam = None,
                  as_of: Annotated[date | None, Query(
                      alias="as_of", description="State at the end of this day")] = None,
@@ -145,7 +154,7 @@ async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: 
 
 
 @router.get("/parcels/{parcel_id}/history", summary="Every version of the parcel")
-async def parcel_history(request: Request, conn: Connection, caller: Caller, parcel_id: int,
+async def parcel_history(request: Request, conn: Connection, caller: Caller, parcel_id: PathId,
                          crs: CrsParam = None) -> Response:
     out = await queries.output_crs(conn, queries.parse_crs(crs))
     return _respond(request, await queries.history(conn, parcel_id, out), caller.role)
@@ -153,21 +162,21 @@ async def parcel_history(request: Request, conn: Connection, caller: Caller, par
 
 @router.get("/parcels/{parcel_id}/lineage", summary="Parent and child parcels")
 async def parcel_lineage(request: Request, conn: Connection, caller: Caller,
-                         parcel_id: int) -> Response:
+                         parcel_id: PathId) -> Response:
     body = _json(await queries.lineage(conn, parcel_id))
     return _respond(request, body, caller.role, media_type="application/json")
 
 
 @router.get("/parcels/{parcel_id}/changes", summary="Changes with their documents")
 async def parcel_changes(request: Request, conn: Connection, caller: Caller,
-                         parcel_id: int) -> Response:
+                         parcel_id: PathId) -> Response:
     body = _json(await queries.changes(conn, parcel_id))
     return _respond(request, body, caller.role, media_type="application/json")
 
 
 @router.get("/parcels/{parcel_id}/dossiers", summary="One-stop dossiers that changed it")
 async def parcel_dossiers(request: Request, conn: Connection, caller: Caller,
-                          parcel_id: int) -> Response:
+                          parcel_id: PathId) -> Response:
     body = _json(await queries.dossiers(conn, parcel_id))
     return _respond(request, body, caller.role, media_type="application/json")
 

@@ -145,6 +145,15 @@ def check_shares(holders: list[Share]) -> None:
         raise InvalidInput(f"the holders' shares add up to {total}, not 1")
 
 
+def require_parties(conn: Connection, party_ids: list[int]) -> None:
+    """Every party named by a change exists (a clear 422, not a foreign-key violation)."""
+    known = set(conn.execute(sa.text("SELECT id FROM party WHERE id = ANY(:ids)"),
+                             {"ids": party_ids}).scalars())
+    missing = sorted(set(party_ids) - known)
+    if missing:
+        raise InvalidInput(f"unknown parties {missing}")
+
+
 def transfer(conn: Connection, parcel_id: int, holders: list[Share], source: SourceDocument,
              *, kind: str = "transfer", dossier_code: str | None = None,
              expected_change: int | None = None, note: str | None = None) -> ChangeResult:
@@ -155,11 +164,7 @@ def transfer(conn: Connection, parcel_id: int, holders: list[Share], source: Sou
     check_shares(holders)
     lock_parcel(conn, parcel_id, expected_change)
     refuse_if_blocked(conn, parcel_id)
-    known = set(conn.execute(sa.text("SELECT id FROM party WHERE id = ANY(:ids)"),
-                             {"ids": [h.party_id for h in holders]}).scalars())
-    missing = sorted({h.party_id for h in holders} - known)
-    if missing:
-        raise InvalidInput(f"unknown parties {missing}")
+    require_parties(conn, [h.party_id for h in holders])
     change_id, at = begin_change(conn, kind, source, dossier_code=dossier_code, note=note)
     certificate = conn.execute(sa.text(
         "SELECT certificate_id FROM current_land_right WHERE parcel_id = :p "
@@ -186,6 +191,7 @@ def register_mortgage(conn: Connection, parcel_id: int, lender_party_id: int,
     """Đăng ký thế chấp: a mortgage in favour of the lender, referenced by its contract."""
     lock_parcel(conn, parcel_id, expected_change)
     refuse_if_blocked(conn, parcel_id)
+    require_parties(conn, [lender_party_id])
     change_id, at = begin_change(conn, "mortgage", source, dossier_code=dossier_code, note=None)
     conn.execute(sa.text(
         "INSERT INTO restriction (restriction_id, kind, parcel_id, party_id, reference, "
@@ -215,6 +221,8 @@ def set_injunction(conn: Connection, parcel_id: int, authority_party_id: int | N
                    source: SourceDocument, *, dossier_code: str | None = None) -> ChangeResult:
     """Ngăn chặn: blocks every other change on the parcel until lifted."""
     lock_parcel(conn, parcel_id, None)
+    if authority_party_id is not None:
+        require_parties(conn, [authority_party_id])
     change_id, at = begin_change(conn, "injunction", source, dossier_code=dossier_code, note=None)
     conn.execute(sa.text(
         "INSERT INTO restriction (restriction_id, kind, parcel_id, party_id, reference, "

@@ -46,6 +46,8 @@ def _srid(conn: Connection) -> int:
 def _readable(conn: Connection, wkt: str, srid: int, what: str) -> None:
     """WKT that PostGIS can read, with at most MAX_VERTICES vertices (a clear 422, never a
     database error)."""
+    if "\x00" in wkt:  # PostgreSQL text cannot hold NUL: the driver would refuse to send it
+        raise InvalidInput(f"{what} is not readable WKT")
     try:
         vertices = conn.execute(sa.text("SELECT ST_NPoints(ST_GeomFromText(:w, :s))"),
                                 {"w": wkt, "s": srid}).scalar_one()
@@ -57,17 +59,33 @@ def _readable(conn: Connection, wkt: str, srid: int, what: str) -> None:
 
 
 def _geometry(conn: Connection, wkt: str, srid: int, what: str) -> str:
-    """A polygon given as WKT in the storage SRID, validated; returns EWKB hex."""
+    """A polygon given as WKT in the storage SRID, validated, Z and M dropped (parcels are
+    2D); returns EWKB hex."""
     _readable(conn, wkt, srid, what)
+    kind = conn.execute(sa.text("SELECT ST_GeometryType(ST_GeomFromText(:w, :s))"),
+                        {"w": wkt, "s": srid}).scalar_one()
+    if kind not in ("ST_Polygon", "ST_MultiPolygon"):  # GEOS cannot even check the others
+        raise InvalidInput(f"{what} is not a polygon ({kind.removeprefix('ST_')})")
     row = conn.execute(sa.text(
-        "SELECT g IS NOT NULL AND ST_GeometryType(g) IN ('ST_Polygon', 'ST_MultiPolygon') AS ok, "
-        "ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason, ST_AsEWKB(ST_Multi(g)) AS ewkb "
-        "FROM (SELECT ST_GeomFromText(:w, :s) AS g) x"), {"w": wkt, "s": srid}).one()
-    if not row.ok:
-        raise InvalidInput(f"{what} is not a polygon")
+        "SELECT ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason, "
+        "ST_AsEWKB(ST_Multi(g)) AS ewkb "
+        "FROM (SELECT ST_Force2D(ST_GeomFromText(:w, :s)) AS g) x"),
+        {"w": wkt, "s": srid}).one()
     if not row.valid:
         raise InvalidInput(f"{what} is not valid: {row.reason}")
     return bytes(row.ewkb).hex()
+
+
+def _refuse_slivers(conn: Connection, shapes: list[tuple[str, str]], tolerance: float) -> None:
+    """Every new parcel (``(what, EWKB hex)``) measures more than the tolerance, and enough
+    to be recorded (areas are kept to 0.01 m²): an empty shape or a sliver is no parcel."""
+    areas = conn.execute(sa.text(
+        "SELECT ST_Area(ST_GeomFromEWKB(decode(h, 'hex'))) FROM unnest(CAST(:h AS text[])) "
+        "WITH ORDINALITY AS x(h, i) ORDER BY i"), {"h": [e for _, e in shapes]}).scalars().all()
+    for (what, _), area in zip(shapes, areas, strict=True):
+        if area < 0.005 or area <= tolerance:
+            raise InvalidInput(f"{what} would measure {area:.2f} m² (tolerance {tolerance} m²): "
+                               "an empty shape or a sliver, not a parcel")
 
 
 def _guard(conn: Connection, ewkb: str, replaced: list[int], tolerance: float) -> None:
@@ -238,9 +256,14 @@ def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
     version = _current_version(conn, parcel_id)
     if cut_line_wkt is not None:
         _readable(conn, cut_line_wkt, srid, "the cutting line")
+        kind = conn.execute(sa.text("SELECT ST_GeometryType(ST_GeomFromText(:w, :s))"),
+                            {"w": cut_line_wkt, "s": srid}).scalar_one()
+        if kind not in ("ST_LineString", "ST_MultiLineString"):
+            raise InvalidInput(f"the cutting line is a {kind.removeprefix('ST_')}, not a "
+                               "LINESTRING")
         pieces = conn.execute(sa.text(
             "SELECT ST_AsEWKB(ST_Multi((ST_Dump(ST_Split(p.geom, l))).geom)) FROM parcel p, "
-            "(SELECT ST_GeomFromText(:w, :s) AS l) x WHERE p.version_id = :v"),
+            "(SELECT ST_Force2D(ST_GeomFromText(:w, :s)) AS l) x WHERE p.version_id = :v"),
             {"w": cut_line_wkt, "s": srid, "v": version}).scalars().all()
         if len(pieces) < 2:
             raise InvalidInput("the cutting line does not cross the parcel from side to side")
@@ -263,6 +286,7 @@ def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
         if row.mismatch > tolerance:
             raise InvalidInput(f"the children do not cover the parent exactly: "
                                f"{row.mismatch:.2f} m² of gap or excess")
+    _refuse_slivers(conn, [(f"child {i + 1}", c) for i, c in enumerate(children)], tolerance)
     numbers = _next_numbers(conn, parcel_id, len(children))
     change_id, at = begin_change(conn, "split", source, dossier_code=dossier_code, note=None)
     _end_parcels(conn, [parcel_id], change_id, at)
@@ -369,6 +393,7 @@ def correct_boundary(conn: Connection, first: int, first_wkt: str, second: int,
     if row.moved > tolerance:
         raise InvalidInput(f"the pair's outer boundary would move ({row.moved:.2f} m²): a "
                            "boundary correction only moves the line between the two")
+    _refuse_slivers(conn, [(f"parcel {first}", a), (f"parcel {second}", b)], tolerance)
     change_id, at = begin_change(conn, "boundary_correction", source, dossier_code=dossier_code,
                            note=None)
     versions = {pid: _current_version(conn, pid) for pid in (first, second)}

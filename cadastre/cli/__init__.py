@@ -8,6 +8,7 @@ import sys
 import typer
 from rich.console import Console
 
+from cadastre.cli import backup as backup_commands
 from cadastre.cli import calendar as calendar_commands
 from cadastre.cli import changes as change_commands
 from cadastre.cli import db as db_commands
@@ -32,10 +33,12 @@ app.add_typer(demo_commands.app, name="demo")
 app.add_typer(user_commands.app, name="user")
 app.add_typer(change_commands.app, name="change")
 app.add_typer(calendar_commands.app, name="calendar")
-app.command("export")(export_commands.export_command)
 app.command("synth")(synth_commands.synth)
 app.command("serve")(serve_commands.serve)
 app.command("import")(import_commands.import_command)
+app.command("backup")(backup_commands.backup)
+app.command("restore")(backup_commands.restore)
+app.command("export")(export_commands.export_command)
 
 err = Console(stderr=True, highlight=False)
 

@@ -1,0 +1,47 @@
+"""A long schemathesis campaign over the API's OpenAPI document, for every kind of caller:
+the requests sent, the statuses answered, and every server error or error that is not
+problem+json (with a curl command that reproduces it).
+
+    .venv/bin/python -m bench.fuzz_api [--examples 40]
+
+It runs tests/fuzz/test_openapi_fuzz.py (its own throwaway database) with FUZZ_EXAMPLES
+examples per operation and caller, and writes bench/out/fuzz_api.json."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench.fuzz_common import campaign
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=40,
+                        help="examples per operation and caller (make test: 3)")
+    args = parser.parse_args()
+    figures, status, seconds = campaign("tests/fuzz/test_openapi_fuzz.py", args.examples,
+                                        "fuzz_api")
+    callers = figures.get("api", {})
+    print(f"\n{'caller':<14}{'operations':>11}{'excluded':>9}{'requests':>10}"
+          f"{'5xx':>6}{'failing operations':>20}{'seconds':>9}")
+    total_requests = total_5xx = 0
+    for caller, f in sorted(callers.items()):
+        print(f"{caller:<14}{f['operations']:>11}{f['excluded']:>9}{f['requests']:>10,}"
+              f"{f['server_errors']:>6}{len(f['failures']):>20}{f['seconds']:>9}")
+        total_requests += f["requests"]
+        total_5xx += f["server_errors"]
+    statuses: dict[str, int] = {}
+    for f in callers.values():
+        for code, n in f["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + n
+    print(f"\n{len(callers)} callers, {total_requests:,} requests, {total_5xx} server errors, "
+          f"{seconds:,.0f} s; statuses: "
+          + ", ".join(f"{c}: {n:,}" for c, n in sorted(statuses.items())))
+    for caller, f in sorted(callers.items()):
+        for failure in f["failures"]:
+            print(f"\n[{caller}] {failure}")
+    raise SystemExit(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""Geometries that made ``check_geometries`` raise before the fuzzing of issue #8
+(tests/fuzz/test_geometry_properties.py): now each is rejected with a reason."""
+
+from __future__ import annotations
+
+import numpy as np
+from shapely.geometry import MultiPolygon, Polygon
+
+from gis import topology
+
+
+def test_extreme_coordinates_with_a_hole_are_rejected_not_raised():
+    # GEOS threw "Segment vertex does not intersect ring" from is_valid on the second one
+    geoms = np.array([
+        Polygon([(0, 0), (0, 0), (0, 0), (0, 0)]),
+        MultiPolygon([Polygon([(0, 0), (1e308, 0), (1e308, 1e308), (0, 1e308)],
+                              [[(5e307, 5e307), (6e307, 5e307), (6e307, 6e307)]])]),
+    ], dtype=object)
+    for repair in (False, True):
+        checked = topology.check_geometries(geoms, repair=repair)
+        assert list(checked.reason_code) == ["invalid-geometry", "bad-coordinates"]
+        assert checked.reason[1] == "coordinate beyond 1e8 (not a projected coordinate)"
+        assert checked.reason[0]
