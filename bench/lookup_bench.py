@@ -43,7 +43,8 @@ end
 def _ensure_database(parcels: int) -> str:
     url = scratch_url(DB)
     marker = OUT / f"lookup_db_{parcels}.ok"
-    if marker.exists():
+    if marker.exists():  # kept between runs; bring its schema up to date (cheap when it is)
+        timed([*CADASTRE, "db", "upgrade"], env={"CADASTRE_DATABASE_URL": url})
         return url
     source = OUT / f"synth_{parcels}.gpkg"
     if not source.exists():
