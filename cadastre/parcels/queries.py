@@ -6,6 +6,8 @@ roles entitled to it (cadastre.access) and redacted again in Python."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -181,17 +183,18 @@ async def parcel_file(conn: asyncpg.Connection, parcel_id: int, role: Role, out:
         "u.term_end, u.origin FROM parcel_land_use u JOIN land_use_type t "
         "ON t.code = u.land_use_code WHERE u.parcel_version_id = $1 ORDER BY u.area DESC "
         "NULLS LAST", row["version_id"])]
-    props["rights"] = await _rights(conn, at, params, role)
     props["certificates"] = [dict(r) for r in await conn.fetch(
         "SELECT x.serial, x.registry_number, x.issued_on, x.issuing_authority, x.endorsement "
         f"FROM certificate x JOIN certificate_parcel cp ON cp.certificate_version_id = "
         f"x.version_id WHERE cp.parcel_id = $1 AND {at} ORDER BY x.issued_on", *params)]
-    restrictions = [dict(r) for r in await conn.fetch(
-        "SELECT x.restriction_id, x.kind, x.reference, x.description, x.amount, "
-        "lower(x.lifespan) AS since, b.id AS beneficiary_party_id, b.name AS beneficiary, "
-        "b.kind AS beneficiary_kind "
-        f"FROM restriction x LEFT JOIN party b ON b.id = x.party_id WHERE x.parcel_id = $1 "
-        f"AND {at} ORDER BY lower(x.lifespan)", *params)]
+    async with as_role(conn, role):
+        props["rights"] = await _rights(conn, at, params, role)
+        restrictions = [dict(r) for r in await conn.fetch(
+            "SELECT x.restriction_id, x.kind, x.reference, x.description, x.amount, "
+            "lower(x.lifespan) AS since, b.id AS beneficiary_party_id, b.name AS beneficiary, "
+            "b.kind AS beneficiary_kind "
+            f"FROM restriction x LEFT JOIN party_visible b ON b.id = x.party_id "
+            f"WHERE x.parcel_id = $1 AND {at} ORDER BY lower(x.lifespan)", *params)]
     for restriction in restrictions:
         if restriction.pop("beneficiary_kind") == "individual" and not rule(role).names:
             restriction["beneficiary"] = None  # a private lender is personal data
@@ -226,20 +229,21 @@ def parties_shown(feature: dict[str, Any]) -> list[int]:
     return ids
 
 
-async def _rights(conn: asyncpg.Connection, at: str, params: list[Any],
-                  role: Role) -> list[dict[str, Any]]:
+@asynccontextmanager
+async def as_role(conn: asyncpg.Connection, role: Role) -> AsyncIterator[None]:
+    """For roles that see personal data: a transaction in which the database knows the end
+    user's role, so that party_visible and party_personal_visible show what it may see
+    (sql/functions/privileges.sql: the database enforces the rule a second time)."""
     if not rule(role).names:
-        return await _rights_as(conn, at, params, role)
-    # personal data comes from party_personal_visible, which shows what the role set for
-    # this transaction may see (sql/functions/privileges.sql): the database enforces the
-    # rule a second time
+        yield
+        return
     async with conn.transaction():
         await conn.execute("SELECT set_config('cadastre.role', $1, true)", role.value)
-        return await _rights_as(conn, at, params, role)
+        yield
 
 
-async def _rights_as(conn: asyncpg.Connection, at: str, params: list[Any],
-                     role: Role) -> list[dict[str, Any]]:
+async def _rights(conn: asyncpg.Connection, at: str, params: list[Any],
+                  role: Role) -> list[dict[str, Any]]:
     personal = rule(role).names
     personal_sql = ("pp.national_id, pp.birth_year, pp.address" if personal
                     else "NULL AS national_id, NULL AS birth_year, NULL AS address")
@@ -247,7 +251,8 @@ async def _rights_as(conn: asyncpg.Connection, at: str, params: list[Any],
     rows = await conn.fetch(
         f"SELECT x.right_id, x.kind AS right, x.share_numerator, x.share_denominator, "
         f"x.certificate_id, x.term_end, lower(x.lifespan) AS since, h.id AS party_id, "
-        f"h.kind, h.name, {personal_sql} FROM land_right x JOIN party h ON h.id = x.party_id "
+        f"h.kind, h.name, {personal_sql} FROM land_right x JOIN party_visible h "
+        f"ON h.id = x.party_id "
         f"{join} WHERE x.parcel_id = $1 AND {at} ORDER BY x.kind, x.right_id", *params)
     rights = []
     for r in rows:
@@ -257,7 +262,8 @@ async def _rights_as(conn: asyncpg.Connection, at: str, params: list[Any],
             holder["members"] = [dict(m) for m in await conn.fetch(
                 "SELECT m.role AS member_role, p.id AS party_id, p.kind, p.name, "
                 "pp.national_id, pp.birth_year, pp.address FROM party_member m "
-                "JOIN party p ON p.id = m.member_party_id LEFT JOIN party_personal_visible pp "
+                "JOIN party_visible p ON p.id = m.member_party_id "
+                "LEFT JOIN party_personal_visible pp "
                 "ON pp.party_id = p.id WHERE m.group_party_id = $1 AND upper_inf(m.lifespan)",
                 r["party_id"])]
         view = holder_view(role, holder)
@@ -363,14 +369,8 @@ async def search(conn: asyncpg.Connection, q: str, role: Role, *, limit: int) ->
         "ORDER BY score DESC, parcel_id LIMIT $2", text, limit)
     results += [{**dict(r), "match": "address"} for r in rows]
     if rule(role).names:
-        rows = await conn.fetch(
-            "SELECT p.parcel_id, p.commune_code, p.sheet_number, p.parcel_number, p.address, "
-            "h.id AS party_id, h.name AS holder, "
-            "similarity(search_text(h.name), search_text($1)) AS score "
-            "FROM party h JOIN current_land_right r ON r.party_id = h.id "
-            "JOIN current_parcel p ON p.parcel_id = r.parcel_id "
-            "WHERE search_text(h.name) LIKE '%' || search_text($1) || '%' "
-            "ORDER BY score DESC, p.parcel_id LIMIT $2", text, limit)
+        async with as_role(conn, role):  # search_holders() checks the role set here
+            rows = await conn.fetch("SELECT * FROM search_holders($1, $2)", text, limit)
         results += [{**dict(r), "match": "holder"} for r in rows]
     seen: set[tuple[int, str]] = set()
     unique = []

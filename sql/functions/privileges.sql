@@ -3,8 +3,9 @@
 -- superuser and cannot bypass row-level security. It reads and writes the register through
 -- ordinary privileges (history is guarded by triggers that refuse rewrites), never deletes,
 -- cannot touch the audit log except to read it (rows are written by SECURITY DEFINER
--- functions), and reads personal data only through `party_personal_visible`, which shows
--- what the end user's role may see (the role the application sets per transaction with
+-- functions), and reads personal data only through `party_personal_visible` and
+-- `party_visible` (names of people) and `search_holders()`, which show what the end user's
+-- role may see (the role the application sets per transaction with
 -- set_config('cadastre.role', ...); the same rule as cadastre/access.py, checked by
 -- tests/api/test_least_privilege.py).
 
@@ -47,6 +48,31 @@ FROM party_personal p
 WHERE personal_data_role() IN ('land_officer', 'admin', 'supervisor', 'counter_clerk');
 
 
+-- Names of people (individuals, households, groups of heirs) as the role may see them;
+-- organisations' and communities' names are not personal data.
+CREATE OR REPLACE VIEW party_visible WITH (security_barrier) AS
+SELECT p.id, p.kind, p.organisation_code, p.created_at,
+       CASE WHEN p.kind NOT IN ('individual', 'household', 'group')
+              OR personal_data_role() IN ('land_officer', 'admin', 'supervisor',
+                                          'counter_clerk')
+            THEN p.name END AS name
+FROM party p;
+
+-- Accent-insensitive search over holders' names, for roles that may see names (the
+-- function checks; it runs as the owner so that the trigram index on party names serves).
+CREATE OR REPLACE FUNCTION search_holders(query text, max_rows integer)
+RETURNS TABLE (parcel_id bigint, commune_code text, sheet_number text, parcel_number integer,
+               address text, party_id bigint, holder text, score real)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT p.parcel_id, p.commune_code, p.sheet_number, p.parcel_number, p.address, h.id,
+           h.name, similarity(search_text(h.name), search_text(query))
+    FROM party h JOIN current_land_right r ON r.party_id = h.id
+    JOIN current_parcel p ON p.parcel_id = r.parcel_id
+    WHERE personal_data_role() IN ('land_officer', 'admin', 'supervisor', 'counter_clerk')
+      AND search_text(h.name) LIKE '%' || search_text(query) || '%'
+    ORDER BY 8 DESC, p.parcel_id LIMIT max_rows
+$$;
+
 -- The audit log: readable by the API only inside transactions of supervisors and admins.
 ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS audit_log_readers ON audit_log;
@@ -65,4 +91,6 @@ GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO cadastre_api;
 REVOKE INSERT, UPDATE ON audit_log, schema_migration, database_setting, spatial_ref_sys
     FROM cadastre_api;
 REVOKE ALL ON party_personal FROM cadastre_api;
+REVOKE SELECT, UPDATE ON party FROM cadastre_api;  -- names through party_visible
+GRANT SELECT (id, kind, organisation_code, created_at) ON party TO cadastre_api;
 GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO cadastre_api;

@@ -46,6 +46,8 @@ def test_the_api_connects_as_a_role_that_owns_nothing_and_bypasses_nothing(
     "INSERT INTO audit_log (actor, action) VALUES ('me', 'insert')",
     "UPDATE audit_log SET actor = 'nobody'",
     "SELECT national_id FROM party_personal LIMIT 1",
+    "SELECT name FROM party LIMIT 1",
+    "UPDATE party SET name = 'x' WHERE id = 1",
     "UPDATE database_setting SET value = 'x' WHERE name = 'token_signing_key'",
     "ALTER TABLE parcel DISABLE TRIGGER parcel_history",
     "SET ROLE postgres",
@@ -78,8 +80,15 @@ def test_the_personal_data_view_agrees_with_the_role_matrix(as_api, api_engine, 
         seen = {r["party_id"]: dict(r) for r in conn.execute(sa.text(
             "SELECT party_id, national_id, birth_year, address FROM party_personal_visible "
             "WHERE party_id = ANY(:ids)"), {"ids": [t["party_id"] for t in truth]}).mappings()}
+        names = dict(conn.execute(sa.text(
+            "SELECT id, name FROM party_visible WHERE id = ANY(:ids)"),
+            {"ids": [t["party_id"] for t in truth]}).all())
+        found = conn.execute(sa.text("SELECT count(*) FROM search_holders(:q, 5)"),
+                             {"q": truth[0]["name"]}).scalar_one()
+    assert (found > 0) == ("personal_data" not in holder_view(role, dict(truth[0])))
     for person in truth:
         expected = holder_view(role, dict(person))
+        assert names[person["party_id"]] == expected.get("name"), (role, "name")
         row = seen.get(person["party_id"])
         if "personal_data" in expected:  # withheld: the database returns no row at all
             assert row is None
