@@ -100,8 +100,13 @@ async def write(request: Request, operation: Callable[[SyncConnection], T], *,
 
 
 def read(request: Request, operation: Callable[[SyncConnection], Any]) -> Any:
+    """Run ``operation`` on the writer engine without committing, with the end user's role
+    known to the database (the views of personal data apply it)."""
+    tagged = actor(request)
+
     def run() -> Any:
         with _refusing_nul(), request.app.state.engine.connect() as conn:
+            act_as(conn, tagged)
             return operation(conn)
 
     return run_in_threadpool(run)

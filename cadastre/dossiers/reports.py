@@ -14,7 +14,8 @@ from cadastre.dossiers.calendar import load_calendar
 
 KPI_SQL = """
 WITH d AS (
-    SELECT d.*, to_char(d.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM') AS month,
+    SELECT d.handling_office, d.received_at, d.due_date, d.status, d.rating,
+           to_char(d.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM') AS month,
            (d.result_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS result_day
     FROM dossier d
     WHERE (d.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date BETWEEN :from AND :to

@@ -202,10 +202,22 @@ def receive(conn: Connection, intake: Intake, *, actor: str,
     return get(conn, code), True
 
 
+#: Every column of a dossier but the applicant's, which come from dossier_applicant_visible
+#: (the role matrix applied by the database: sql/functions/privileges.sql).
+_DOSSIER_COLUMNS = ", ".join("d." + c for c in (
+    "id", "code", "received_by_office", "handling_office", "procedure_code", "status",
+    "channel", "received_at", "due_date", "commune_code", "parcel_ids", "documents",
+    "idempotency_key", "row_version", "result_at", "returned_at", "rating", "rating_comment",
+    "received_by"))
+
+
 def get(conn: Connection, code: str) -> dict[str, Any]:
     row = conn.execute(sa.text(
-        "SELECT d.*, p.name AS procedure_name, p.working_days, o.name AS handling_office_name "
-        "FROM dossier d JOIN procedure p ON p.code = d.procedure_code "
+        f"SELECT {_DOSSIER_COLUMNS}, a.applicant_name, a.applicant_id_number, "
+        "a.applicant_phone, a.applicant_address, p.name AS procedure_name, p.working_days, "
+        "o.name AS handling_office_name FROM dossier d "
+        "JOIN dossier_applicant_visible a ON a.id = d.id "
+        "JOIN procedure p ON p.code = d.procedure_code "
         "JOIN office o ON o.code = d.handling_office WHERE d.code = :c"),
         {"c": code}).mappings().first()
     if row is None:
@@ -358,13 +370,11 @@ def verifies(dossier: dict[str, Any], verify: str) -> bool:
 def get_verified(conn: Connection, code: str, verify: str) -> dict[str, Any]:
     """The dossier for a citizen who proved they are its applicant; the same answer for an
     unknown code and wrong digits, so there is nothing to learn by guessing."""
-    try:
-        dossier = get(conn, code)
-    except DossierNotFound:
-        dossier = None
-    if dossier is None or not verifies(dossier, verify):
+    proved = conn.execute(sa.text("SELECT dossier_verifies(:c, :v)"),
+                          {"c": code, "v": verify}).scalar_one()
+    if not proved:
         raise DossierNotFound("no dossier with this code and these digits")
-    return dossier
+    return get(conn, code)
 
 
 def public_view(dossier: dict[str, Any]) -> dict[str, Any]:

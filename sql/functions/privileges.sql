@@ -73,6 +73,39 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     ORDER BY 8 DESC, p.parcel_id LIMIT max_rows
 $$;
 
+-- A dossier's applicant as the role may see them (the matrix of cadastre/access.py: names and
+-- phone for staff who see names, the ID number masked for clerks and supervisors, the
+-- address for land officers and admins). Sessions of other database users (the owner's
+-- commands and imports) see the columns as they are.
+CREATE OR REPLACE VIEW dossier_applicant_visible WITH (security_barrier) AS
+SELECT d.id,
+       CASE WHEN current_user <> 'cadastre_api' OR personal_data_role() IN
+                 ('land_officer', 'admin', 'supervisor', 'counter_clerk')
+            THEN d.applicant_name END AS applicant_name,
+       CASE WHEN current_user <> 'cadastre_api'
+              OR personal_data_role() IN ('land_officer', 'admin') THEN d.applicant_id_number
+            WHEN personal_data_role() IN ('supervisor', 'counter_clerk')
+            THEN repeat('•', greatest(length(d.applicant_id_number) - 3, 0))
+                 || right(d.applicant_id_number, 3) END AS applicant_id_number,
+       CASE WHEN current_user <> 'cadastre_api' OR personal_data_role() IN
+                 ('land_officer', 'admin', 'supervisor', 'counter_clerk')
+            THEN d.applicant_phone END AS applicant_phone,
+       CASE WHEN current_user <> 'cadastre_api'
+              OR personal_data_role() IN ('land_officer', 'admin')
+            THEN d.applicant_address END AS applicant_address
+FROM dossier d;
+
+-- The citizen's proof (last 4 digits of the phone or ID number on the receipt), answered
+-- without showing either.
+CREATE OR REPLACE FUNCTION dossier_verifies(dossier_code text, digits text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT coalesce(bool_or(digits ~ '^[0-9]{4}$' AND (
+               (length(applicant_phone) >= 4 AND right(applicant_phone, 4) = digits)
+            OR (length(applicant_id_number) >= 4 AND right(applicant_id_number, 4) = digits))),
+           false)
+    FROM dossier WHERE code = dossier_code
+$$;
+
 -- The audit log: readable by the API only inside transactions of supervisors and admins.
 ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS audit_log_readers ON audit_log;
@@ -93,4 +126,13 @@ REVOKE INSERT, UPDATE ON audit_log, schema_migration, database_setting, spatial_
 REVOKE ALL ON party_personal FROM cadastre_api;
 REVOKE SELECT, UPDATE ON party FROM cadastre_api;  -- names through party_visible
 GRANT SELECT (id, kind, organisation_code, created_at) ON party TO cadastre_api;
+DO $$  -- a dossier's applicant columns through dossier_applicant_visible only
+BEGIN
+    EXECUTE 'REVOKE SELECT ON dossier FROM cadastre_api';
+    EXECUTE (SELECT format('GRANT SELECT (%s) ON dossier TO cadastre_api',
+                           string_agg(quote_ident(attname), ', '))
+             FROM pg_attribute WHERE attrelid = 'dossier'::regclass AND attnum > 0
+               AND NOT attisdropped AND attname NOT LIKE 'applicant\_%');
+END;
+$$;
 GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO cadastre_api;

@@ -47,6 +47,7 @@ def test_the_api_connects_as_a_role_that_owns_nothing_and_bypasses_nothing(
     "UPDATE audit_log SET actor = 'nobody'",
     "SELECT national_id FROM party_personal LIMIT 1",
     "SELECT name FROM party LIMIT 1",
+    "SELECT applicant_phone FROM dossier LIMIT 1",
     "UPDATE party SET name = 'x' WHERE id = 1",
     "UPDATE database_setting SET value = 'x' WHERE name = 'token_signing_key'",
     "ALTER TABLE parcel DISABLE TRIGGER parcel_history",
@@ -96,3 +97,46 @@ def test_the_personal_data_view_agrees_with_the_role_matrix(as_api, api_engine, 
         assert row is not None
         for field in ("national_id", "birth_year", "address"):
             assert row[field] == expected.get(field), (role, field)
+
+
+@pytest.fixture(scope="module")
+def dossier_code(client, headers, person) -> str:
+    body = {"procedure_code": "THE-CHAP", "received_by_office": "VPDK.HN",
+            "applicant": {"name": "Đỗ Thị Quyền", "id_number": "001190077777",
+                          "phone": "0912341234", "address": "Số 2 Hàng Đào"},
+            "parcel_ids": [person["parcel_id"]],
+            "documents": ["Phiếu yêu cầu đăng ký thế chấp", "Hợp đồng thế chấp",
+                          "Giấy chứng nhận bản gốc"]}
+    created = client.post(f"{API}/dossiers", json=body, headers=headers("counter_clerk"))
+    assert created.status_code == 201, created.text
+    return str(created.json()["code"])
+
+
+@pytest.mark.parametrize("role,name,id_number,address", [
+    ("anonymous", False, None, False), ("gis_analyst", False, None, False),
+    ("counter_clerk", True, "masked", False), ("supervisor", True, "masked", False),
+    ("land_officer", True, "full", True), ("admin", True, "full", True)])
+def test_dossier_applicants_as_the_role_may_see_them(as_api, api_engine, dossier_code, role,
+                                                     name, id_number, address):
+    with api_engine.connect() as conn:  # the owner reads the truth
+        truth = conn.execute(sa.text(
+            "SELECT id, code, applicant_name, applicant_id_number, applicant_address, "
+            "applicant_phone FROM dossier WHERE code = :c"), {"c": dossier_code}
+        ).mappings().one()
+    with as_api.begin() as conn:
+        conn.execute(sa.text("SELECT set_config('cadastre.role', :r, true)"), {"r": role})
+        seen = conn.execute(sa.text(
+            "SELECT * FROM dossier_applicant_visible WHERE id = :i"), {"i": truth["id"]}
+        ).mappings().one()
+        proved = conn.execute(sa.text("SELECT dossier_verifies(:c, :v)"),
+                              {"c": truth["code"], "v": truth["applicant_phone"][-4:]}
+                              ).scalar_one()
+        wrong = conn.execute(sa.text("SELECT dossier_verifies(:c, '0000')"),
+                             {"c": truth["code"]}).scalar_one()
+    assert (seen["applicant_name"] == truth["applicant_name"]) is name
+    full = truth["applicant_id_number"]
+    expected_id = {None: None, "full": full,
+                   "masked": "•" * (len(full) - 3) + full[-3:]}[id_number]
+    assert seen["applicant_id_number"] == expected_id
+    assert (seen["applicant_address"] == truth["applicant_address"]) is address
+    assert proved is True and (wrong is False or truth["applicant_phone"].endswith("0000"))
