@@ -50,7 +50,7 @@ router = APIRouter(prefix="/api/v1", tags=["exports"], lifespan=_runner)
 
 class ExportIn(BaseModel):
     collection: str = Field(examples=["parcels"],
-                            description="parcels, land-use, map-sheets or admin-units")
+                            description="parcels, land-use-purposes, map-sheets or admin-units")
     format: str = Field(examples=["gpkg"],
                         description="gpkg, shp, fgb, geojson, geoparquet or csv")
     crs: str | None = Field(None, examples=["EPSG:5897"], description="Output CRS; default "

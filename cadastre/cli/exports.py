@@ -23,7 +23,7 @@ err = Console(stderr=True, highlight=False)
 def export_command(
     collection: str = typer.Option(
         "parcels", "--collection", "-c",
-        help="parcels, land-use, map-sheets or admin-units."),
+        help="parcels, land-use-purposes, map-sheets or admin-units."),
     format: str | None = typer.Option(
         None, "--format", "-f",
         help="gpkg, shp, fgb, geojson, geoparquet or csv (default: from --out's suffix)."),

@@ -80,7 +80,7 @@ PARCELS = Collection(
 )
 
 LAND_USE = Collection(
-    id="land-use",
+    id="land-use-purposes",
     title="Land-use purposes of parcels (mục đích sử dụng đất)",
     layer="land_use",
     geometry_type="MultiPolygon",

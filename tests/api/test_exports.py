@@ -225,7 +225,7 @@ def test_no_personal_data_for_any_role(exports, headers, api_engine, person, sma
             "SELECT address FROM party_personal")).scalars() if v}
     assert {person["name"], person["national_id"], person["holder_address"]} <= personal
     for role in ("gis_analyst", "supervisor", "admin"):
-        for collection in ("parcels", "land-use"):
+        for collection in ("parcels", "land-use-purposes"):
             response = exports.post(f"{API}/exports", headers=headers(role), json={
                 "collection": collection, "format": "geojson", "bbox": bbox,
                 "bbox_crs": "EPSG:5897"})

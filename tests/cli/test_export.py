@@ -184,7 +184,7 @@ def test_every_format_round_trips(export, db, tmp_path, fmt, name, crs):
 
 
 @pytest.mark.parametrize(("collection", "sql", "text_column", "as_of"), [
-    ("land-use", "SELECT count(*) FROM current_parcel p JOIN parcel_land_use u "
+    ("land-use-purposes", "SELECT count(*) FROM current_parcel p JOIN parcel_land_use u "
                  "ON u.parcel_version_id = p.version_id", "name_vi", None),
     ("map-sheets", "SELECT count(*) FROM map_sheet WHERE upper_inf(lifespan)", None, None),
     ("admin-units", "SELECT count(*) FROM admin_unit WHERE validity @> DATE '2024-01-01'",
@@ -210,7 +210,7 @@ def test_no_personal_data_in_any_export(export, db, tmp_path):
             "SELECT p.name FROM party p UNION SELECT national_id FROM party_personal UNION "
             "SELECT address FROM party_personal")).scalars() if v}
     assert len(personal) > 50
-    for collection in ("parcels", "land-use", "map-sheets", "admin-units"):
+    for collection in ("parcels", "land-use-purposes", "map-sheets", "admin-units"):
         out = tmp_path / f"{collection}.geojson"
         result = export("--collection", collection, "--out", str(out))
         assert result.returncode == 0, result.stderr
@@ -316,7 +316,7 @@ def test_bad_input_exits_non_zero_with_one_line(register, tmp_path):
                             str(tmp_path / "x.gpkg"))
     assert result.returncode == 2
     assert result.stderr.splitlines()[0] == "error: unknown collection 'owners'"
-    assert "parcels, land-use, map-sheets, admin-units" in result.stderr
+    assert "parcels, land-use-purposes, map-sheets, admin-units" in result.stderr
     assert "Traceback" not in result.stderr
 
 
