@@ -14,38 +14,26 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from cadastre.accounts.service import add_user, create_api_key
 from cadastre.db import create_engine
-from cadastre.dbinit import drop_database, init_database
-from cadastre.demo.loader import add_demo_extras
+from cadastre.dbinit import drop_database
 from cadastre.settings import Settings
-from cadastre.synth import generate_layer, write_layer
-from importers.pipeline import ImportOptions, run_import
 from tests.conftest import make_test_settings
+from tests.register import ROLES, build_register
 
 PASSWORD = "correct horse battery"
-ROLES = ("land_officer", "counter_clerk", "gis_analyst", "supervisor", "admin")
 
 
 @pytest.fixture(scope="session")
 def api_settings(tmp_path_factory) -> Iterator[Settings]:
     settings = make_test_settings()
-    init_database(settings, srid=5897)
-    layer = generate_layer(400, seed=21)
-    path = Path(tmp_path_factory.mktemp("api")) / "register.gpkg"
-    write_layer(layer, path)
-    engine = create_engine(settings)
-    try:
-        run_import(engine, path, ImportOptions())
-        with engine.begin() as conn:
-            add_demo_extras(conn, seed=5)
-            for role in ROLES:
-                add_user(conn, "t-" + role.replace("_", "-"), role, password=PASSWORD,
-                         full_name=f"Cán bộ {role}")
-            add_user(conn, "tax-service", "gis_analyst", password=None)
-            add_user(conn, "former-clerk", "counter_clerk", password=PASSWORD)
-            conn.execute(sa.text("UPDATE app_user SET disabled = true "
-                                 "WHERE username = 'former-clerk'"))
-    finally:
-        engine.dispose()
+
+    def service_accounts(conn: sa.engine.Connection) -> None:
+        add_user(conn, "tax-service", "gis_analyst", password=None)
+        add_user(conn, "former-clerk", "counter_clerk", password=PASSWORD)
+        conn.execute(sa.text("UPDATE app_user SET disabled = true "
+                             "WHERE username = 'former-clerk'"))
+
+    build_register(settings, Path(tmp_path_factory.mktemp("api")), parcels=400, seed=21,
+                   prefix="t-", password=PASSWORD, extra=service_accounts)
     yield settings
     drop_database(settings)
 

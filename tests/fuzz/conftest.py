@@ -25,14 +25,11 @@ from cadastre.accounts.service import (
     signing_key,
 )
 from cadastre.db import create_engine
-from cadastre.dbinit import drop_database, init_database
-from cadastre.demo.loader import add_demo_extras
+from cadastre.dbinit import drop_database
 from cadastre.settings import Settings
-from cadastre.synth import generate_layer, write_layer
-from importers.pipeline import ImportOptions, run_import
 from tests.conftest import make_test_settings
+from tests.register import ROLES, build_register
 
-ROLES = ("land_officer", "counter_clerk", "gis_analyst", "supervisor", "admin")
 #: Every way a request can come in: signed out, each role with a bearer token, an API key.
 CALLERS = ("anonymous", *ROLES, "api-key")
 PASSWORD = "fuzzing is not a password"
@@ -64,19 +61,10 @@ def fuzz_settings(tmp_path_factory) -> Iterator[Settings]:
         "searches_per_minute": 100_000, "token_minutes": 24 * 60,
         "export_dir": Path(tmp_path_factory.mktemp("fuzz-exports"))})
     settings = make_test_settings(base)
-    init_database(settings, srid=5897)
-    path = Path(tmp_path_factory.mktemp("fuzz")) / "register.gpkg"
-    write_layer(generate_layer(120, seed=23), path)
-    engine = create_engine(settings)
-    try:
-        run_import(engine, path, ImportOptions())
-        with engine.begin() as conn:
-            add_demo_extras(conn, seed=5)
-            for role in ROLES:
-                add_user(conn, "fz-" + role.replace("_", "-"), role, password=PASSWORD)
-            add_user(conn, "fz-service", "gis_analyst", password=None)
-    finally:
-        engine.dispose()
+    build_register(settings, Path(tmp_path_factory.mktemp("fuzz")), parcels=120, seed=23,
+                   prefix="fz-", password=PASSWORD,
+                   extra=lambda conn: add_user(conn, "fz-service", "gis_analyst",
+                                               password=None))
     yield settings
     drop_database(settings)
 
