@@ -18,7 +18,7 @@ from api.deps import Caller, actor, read, require, write
 from api.problems import PreconditionRequired
 from api.ratelimit import RateLimiter, client_address
 from api.responses import JSONResponse
-from cadastre.access import Role, rule
+from cadastre.access import Role, mask_national_id, rule
 from cadastre.audit.service import log_personal_read_sync
 from cadastre.changes import service as changes
 from cadastre.dossiers import feedback as feedback_service
@@ -114,7 +114,7 @@ def _staff_view(dossier: dict[str, Any], role: Role) -> dict[str, Any]:
     elif r.national_id != "full":
         view.pop("applicant_address", None)
         if view.get("applicant_id_number"):
-            view["applicant_id_number"] = "•" * 9 + str(view["applicant_id_number"])[-3:]
+            view["applicant_id_number"] = mask_national_id(str(view["applicant_id_number"]))
     view["allowed_transitions"] = service.allowed_from(dossier["status"], role)
     return view
 

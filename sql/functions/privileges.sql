@@ -30,31 +30,43 @@ LANGUAGE sql STABLE AS $$
     SELECT coalesce(nullif(current_setting('cadastre.role', true), ''), 'anonymous')
 $$;
 
+-- The role matrix of cadastre/access.py, once: which roles see people's names (and phones),
+-- which see everything (full ID numbers, birth years, addresses); the others see none.
+CREATE OR REPLACE FUNCTION role_sees_names() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT personal_data_role() IN ('land_officer', 'admin', 'supervisor', 'counter_clerk')
+$$;
+
+CREATE OR REPLACE FUNCTION role_sees_all_personal_data() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT personal_data_role() IN ('land_officer', 'admin')
+$$;
+
+-- An ID number masked to its last 3 digits (cadastre.access.mask_national_id).
+CREATE OR REPLACE FUNCTION masked_id(value text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN length(value) > 3 THEN repeat('•', length(value) - 3) || right(value, 3)
+                ELSE repeat('•', length(value)) END
+$$;
+
 -- Personal data as the transaction's end-user role may see it: nothing for analysts and the
--- public (no rows at all), names' owners' ID numbers masked to the last 3 digits and no
--- birth or address for clerks and supervisors, everything for land officers and admins.
+-- public (no rows at all), ID numbers masked to the last 3 digits and no birth or address
+-- for clerks and supervisors, everything for land officers and admins.
 CREATE OR REPLACE VIEW party_personal_visible WITH (security_barrier) AS
 SELECT p.party_id,
        p.id_kind,
-       CASE WHEN personal_data_role() IN ('land_officer', 'admin') THEN p.national_id
-            WHEN length(p.national_id) > 3
-            THEN repeat('•', length(p.national_id) - 3) || right(p.national_id, 3)
-            ELSE repeat('•', length(p.national_id)) END AS national_id,
-       CASE WHEN personal_data_role() IN ('land_officer', 'admin') THEN p.birth_year
-            END AS birth_year,
-       CASE WHEN personal_data_role() IN ('land_officer', 'admin') THEN p.address
-            END AS address
+       CASE WHEN role_sees_all_personal_data() THEN p.national_id
+            ELSE masked_id(p.national_id) END AS national_id,
+       CASE WHEN role_sees_all_personal_data() THEN p.birth_year END AS birth_year,
+       CASE WHEN role_sees_all_personal_data() THEN p.address END AS address
 FROM party_personal p
-WHERE personal_data_role() IN ('land_officer', 'admin', 'supervisor', 'counter_clerk');
-
+WHERE role_sees_names();
 
 -- Names of people (individuals, households, groups of heirs) as the role may see them;
 -- organisations' and communities' names are not personal data.
 CREATE OR REPLACE VIEW party_visible WITH (security_barrier) AS
 SELECT p.id, p.kind, p.organisation_code, p.created_at,
-       CASE WHEN p.kind NOT IN ('individual', 'household', 'group')
-              OR personal_data_role() IN ('land_officer', 'admin', 'supervisor',
-                                          'counter_clerk')
+       CASE WHEN p.kind NOT IN ('individual', 'household', 'group') OR role_sees_names()
             THEN p.name END AS name
 FROM party p;
 
@@ -68,30 +80,26 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
            h.name, similarity(search_text(h.name), search_text(query))
     FROM party h JOIN current_land_right r ON r.party_id = h.id
     JOIN current_parcel p ON p.parcel_id = r.parcel_id
-    WHERE personal_data_role() IN ('land_officer', 'admin', 'supervisor', 'counter_clerk')
+    WHERE role_sees_names()
       AND search_text(h.name) LIKE '%' || search_text(query) || '%'
     ORDER BY 8 DESC, p.parcel_id LIMIT max_rows
 $$;
 
--- A dossier's applicant as the role may see them (the matrix of cadastre/access.py: names and
--- phone for staff who see names, the ID number masked for clerks and supervisors, the
--- address for land officers and admins). Sessions of other database users (the owner's
--- commands and imports) see the columns as they are.
+-- A dossier's applicant as the role may see them (the same matrix: name and phone for staff
+-- who see names, the ID number masked for clerks and supervisors, the address for land
+-- officers and admins). Sessions of other database users (the owner's commands and imports)
+-- see the columns as they are.
 CREATE OR REPLACE VIEW dossier_applicant_visible WITH (security_barrier) AS
 SELECT d.id,
-       CASE WHEN current_user <> 'cadastre_api' OR personal_data_role() IN
-                 ('land_officer', 'admin', 'supervisor', 'counter_clerk')
+       CASE WHEN current_user <> 'cadastre_api' OR role_sees_names()
             THEN d.applicant_name END AS applicant_name,
-       CASE WHEN current_user <> 'cadastre_api'
-              OR personal_data_role() IN ('land_officer', 'admin') THEN d.applicant_id_number
-            WHEN personal_data_role() IN ('supervisor', 'counter_clerk')
-            THEN repeat('•', greatest(length(d.applicant_id_number) - 3, 0))
-                 || right(d.applicant_id_number, 3) END AS applicant_id_number,
-       CASE WHEN current_user <> 'cadastre_api' OR personal_data_role() IN
-                 ('land_officer', 'admin', 'supervisor', 'counter_clerk')
+       CASE WHEN current_user <> 'cadastre_api' OR role_sees_all_personal_data()
+            THEN d.applicant_id_number
+            WHEN role_sees_names() THEN masked_id(d.applicant_id_number)
+            END AS applicant_id_number,
+       CASE WHEN current_user <> 'cadastre_api' OR role_sees_names()
             THEN d.applicant_phone END AS applicant_phone,
-       CASE WHEN current_user <> 'cadastre_api'
-              OR personal_data_role() IN ('land_officer', 'admin')
+       CASE WHEN current_user <> 'cadastre_api' OR role_sees_all_personal_data()
             THEN d.applicant_address END AS applicant_address
 FROM dossier d;
 
