@@ -59,9 +59,12 @@ class _CsvStream(io.RawIOBase):
         if self.geometry:
             part = part.copy()
             for column, srid in self.geometry.items():  # EWKB made per slice, not all at once
-                part[column] = shapely.to_wkb(
-                    shapely.set_srid(part[column].to_numpy(dtype=object), srid), hex=True,
-                    include_srid=True)
+                values = part[column].to_numpy(dtype=object)
+                first = next((v for v in values if v is not None), None)
+                if isinstance(first, bytes):  # WKB: decoded a slice at a time
+                    values = shapely.from_wkb(values)
+                part[column] = shapely.to_wkb(shapely.set_srid(values, srid), hex=True,
+                                              include_srid=True)
         try:  # Arrow's CSV writer is about twice as fast as pandas'
             table = pa.Table.from_pandas(part, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -97,7 +100,8 @@ def copy_frame(
 ) -> int:
     """COPY a DataFrame into ``table`` (columns named like the frame's), streamed in slices
     of ``rows``. NaN, None and empty strings become NULL. ``geometry`` names columns of
-    shapely geometries to send as EWKB with the given SRID."""
+    shapely geometries or of WKB (decoded a slice at a time) to send as EWKB with the given
+    SRID."""
     if frame.empty:
         return 0
     columns = ", ".join(_identifier(str(c)) for c in frame.columns)

@@ -94,11 +94,12 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -107,10 +108,13 @@ from numpy.typing import NDArray
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
+from gis.wkb import EncodedGeometries
+
 __all__ = [
     "GeometryCheck",
     "Overlap",
     "area_mismatch",
+    "areas_differ",
     "check_geometries",
     "duplicate_keys",
     "find_overlaps",
@@ -123,6 +127,16 @@ IntArray = NDArray[np.int64]
 UIntArray = NDArray[np.uint64]
 GeometryInput = NDArray[np.object_] | Sequence[BaseGeometry | None]
 _T = TypeVar("_T")
+
+
+class _Features(Protocol):
+    """What the overlap search needs of its features: a length and indexing (a slice or an
+    index array) that gives shapely geometries: an object array, or ``EncodedGeometries``
+    that decode only what is asked for."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, key: Any) -> Any: ...
 
 #: shapely.GeometryType codes.
 _POLYGON = 3
@@ -237,18 +251,24 @@ def _threaded(func: Callable[[ObjectArray], NDArray[Any]], geoms: ObjectArray) -
     return np.concatenate(parts)
 
 
-def _map_chunks(func: Callable[[ObjectArray], _T], geoms: ObjectArray) -> list[_T]:
+def _map_chunks(func: Callable[[ObjectArray], _T], geoms: _Features) -> list[_T]:
     """``func`` over consecutive chunks (views) of ``geoms``, in worker threads, in order.
 
     Chunks keep the numpy temporaries cache-sized; the threads overlap the GEOS calls that
-    release the GIL (validity) with those that do not (coordinate extraction).
+    release the GIL (validity) with those that do not (coordinate extraction). A chunk is
+    taken (for encoded features: decoded) in the worker that uses it, so only the chunks
+    in work are ever held.
     """
-    chunks = [geoms[a : a + _CHUNK] for a in range(0, len(geoms), _CHUNK)]
+    starts = range(0, len(geoms), _CHUNK)
+
+    def run(start: int) -> _T:
+        return func(geoms[start : start + _CHUNK])
+
     workers = _workers()
-    if workers < 2 or len(chunks) < 2:
-        return [func(c) for c in chunks]
+    if workers < 2 or len(starts) < 2:
+        return [run(a) for a in starts]
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(func, chunks))
+        return list(pool.map(run, starts))
 
 
 def _polygonal(geoms: ObjectArray, *, allow_empty: bool = False) -> BoolArray:
@@ -694,9 +714,12 @@ class _Edges:
     sign: NDArray[np.int8]
     bucket: IntArray
     contribution: UIntArray | None
+    feature: IntArray  # the feature (index into the chunk) each edge belongs to
 
 
-def _hash_edges(xy: FloatArray, start: IntArray, sign: NDArray[np.int8], bits: int) -> _Edges:
+def _hash_edges(
+    xy: FloatArray, start: IntArray, sign: NDArray[np.int8], feature: IntArray, bits: int
+) -> _Edges:
     """Bucket and signed weight of each edge for the sketch.
 
     The undirected segment is hashed from its two vertex hashes in ascending order; the
@@ -717,7 +740,7 @@ def _hash_edges(xy: FloatArray, start: IntArray, sign: NDArray[np.int8], bits: i
     key = _mix(lo)
     contribution = np.where(forward == (sign > 0), key, np.uint64(0) - key)
     bucket = (key >> np.uint64(64 - bits)).astype(np.int64)
-    return _Edges(xy, start, sign, bucket, contribution)
+    return _Edges(xy, start, sign, bucket, contribution, feature)
 
 
 def _edge_starts(ring: IntArray, xy: FloatArray, selected: BoolArray) -> IntArray:
@@ -735,7 +758,8 @@ def _chunk_edges(geoms: ObjectArray, bits: int) -> list[_Edges]:
     # Shells counter-clockwise (area > 0), holes clockwise.
     feature_sign = np.where(coords.area2 >= 0, 1, -1).astype(np.int8)
     start = _edge_starts(coords.feature, coords.xy, coords.simple)
-    batches = [_hash_edges(coords.xy, start, feature_sign[coords.feature[start]], bits)]
+    owner = coords.feature[start]
+    batches = [_hash_edges(coords.xy, start, feature_sign[owner], owner, bits)]
     complex_ = np.flatnonzero(~coords.simple).astype(np.int64)
     if len(complex_):
         rings = _rings(geoms, complex_)
@@ -743,7 +767,9 @@ def _chunk_edges(geoms: ObjectArray, bits: int) -> list[_Edges]:
             ring_sign = np.where((rings.area2 >= 0) != rings.hole, 1, -1).astype(np.int8)
             every = np.ones(len(rings.owner), dtype=np.bool_)
             start = _edge_starts(rings.ring, rings.xy, every)
-            batches.append(_hash_edges(rings.xy, start, ring_sign[rings.ring[start]], bits))
+            ring = rings.ring[start]
+            batches.append(_hash_edges(rings.xy, start, ring_sign[ring], rings.owner[ring],
+                                       bits))
     return batches
 
 
@@ -775,26 +801,45 @@ def _net_segments(a: FloatArray, b: FloatArray, sign: NDArray[np.int8]) -> _Resi
     return _Residual(lo[first][keep], hi[first][keep], net[keep])
 
 
-def _residual(geoms: ObjectArray) -> _Residual:
+def _residual(geoms: _Features) -> _Residual:
     """The net chain of all oriented edges of valid polygonal ``geoms``."""
     # About one to two edges per bucket for parcels of ~10 vertices.
     bits = int(np.clip(np.ceil(np.log2(max(len(geoms), 1) * 8)), 10, 23))
-    batches = [e for chunk in _map_chunks(partial(_chunk_edges, bits=bits), geoms) for e in chunk]
+    # The first pass adds every edge to the sketch and keeps, per edge, only its bucket and
+    # feature (8 bytes; all edges of a million parcels with their coordinates would be
+    # ~450 MB); the second pass takes again only the features owning an edge whose bucket
+    # does not cancel (for a clean coverage, its rim) and keeps those edges.
     table = np.zeros(1 << bits, dtype=np.uint64)
-    for edges in batches:
-        assert edges.contribution is not None
-        np.add.at(table, edges.bucket, edges.contribution)
-        edges.contribution = None
+    lock = threading.Lock()
+
+    def count(chunk: ObjectArray) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        batches = _chunk_edges(chunk, bits)
+        for edges in batches:
+            assert edges.contribution is not None
+            with lock:
+                np.add.at(table, edges.bucket, edges.contribution)
+        return (np.concatenate([e.bucket for e in batches]).astype(np.int32),
+                np.concatenate([e.feature for e in batches]).astype(np.int32))
+
+    owners: list[IntArray] = []
+    for offset, (bucket, feature) in zip(range(0, len(geoms), _CHUNK),
+                                         _map_chunks(count, geoms), strict=True):
+        owners.append(offset + np.unique(feature[table[bucket] != 0]).astype(np.int64))
+    suspects = np.concatenate(owners) if owners else np.empty(0, dtype=np.int64)
     a: list[FloatArray] = []
     b: list[FloatArray] = []
     sign: list[NDArray[np.int8]] = []
-    for edges in batches:
-        keep = table[edges.bucket] != 0
-        start = edges.start[keep]
-        a.append(edges.xy[start])
-        b.append(edges.xy[start + 1])
-        sign.append(edges.sign[keep])
-    del batches
+    for first in range(0, len(suspects), _CHUNK):
+        chunk = np.asarray(geoms[suspects[first : first + _CHUNK]], dtype=object)
+        for edges in _chunk_edges(chunk, bits):
+            keep = table[edges.bucket] != 0
+            start = edges.start[keep]
+            a.append(edges.xy[start])
+            b.append(edges.xy[start + 1])
+            sign.append(edges.sign[keep])
+    if not a:
+        empty = np.empty((0, 2), dtype=np.float64)
+        return _net_segments(empty, empty, np.empty(0, dtype=np.int8))
     return _net_segments(np.concatenate(a), np.concatenate(b), np.concatenate(sign))
 
 
@@ -875,15 +920,16 @@ def _polygonize_groups(lines: ObjectArray, group: IntArray) -> tuple[ObjectArray
 
 
 class _LazyTree:
-    """An STRtree of the features, built on first use."""
+    """An STRtree of the features, built on first use (encoded features are decoded, all
+    of them, only then: a clean coverage never needs it)."""
 
-    def __init__(self, geoms: ObjectArray) -> None:
+    def __init__(self, geoms: _Features) -> None:
         self.geoms = geoms
         self.tree: shapely.STRtree | None = None
 
     def get(self) -> shapely.STRtree:
         if self.tree is None:
-            self.tree = shapely.STRtree(self.geoms)
+            self.tree = shapely.STRtree(self.geoms[:])
         return self.tree
 
 
@@ -960,13 +1006,13 @@ def _drop_crumbs(faces: ObjectArray, tolerance: float) -> ObjectArray:
     return kept
 
 
-def _face_pairs(faces: ObjectArray, geoms: ObjectArray, tree: shapely.STRtree) -> IntArray:
+def _face_pairs(faces: ObjectArray, geoms: _Features, tree: shapely.STRtree) -> IntArray:
     """Pairs ``(i, j)``, ``i < j`` of features both meeting the interior of one face."""
     face, feat = tree.query(faces, predicate="intersects")
     if len(face) == 0:
         return np.empty((0, 2), dtype=np.int64)
     # Drop features that only touch the face from outside.
-    touch = shapely.touches(faces[face], geoms[feat])
+    touch = shapely.touches(faces[face], tree.geometries[feat])
     face, feat = face[~touch], feat[~touch]
     if len(face) == 0:
         return np.empty((0, 2), dtype=np.int64)
@@ -988,7 +1034,8 @@ def _face_pairs(faces: ObjectArray, geoms: ObjectArray, tree: shapely.STRtree) -
         pairs.append(np.column_stack([g[first], g[second]]))
     for s, k in zip(start[size > _SMALL_FACE], size[size > _SMALL_FACE], strict=True):
         members = feat[s : s + k]
-        i, j = shapely.STRtree(geoms[members]).query(geoms[members])
+        shapes = tree.geometries[members]
+        i, j = shapely.STRtree(shapes).query(shapes)
         keep = i < j
         pairs.append(np.column_stack([members[i[keep]], members[j[keep]]]))
     if not pairs:
@@ -1024,16 +1071,16 @@ def _report(pairs: IntArray, areas: FloatArray, tolerance: float) -> list[Overla
     ]
 
 
-def _brute_force_pairs(geoms: ObjectArray, tree: shapely.STRtree) -> IntArray:
-    """Every pair of intersecting features, ``i < j``, sorted."""
-    i, j = tree.query(geoms, predicate="intersects")
+def _brute_force_pairs(tree: shapely.STRtree) -> IntArray:
+    """Every pair of intersecting features of ``tree``, ``i < j``, sorted."""
+    i, j = tree.query(tree.geometries, predicate="intersects")
     keep = i < j
     i, j = i[keep], j[keep]
     order = np.lexsort((j, i))
     return np.column_stack([i[order], j[order]]).astype(np.int64)
 
 
-def _within(geoms: ObjectArray, tolerance: float, features: _LazyTree) -> list[Overlap]:
+def _within(geoms: _Features, tolerance: float, features: _LazyTree) -> list[Overlap]:
     if len(geoms) < 2:
         return []
     try:
@@ -1041,14 +1088,14 @@ def _within(geoms: ObjectArray, tolerance: float, features: _LazyTree) -> list[O
         if len(res.net) > _RESIDUAL_PER_FEATURE * len(geoms):
             # Neighbours rarely share vertices (T-junctions, noise): the residual linework is
             # about as big as the layer and the plain pairwise test is cheaper.
-            pairs = _brute_force_pairs(geoms, features.get())
+            pairs = _brute_force_pairs(features.get())
         else:
             faces = _drop_crumbs(_crowded_faces(res, features), tolerance)
             if len(faces) == 0:
                 return []
             pairs = _face_pairs(faces, geoms, features.get())
     except GEOSException:
-        pairs = _brute_force_pairs(geoms, features.get())
+        pairs = _brute_force_pairs(features.get())
     if len(pairs) == 0:
         return []
     areas = _overlap_areas(geoms[pairs[:, 0]], geoms[pairs[:, 1]])
@@ -1092,7 +1139,8 @@ def _near(bounds: FloatArray, targets: FloatArray, cells: int = 256) -> BoolArra
 
 
 def _against(
-    geoms: ObjectArray, others: ObjectArray, tolerance: float, tree: shapely.STRtree | None
+    geoms: _Features, bounds: FloatArray, others: ObjectArray, tolerance: float,
+    tree: shapely.STRtree | None,
 ) -> list[Overlap]:
     """Overlaps of ``geoms`` with ``others`` (positions within the two arrays)."""
     keep_other = np.flatnonzero(_polygonal(others))
@@ -1102,7 +1150,7 @@ def _against(
     if tree is not None:  # already built for the layer: query it with the few others
         o, g = tree.query(other, predicate="intersects")
     else:
-        near = np.flatnonzero(_near(shapely.bounds(geoms), shapely.bounds(other)))
+        near = np.flatnonzero(_near(bounds, shapely.bounds(other)))
         if len(near) == 0:
             return []
         if len(near) > 8 * len(other):
@@ -1119,7 +1167,7 @@ def _against(
 
 
 def find_overlaps(
-    geoms: GeometryInput,
+    geoms: GeometryInput | EncodedGeometries,
     *,
     tolerance: float = 0.05,
     others: GeometryInput | None = None,
@@ -1128,7 +1176,9 @@ def find_overlaps(
 
     Args:
         geoms: Valid polygonal geometries (as ``check_geometries`` returns them); ``None``,
-            empty and non-polygonal entries are ignored.
+            empty and non-polygonal entries are ignored. As ``EncodedGeometries`` (WKB
+            and bounds) they are decoded a chunk at a time: memory stays a fraction of
+            the layer's shapely objects unless the data needs the features' STRtree.
         tolerance: Overlaps of this area or less are not reported; touching along a
             boundary is never an overlap.
         others: Existing parcels (say from the database around the import), checked
@@ -1142,17 +1192,24 @@ def find_overlaps(
     See the module docstring for the method (edge matching, residual chain, winding
     numbers) and why it finds every overlap.
     """
-    arr = _as_object_array(geoms)
-    # Empty polygons have no edges and no extent: harmless, not worth a pass to drop.
-    keep = np.flatnonzero(_polygonal(arr, allow_empty=True))
-    sub = arr[keep]
+    sub: _Features
+    if isinstance(geoms, EncodedGeometries):
+        keep = np.flatnonzero(geoms.present())
+        sub = geoms.subset(keep)  # no copy when every feature is present
+        bounds = sub.bounds
+    else:
+        arr = _as_object_array(geoms)
+        # Empty polygons have no edges and no extent: harmless, not worth a pass to drop.
+        keep = np.flatnonzero(_polygonal(arr, allow_empty=True))
+        sub = arr[keep]
+        bounds = np.asarray(shapely.bounds(sub), dtype=np.float64)
     features = _LazyTree(sub)
     within = _within(sub, tolerance, features)
     within = [Overlap(int(keep[o.first]), int(keep[o.second]), o.area) for o in within]
     against: list[Overlap] = []
     if others is not None:
         other = _as_object_array(others)
-        found = _against(sub, other, tolerance, features.tree)
+        found = _against(sub, bounds, other, tolerance, features.tree)
         against = [Overlap(int(keep[o.first]), o.second, o.area) for o in found]
     return within, against
 
@@ -1202,13 +1259,25 @@ def area_mismatch(
     ``max(tolerance * computed, min_abs)``. A missing, NaN or zero recorded area, or a
     missing geometry, gives ``False`` (nothing to compare)."""
     arr = _as_object_array(geoms)
-    rec = pd.to_numeric(pd.Series(np.asarray(recorded, dtype=object)), errors="coerce")
-    rec_values = rec.to_numpy(dtype=np.float64, na_value=np.nan)
-    if len(rec_values) != len(arr):
-        raise ValueError("geoms and recorded differ in length")
     computed = np.full(len(arr), np.nan)
     present = shapely.get_type_id(arr) >= 0
     computed[present] = shapely.area(arr[present])
+    return areas_differ(computed, recorded, tolerance=tolerance, min_abs=min_abs)
+
+
+def areas_differ(
+    computed: FloatArray,
+    recorded: NDArray[Any] | Sequence[float | None],
+    *,
+    tolerance: float = 0.05,
+    min_abs: float = 1.0,
+) -> BoolArray:
+    """``area_mismatch`` with the polygons' areas already measured (NaN where there is no
+    polygon)."""
+    rec = pd.to_numeric(pd.Series(np.asarray(recorded, dtype=object)), errors="coerce")
+    rec_values = rec.to_numpy(dtype=np.float64, na_value=np.nan)
+    if len(rec_values) != len(computed):
+        raise ValueError("geoms and recorded differ in length")
     usable = np.isfinite(rec_values) & (rec_values != 0) & np.isfinite(computed)
     limit = np.maximum(tolerance * computed, min_abs)
     with np.errstate(invalid="ignore"):

@@ -19,12 +19,17 @@ from sqlalchemy.engine import Connection
 
 from cadastre.bulk import copy_frame, reserve_from_sequence, reserve_ids
 from cadastre.rights.bulk import register_holders
+from gis.wkb import EncodedGeometries
 
 IMPORT_LOCK = int.from_bytes(b"cad-imp", "big")
 #: Every table an import of parcels writes.
 REGISTER_TABLES = ("parcel_identity", "parcel", "parcel_land_use", "map_sheet", "party",
                    "party_personal", "party_member", "certificate", "certificate_parcel",
                    "land_right")
+
+#: The canonical columns ``register_holders`` reads.
+HOLDER_COLUMNS = ("owner_name", "party_kind", "owner_id", "owner_birth_year", "owner_address",
+                  "certificate_serial", "registry_number", "certificate_date")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +101,11 @@ def existing_sheets(conn: Connection, sheets: list[tuple[str, str]]) -> list[tup
 
 
 def load_parcels(
-    conn: Connection, frame: pd.DataFrame, geoms: np.ndarray, *, srid: int,
-    change: ImportChange, known_codes: set[str],
+    conn: Connection, frame: pd.DataFrame, geoms: EncodedGeometries, area: np.ndarray, *,
+    srid: int, change: ImportChange, known_codes: set[str],
 ) -> Counter[str]:
-    """COPY the accepted parcels (canonical ``frame`` rows, ``geoms`` in the storage SRID)."""
+    """COPY the accepted parcels (canonical ``frame`` rows; ``geoms`` in the storage SRID,
+    with their ``area``)."""
     counts: Counter[str] = Counter()
     frame = frame.reset_index(drop=True)
     sheet_codes, sheets = sheet_index(frame)
@@ -131,12 +137,12 @@ def load_parcels(
     copy_frame(conn, "parcel_identity", pd.DataFrame({"parcel_id": parcel_ids[new]}))
     counts["parcels_new"] = int(new.sum())
 
-    sheet_versions = _map_sheets(conn, geoms, sheet_codes, sheets, srid=srid, change=change)
+    sheet_versions = _map_sheets(conn, geoms.bounds, sheet_codes, sheets, srid=srid,
+                                 change=change)
     versions = reserve_ids(conn, "parcel", "version_id", len(frame))
-    area = frame["area"] if "area" in frame else pd.Series(np.nan, index=frame.index)
+    recorded = frame["area"] if "area" in frame else pd.Series(np.nan, index=frame.index)
     legal = frame["area_legal"] if "area_legal" in frame else pd.Series(np.nan, index=frame.index)
-    computed = shapely.area(geoms)
-    measured = area.where(area > 0, np.round(computed, 2))
+    measured = recorded.where(recorded > 0, np.round(area, 2))
     copy_frame(conn, "parcel", pd.DataFrame({
         "version_id": versions,
         "parcel_id": parcel_ids,
@@ -147,7 +153,7 @@ def load_parcels(
         "area_measured": measured.round(2),
         "area_legal": legal.where(legal >= 0).round(2),
         "address": frame.get("address"),
-        "geom": geoms,
+        "geom": pd.arrays.ArrowExtensionArray(geoms.wkb),
         "source_attributes": frame["source_attributes"],
         "lifespan": f"[{change.happened_at.isoformat()},)",
         "begun_by": change.change_id,
@@ -155,8 +161,8 @@ def load_parcels(
     counts["parcel_versions_begun"] = len(frame)
     counts.update(_land_uses(conn, frame, versions, known_codes))
 
-    if "owner_name" in frame:
-        holders = frame.assign(parcel_id=parcel_ids)
+    if "owner_name" in frame:  # only the holders' columns: no copy of addresses, geometry
+        holders = frame[[c for c in HOLDER_COLUMNS if c in frame]].assign(parcel_id=parcel_ids)
         counts.update(register_holders(conn, holders, change_id=change.change_id))
     return counts
 
@@ -172,8 +178,8 @@ def sheet_index(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]
 
 
 def _map_sheets(
-    conn: Connection, geoms: np.ndarray, sheet_codes: np.ndarray, sheets: list[tuple[str, str]],
-    *, srid: int, change: ImportChange,
+    conn: Connection, bounds: np.ndarray, sheet_codes: np.ndarray,
+    sheets: list[tuple[str, str]], *, srid: int, change: ImportChange,
 ) -> np.ndarray:
     """A new map-sheet version per imported sheet (envelope of its parcels); a sheet with a
     current version gets a new edition. Returns the version id of each sheet of ``sheets``."""
@@ -189,7 +195,7 @@ def _map_sheets(
         "(SELECT * FROM unnest(CAST(:cc AS text[]), CAST(:ss AS text[]))) "
         "ORDER BY commune_code, sheet_number, lower(lifespan) DESC"),
         {"cc": communes, "ss": numbers}).all())
-    box = pd.DataFrame(shapely.bounds(geoms), columns=["x0", "y0", "x1", "y1"]).groupby(
+    box = pd.DataFrame(bounds, columns=["x0", "y0", "x1", "y1"]).groupby(
         sheet_codes).agg({"x0": "min", "y0": "min", "x1": "max", "y1": "max"})
     fresh = [k for k in sheets if k not in previous]
     ids = dict(zip(fresh, reserve_from_sequence(conn, "map_sheet_id_seq", len(fresh)),

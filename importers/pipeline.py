@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -15,11 +16,13 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
 import shapely
 import sqlalchemy as sa
 from pyproj import CRS, Transformer
 from sqlalchemy.engine import Connection, Engine, Transaction
 
+from cadastre import memory
 from cadastre.bulk import integrity_rebuilt_after
 from cadastre.errors import (
     CoordinateQuestion,
@@ -29,7 +32,7 @@ from cadastre.errors import (
     UnknownProfile,
 )
 from cadastre.migrations import storage_srid
-from gis import topology
+from gis import topology, wkb
 from gis.crs import CrsQuestion, SourceCrs, check_lonlat_extent, infer_source_crs
 from importers import load
 from importers.profiles import choose_profile, party_kinds
@@ -80,10 +83,10 @@ class _Prepared:
 
     layer: Layer
     report: LayerReport
-    raw: RawLayer
+    raw: RawLayer | None  # released once its rejected rows are quarantined
     frame: pd.DataFrame  # canonical columns
-    geoms: np.ndarray  # in the storage SRID, None where rejected
-    source_geoms: np.ndarray
+    geoms: wkb.EncodedGeometries  # checked, in the storage SRID; None where rejected
+    area: np.ndarray  # of ``geoms`` (m²), NaN where rejected
     source_srid: int | None
     reason_code: np.ndarray
     reason: np.ndarray
@@ -137,6 +140,7 @@ def run_import(
         report.layers = [p.report for p in prepared]
         report.timings["read and check"] = time.perf_counter() - clock
         _cross_checks(conn, prepared, options, srid, say)
+        memory.release()
         report.timings["topology"] = time.perf_counter() - clock - report.timings["read and check"]
         rejected_total = sum(int((p.reason_code != None).sum()) for p in prepared)  # noqa: E711
         for p in prepared:
@@ -240,36 +244,75 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
     if choice.profile.owner_kinds and "owner_kind" in frame:
         frame["party_kind"] = party_kinds(frame["owner_kind"], choice.profile.owner_kinds)
 
-    checked = topology.check_geometries(raw.geometry, repair=options.repair)
-    reason_code = checked.reason_code.copy()
-    reason = checked.reason.copy()
+    checked = _check_geometries(layer, raw.geometry, repair=options.repair)
+    memory.release()
+    reason_code = checked.reason_code
+    reason = checked.reason
     bad_identity = canonical.problems.notna().to_numpy()
     free = reason_code == None  # noqa: E711
     reason_code[bad_identity & free] = "bad-identity"
     reason[bad_identity & free] = canonical.problems.to_numpy()[bad_identity & free]
 
-    good = checked.geometries != None  # noqa: E711
-    bounds = _bounds(checked.geometries[good]) if good.any() else (0.0, 0.0, 0.0, 0.0)
+    good = checked.geoms.present()
+    bounds = _bounds(checked.geoms.bounds[good]) if good.any() else (0.0, 0.0, 0.0, 0.0)
     try:
         source_crs = infer_source_crs(raw.crs, bounds, srid=options.srid,
                                       province=options.province)
         report.crs = source_crs.how
-        geoms = _to_storage(checked.geometries, source_crs, srid, bounds, options.province)
+        geoms, area = _to_storage(checked.geoms, checked.area, source_crs, srid, bounds,
+                                  options.province)
     except CrsQuestion as exc:
         raise CoordinateQuestion(f"{layer.label}: {exc}") from exc
-    return _Prepared(layer, report, raw, frame, geoms, raw.geometry, source_crs.epsg,
+    return _Prepared(layer, report, raw, frame, geoms, area, source_crs.epsg,
                      reason_code, reason, checked.repair_note)
 
 
-def _bounds(geoms: np.ndarray) -> tuple[float, float, float, float]:
-    b = shapely.total_bounds(geoms)
-    return float(b[0]), float(b[1]), float(b[2]), float(b[3])
+#: Features per chunk of the geometry checks.
+_CHECK_CHUNK = 65_536
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    geoms: wkb.EncodedGeometries
+    area: np.ndarray
+    reason_code: np.ndarray
+    reason: np.ndarray
+    repair_note: np.ndarray
+
+
+def _check_geometries(layer: Layer, source: pa.ChunkedArray, *, repair: bool) -> _Checked:
+    """``topology.check_geometries`` a chunk at a time: the layer's WKB is decoded chunk by
+    chunk and the accepted geometries are kept as WKB, with their bounds and areas."""
+    def check(start: int) -> tuple[wkb.EncodedGeometries, np.ndarray, np.ndarray, np.ndarray,
+                                   np.ndarray]:
+        try:
+            shapes = wkb.decode(wkb.objects(source.slice(start, _CHECK_CHUNK)))
+        except shapely.errors.GEOSException as exc:
+            raise ImportSourceError(
+                f"{layer.label}: a geometry cannot be read ({exc})") from exc
+        checked = topology.check_geometries(shapes, repair=repair)
+        del shapes
+        return (wkb.EncodedGeometries.of(checked.geometries), shapely.area(checked.geometries),
+                checked.reason_code, checked.reason, checked.repair_note)
+
+    # Two chunks in work at a time (GEOS releases the GIL): both cores, and only ~130,000
+    # decoded features (about 350 MB with their checked copies) in memory at once.
+    with ThreadPoolExecutor(2) as pool:
+        parts = list(pool.map(check, range(0, max(len(source), 1), _CHECK_CHUNK)))
+    return _Checked(wkb.EncodedGeometries.concat([p[0] for p in parts]),
+                    *(np.concatenate([p[k] for p in parts]) for k in range(1, 5)))
+
+
+def _bounds(boxes: np.ndarray) -> tuple[float, float, float, float]:
+    """The extent of rows of (xmin, ymin, xmax, ymax)."""
+    return (float(boxes[:, 0].min()), float(boxes[:, 1].min()), float(boxes[:, 2].max()),
+            float(boxes[:, 3].max()))
 
 
 def _to_storage(
-    geoms: np.ndarray, source: SourceCrs, srid: int, bounds: tuple[float, float, float, float],
-    province: str | None,
-) -> np.ndarray:
+    geoms: wkb.EncodedGeometries, area: np.ndarray, source: SourceCrs, srid: int,
+    bounds: tuple[float, float, float, float], province: str | None,
+) -> tuple[wkb.EncodedGeometries, np.ndarray]:
     source_crs = CRS.from_wkt(source.wkt)
     to_lonlat = Transformer.from_crs(source_crs, CRS.from_epsg(4326), always_xy=True)
     xs, ys = to_lonlat.transform([bounds[0], bounds[2]], [bounds[1], bounds[3]])
@@ -277,14 +320,21 @@ def _to_storage(
         raise CrsQuestion("the coordinates cannot be placed on the Earth in that CRS")
     check_lonlat_extent(source, (min(xs), min(ys), max(xs), max(ys)), province=province)
     if source.epsg == srid:
-        return geoms
+        return geoms, area
     target = CRS.from_epsg(srid)
     transformer = Transformer.from_crs(source_crs, target, always_xy=True)
-    out = geoms.copy()
-    good = out != None  # noqa: E711
-    out[good] = shapely.transform(
-        out[good], lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
-    return out
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
+    parts, areas = [], []
+    for start in range(0, len(geoms), wkb.CHUNK):
+        moved = shapely.transform(geoms[start:start + wkb.CHUNK], project)
+        parts.append(wkb.EncodedGeometries.of(moved))
+        areas.append(shapely.area(moved))
+    if not parts:
+        return geoms, area
+    return wkb.EncodedGeometries.concat(parts), np.concatenate(areas)
 
 
 def _identity(frame: pd.DataFrame) -> pd.Series:
@@ -305,7 +355,8 @@ def _cross_checks(
                         for i, p in enumerate(prepared)], ignore_index=True)
     codes = np.concatenate([p.reason_code for p in prepared])
     reasons = np.concatenate([p.reason for p in prepared])
-    geoms = np.concatenate([p.geoms for p in prepared])
+    geoms = wkb.EncodedGeometries.concat([p.geoms for p in prepared])
+    computed = np.concatenate([p.area for p in prepared])
     identity = _identity(frames).to_numpy(dtype=object)
 
     usable = codes == None  # noqa: E711
@@ -319,35 +370,37 @@ def _cross_checks(
         else np.full(len(p.frame), np.nan) for p in prepared])
     usable = codes == None  # noqa: E711
     mismatch = np.zeros(len(frames), dtype=bool)
-    mismatch[usable] = topology.area_mismatch(geoms[usable], area[usable],
-                                              tolerance=options.area_tolerance)
-    computed = shapely.area(geoms[mismatch]) if mismatch.any() else []
+    mismatch[usable] = topology.areas_differ(computed[usable], area[usable],
+                                             tolerance=options.area_tolerance)
     codes[mismatch] = "area-mismatch"
     reasons[mismatch] = [
         f"recorded area {a:,.1f} m² but the polygon measures {c:,.1f} m² "
-        f"(tolerance {options.area_tolerance:.0%})" for a, c in zip(area[mismatch], computed,
-                                                                     strict=True)]
+        f"(tolerance {options.area_tolerance:.0%})"
+        for a, c in zip(area[mismatch], computed[mismatch], strict=True)]
 
     usable = codes == None  # noqa: E711
     say(f"checking overlaps among {int(usable.sum()):,} parcels")
-    candidates = geoms.copy()
-    candidates[~usable] = None
+    usable_rows = np.flatnonzero(usable)
     replaced = load.existing_sheets(conn, load.sheet_index(frames[usable])[1])
-    others, info = (load.current_neighbours(conn, _bounds(geoms[usable]), srid, replaced)
+    others, info = (load.current_neighbours(conn, _bounds(geoms.bounds[usable]), srid,
+                                            replaced)
                     if usable.any() else (np.array([], dtype=object), pd.DataFrame()))
-    within, against = topology.find_overlaps(candidates, tolerance=options.overlap_tolerance,
+    within, against = topology.find_overlaps(geoms.subset(usable_rows),
+                                             tolerance=options.overlap_tolerance,
                                              others=others if len(others) else None)
     for overlap in within:
-        for me, other in ((overlap.first, overlap.second), (overlap.second, overlap.first)):
+        pair = usable_rows[overlap.first], usable_rows[overlap.second]
+        for me, other in (pair, pair[::-1]):
             if codes[me] is None:
                 codes[me] = "overlap"
                 reasons[me] = (f"overlaps parcel {identity[other]} of the same import by "
                                f"{overlap.area:,.2f} m²")
     for overlap in against:
-        if codes[overlap.first] is None:
+        me = usable_rows[overlap.first]
+        if codes[me] is None:
             hit = info.iloc[overlap.second]
-            codes[overlap.first] = "overlaps-current-parcel"
-            reasons[overlap.first] = (
+            codes[me] = "overlaps-current-parcel"
+            reasons[me] = (
                 f"overlaps current parcel #{hit['parcel_id']} ({hit['commune_code']}/"
                 f"{hit['sheet_number']}/{hit['parcel_number']}) by {overlap.area:,.2f} m²")
 
@@ -363,21 +416,27 @@ def _load(
     conn: Connection, prepared: list[_Prepared], options: ImportOptions, report: ImportReport,
     srid: int, sha256: str, size: int, started: datetime,
 ) -> None:
-    accepted_frames, accepted_geoms, quarantine_rows = [], [], []
+    accepted_frames, accepted, areas, quarantine_rows = [], [], [], []
     for p in prepared:
         ok = p.reason_code == None  # noqa: E711
-        frame = p.frame[ok].copy()
+        frame = p.frame if ok.all() else p.frame[ok]  # no copy of a clean layer
         notes = p.repair_note[ok]
         if (notes != None).any():  # noqa: E711
-            frame["source_attributes"] = [
+            frame = frame.assign(source_attributes=[
                 _with_note(attrs, note) for attrs, note in
-                zip(frame["source_attributes"], notes, strict=True)]
+                zip(frame["source_attributes"], notes, strict=True)])
         accepted_frames.append(frame)
-        accepted_geoms.append(p.geoms[ok])
+        accepted.append(p.geoms if ok.all() else p.geoms.subset(ok))
+        areas.append(p.area[ok])
         if (~ok).any():
             quarantine_rows.append(_quarantine_rows(p, ~ok))
-    frame = pd.concat(accepted_frames, ignore_index=True)
-    geoms = np.concatenate(accepted_geoms)
+        p.raw = None  # the source's attributes and geometries are no longer needed
+    frame = (accepted_frames[0].reset_index(drop=True) if len(accepted_frames) == 1
+             else pd.concat(accepted_frames, ignore_index=True))
+    del accepted_frames
+    memory.release()
+    geoms = wkb.EncodedGeometries.concat(accepted)
+    area = np.concatenate(areas)
     note = f"import of {Path(report.source).name} ({len(frame):,} parcels)"
     change = load.begin_change(conn, source=report.source, sha256=sha256, note=note)
     counts: Counter[str] = Counter()
@@ -388,7 +447,7 @@ def _load(
         rebuilt = integrity_rebuilt_after(conn, list(load.REGISTER_TABLES),
                                           change_id=change.change_id)
         with rebuilt if bulk else nullcontext() as deferred:
-            counts = load.load_parcels(conn, frame, geoms, srid=srid, change=change,
+            counts = load.load_parcels(conn, frame, geoms, area, srid=srid, change=change,
                                        known_codes=load.land_use_codes(conn))
         if bulk:
             counts["indexes_and_keys_rebuilt"] = int(deferred or 0)
@@ -430,13 +489,12 @@ def _with_note(attributes: str, note: str | None) -> str:
 
 
 def _quarantine_rows(p: _Prepared, mask: np.ndarray) -> pd.DataFrame:
+    assert p.raw is not None, "quarantined before the source is released"
     rows = np.flatnonzero(mask)
     attributes = p.raw.frame.iloc[rows]
     identity = _identity(p.frame.iloc[rows])
-    geoms = p.source_geoms[rows]
-    srid = p.source_srid or 0
-    wkb = [None if g is None else shapely.to_wkb(shapely.set_srid(g, srid), hex=True,
-                                                 include_srid=True) for g in geoms]
+    geometry = wkb.ewkb_hex(wkb.objects(p.raw.geometry.take(pa.array(rows))),
+                            p.source_srid or 0)
     return pd.DataFrame({
         "dataset": p.layer.dataset,
         "layer": p.layer.name,
@@ -446,7 +504,7 @@ def _quarantine_rows(p: _Prepared, mask: np.ndarray) -> pd.DataFrame:
         "identity": identity.to_numpy(),
         "attributes": [orjson.dumps(r, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
                        for r in attributes.to_dict("records")],
-        "geom": wkb,
+        "geom": geometry,
     })
 
 

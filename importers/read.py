@@ -17,6 +17,7 @@ from pyogrio.errors import DataLayerError, DataSourceError, FieldError, Geometry
 from pyproj import CRS
 
 from cadastre.errors import EncodingQuestion, ImportSourceError
+from gis import wkb
 from importers import vntext
 from importers.sources import CAD_DRIVERS, Layer
 
@@ -33,7 +34,7 @@ _LABELS = "\x00labels"  # a drawing's text labels, among the encoding detection'
 class RawLayer:
     layer: Layer
     frame: pd.DataFrame  # attribute columns, text decoded
-    geometry: np.ndarray  # shapely geometries (object array), None where missing
+    geometry: pa.ChunkedArray  # WKB, null where missing (see gis.wkb)
     crs: CRS | None
     encoding: str
     encoding_confidence: float
@@ -61,28 +62,21 @@ def declared_encoding(layer: Layer) -> str | None:
 
 def read_layer(layer: Layer, *, encoding: str = "auto") -> RawLayer:
     raw_text = layer.driver in RAW_TEXT_DRIVERS
-    # Arrow reads are fastest, but pyogrio reads non-UTF-8 text through Arrow only for
-    # shapefiles (where the encoding is an open option).
-    options: dict[str, object] = {"use_arrow": not raw_text or layer.driver == "ESRI Shapefile"}
-    if raw_text:
-        options["encoding"] = "latin1"
     try:
         with _cad_polygons(layer):
-            frame = pyogrio.read_dataframe(layer.path, layer=layer.name, **options)
+            attributes, geometry, crs = _read(layer, raw_text=raw_text)
     except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError) as exc:
         raise ImportSourceError(f"{layer.label}: cannot be read ({exc})") from exc
     except Exception as exc:  # arrow / GDAL errors on damaged files
         raise ImportSourceError(
             f"{layer.label}: cannot be read ({type(exc).__name__}: {exc})") from exc
-    crs = CRS.from_user_input(frame.crs) if frame.crs is not None else None
-    geometry = np.asarray(frame.geometry.array, dtype=object) if "geometry" in frame else (
-        np.full(len(frame), None, dtype=object))
-    attributes = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
 
     skipped = 0
     labels = None
-    if layer.driver in CAD_DRIVERS:
-        attributes, geometry, skipped, labels = _split_cad(attributes, geometry)
+    if layer.driver in CAD_DRIVERS:  # drawings are small: their shapes are decoded whole
+        shapes = _decoded(layer, geometry)
+        attributes, shapes, skipped, labels = _split_cad(attributes, shapes)
+        geometry = wkb.encode(shapes)
 
     text_columns = [c for c in attributes.columns if _is_text(attributes[c])]
     detected, detected_columns = attributes, text_columns
@@ -104,9 +98,44 @@ def read_layer(layer: Layer, *, encoding: str = "auto") -> RawLayer:
             "mixes encodings or is damaged",
             hint="pass --encoding tcvn3, vni, cp1258 or utf-8") from exc
     if labels is not None and len(labels):
-        attributes = attach_labels(attributes, geometry, labels)
+        attributes = attach_labels(attributes, _decoded(layer, geometry), labels)
     return RawLayer(layer, attributes, geometry, crs, chosen, confidence, reason, skipped,
                     labels)
+
+
+def _read(layer: Layer, *, raw_text: bool) -> tuple[pd.DataFrame, pa.ChunkedArray, CRS | None]:
+    """Attributes as a DataFrame and geometries as WKB, never as one shapely object per
+    feature for the whole layer (a million parcels are ~200 MB of WKB, ~900 MB of shapely
+    objects): the importer decodes them a chunk at a time. Arrow reads keep the WKB in the
+    buffers GDAL filled (no copy)."""
+    # Arrow reads are fastest, but pyogrio reads non-UTF-8 text through Arrow only for
+    # shapefiles (where the encoding is an open option).
+    encoding = "latin1" if raw_text else None
+    if not raw_text or layer.driver == "ESRI Shapefile":
+        meta, table = pyogrio.read_arrow(layer.path, layer=layer.name, encoding=encoding)
+        name = meta["geometry_name"] or "wkb_geometry"
+        geometry = wkb.binary(np.full(table.num_rows, None, dtype=object))
+        if name in table.column_names:
+            geometry = wkb.binary(table.column(name))
+            table = table.drop_columns([name])
+        frame = table.to_pandas(self_destruct=True)
+        del table
+    else:
+        meta, _, found, fields = pyogrio.raw.read(layer.path, layer=layer.name,
+                                                  encoding=encoding)
+        frame = pd.DataFrame({str(c): fields[i] for i, c in enumerate(meta["fields"])},
+                             columns=[str(c) for c in meta["fields"]])
+        geometry = wkb.binary(found if found is not None
+                              else np.full(len(frame), None, dtype=object))
+    crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") is not None else None
+    return frame, geometry, crs
+
+
+def _decoded(layer: Layer, geometry: pa.ChunkedArray) -> np.ndarray:
+    try:
+        return wkb.decode(wkb.objects(geometry))
+    except shapely.errors.GEOSException as exc:
+        raise ImportSourceError(f"{layer.label}: a geometry cannot be read ({exc})") from exc
 
 
 class _cad_polygons:

@@ -52,8 +52,10 @@ def import_command(
 ) -> None:
     """Import legacy cadastral maps (Shapefile, MapInfo, GeoPackage, GeoJSON, GML, FileGDB,
     DXF, DGN, EDIGEO; zips and directories of sheets) or registers, all or nothing."""
+    from cadastre import memory
     from importers.pipeline import ImportOptions, run_import
 
+    memory.limit_arenas()  # before the import's worker threads exist
     settings = load_settings()
     engine = cli_engine(settings)
     if history:

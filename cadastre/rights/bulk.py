@@ -25,6 +25,7 @@ from cadastre.bulk import copy_frame, reserve_from_sequence, reserve_ids
 _HOUSEHOLD_PREFIX = r"^(?i:hộ\s+(?:gia\s+đình\s+)?(?:ông|bà)?\s*)"
 DEFAULT_AUTHORITY = "Văn phòng đăng ký đất đai (nguồn: hồ sơ cũ)"
 _PUBLIC_PREFIXES = ("UBND", "ỦY BAN", "UỶ BAN")
+_TEXT = pd.StringDtype("pyarrow")
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -64,14 +65,15 @@ def register_holders(
     n = len(rows)
 
     kind = _column(rows, "party_kind").fillna("individual").astype(str).to_numpy(dtype=object)
-    name = rows["owner_name"].astype(str)
+    name = rows["owner_name"].astype(_TEXT)
     owner_id = _column(rows, "owner_id").astype(object)
-    valid_id = owner_id.map(lambda v: v is not None and len(str(v)) in (9, 12), na_action=None)
+    owner_text = owner_id.astype(_TEXT)  # Arrow strings: the keys of a million holders in
+    valid_id = owner_text.str.len().isin([9, 12]).fillna(False).astype(bool)  # MBs, not GBs
     person = np.isin(kind, ["individual", "household"])
     head = name.str.replace(_HOUSEHOLD_PREFIX, "", regex=True).str.strip()
     head = head.where(head != "", name)
-    key = np.where(person & valid_id.to_numpy(dtype=bool), "P" + owner_id.astype(str),
-                   np.where(person, "N" + head, "O" + name))
+    key = ("O" + name).where(~person, ("N" + head).where(
+        ~(person & valid_id.to_numpy()), "P" + owner_text))
     codes, uniques = pd.factorize(key)
     first = np.unique(codes, return_index=True)[1]
     party_ids = np.asarray(reserve_ids(conn, "party", "id", len(uniques)), dtype=np.int64)

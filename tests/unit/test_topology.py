@@ -14,6 +14,7 @@ from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point
 from cadastre.synth import generate_layer
 from gis import topology
 from gis.topology import Overlap, area_mismatch, check_geometries, duplicate_keys, find_overlaps
+from gis.wkb import EncodedGeometries
 
 N = 3_000
 
@@ -213,9 +214,14 @@ def test_two_coverages_matched_inside_are_all_found() -> None:
 
 @pytest.mark.parametrize("seed", [11, 12, 13, 14, 15, 16])
 @pytest.mark.parametrize("method", ["rays", "features", "pairwise"])
+@pytest.mark.parametrize("encoded", [False, True], ids=["shapely", "wkb"])
 def test_matches_brute_force_on_messy_data(
-    seed: int, method: str, monkeypatch: pytest.MonkeyPatch
+    seed: int, method: str, encoded: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Also with the features as WKB, decoded in many small chunks (the importer's way):
+    the two passes over the chunks and the offsets of each chunk must add up."""
+    if encoded:
+        monkeypatch.setattr(topology, "_CHUNK", 37)
     if method == "features":  # judge faces by counting features instead of ray casting
         monkeypatch.setattr(topology, "_RAY_BUDGET", 0.0)
     elif method == "pairwise":  # the fallback for layers whose neighbours rarely match
@@ -257,7 +263,8 @@ def test_matches_brute_force_on_messy_data(
                     geoms[other] = None
     layer = _objects(geoms)
     assert shapely.is_valid(layer[shapely.get_type_id(layer) >= 0]).all()
-    assert_same(find_overlaps(layer)[0], brute_force(layer))
+    features = EncodedGeometries.of(layer) if encoded else layer
+    assert_same(find_overlaps(features)[0], brute_force(layer))
 
 
 def test_noding_fallback(coverage: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -273,7 +280,8 @@ def test_noding_fallback(coverage: np.ndarray, monkeypatch: pytest.MonkeyPatch) 
     assert_same(find_overlaps(geoms)[0], expected)
 
 
-def test_against_others(coverage: np.ndarray) -> None:
+@pytest.mark.parametrize("encoded", [False, True], ids=["shapely", "wkb"])
+def test_against_others(coverage: np.ndarray, encoded: bool) -> None:
     bounds = shapely.bounds(coverage)
     split = np.median(bounds[:, 0])
     west = bounds[:, 0] < split
@@ -284,7 +292,8 @@ def test_against_others(coverage: np.ndarray) -> None:
     i = int(np.argmax(bounds[west][:, 2]))
     intruder = affinity.translate(mine[i], 2.0, 0.0)
     others = np.concatenate([existing, _objects([intruder, None, box(0, 0, 1, 1)])])
-    within, against = find_overlaps(mine, others=others)
+    within, against = find_overlaps(EncodedGeometries.of(mine) if encoded else mine,
+                                    others=others)
     assert within == []
     expected = brute_force(mine, others=others)
     assert (i, len(existing)) in expected
