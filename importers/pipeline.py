@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +36,8 @@ from gis import topology, wkb
 from gis.crs import CrsQuestion, SourceCrs, check_lonlat_extent, infer_source_crs
 from importers import load
 from importers.profiles import choose_profile, party_kinds
-from importers.read import RawLayer, read_layer
+from importers.read import LayerStream, reread
+from importers.read import stream_layer as read_stream
 from importers.records import canonicalise
 from importers.report import ImportReport, LayerReport
 from importers.sources import (
@@ -83,7 +84,7 @@ class _Prepared:
 
     layer: Layer
     report: LayerReport
-    raw: RawLayer | None  # released once its rejected rows are quarantined
+    stream: LayerStream  # rejected rows are read again from it for the quarantine
     frame: pd.DataFrame  # canonical columns
     geoms: wkb.EncodedGeometries  # checked, in the storage SRID; None where rejected
     area: np.ndarray  # of ``geoms`` (m²), NaN where rejected
@@ -118,7 +119,7 @@ def run_import(
     if not path.exists():
         raise ImportSourceError(f"{path}: no such file or directory")
     report.sha256, report.bytes = sha256, size
-    with _transaction(bind) as (conn, transaction):
+    with _transaction(bind) as (conn, transaction), ExitStack() as unpacked:
         # A city-wide import is a long administrative statement: no per-statement timeout.
         conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
         load.lock_imports(conn)
@@ -133,10 +134,11 @@ def run_import(
             from importers.registers import import_register
 
             return import_register(conn, transaction, path, options, report, started, say)
-        with opened(path) as root:
-            layers = _parcel_layers(root, path, options)
-            say(f"{len(layers)} layer(s) to read")
-            prepared = [_prepare(layer, options, srid, say) for layer in layers]
+        # An archive stays unpacked until the end: quarantined rows are read again from it.
+        root = unpacked.enter_context(opened(path))
+        layers = _parcel_layers(root, path, options)
+        say(f"{len(layers)} layer(s) to read")
+        prepared = [_prepare(layer, options, srid, say) for layer in layers]
         report.layers = [p.report for p in prepared]
         report.timings["read and check"] = time.perf_counter() - clock
         _cross_checks(conn, prepared, options, srid, say)
@@ -225,46 +227,63 @@ def _profile_wants(layer: Layer, options: ImportOptions) -> bool:
 
 
 def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> _Prepared:
+    """Read, decode, map and check one layer a batch at a time: what is kept is the
+    canonical frame and the checked geometries as WKB, not the source."""
     say(f"reading {layer.label} ({layer.features:,} features, {layer.driver})")
-    raw = read_layer(layer, encoding=options.encoding)
-    report = LayerReport(label=layer.label, driver=layer.driver, features=len(raw.frame),
-                         encoding=raw.encoding, encoding_confidence=raw.encoding_confidence,
-                         encoding_reason=raw.encoding_reason,
-                         skipped_non_polygon=raw.skipped_non_polygon)
     provided = frozenset(f for f, v in (("commune_code", options.commune),
                                         ("sheet_number", options.sheet)) if v is not None)
-    try:
-        choice = choose_profile(options.profile, layer.name, list(raw.frame.columns),
-                                provided=provided)
-    except UnknownProfile as exc:  # say which file of the import it is about
-        raise UnknownProfile(f"{layer.label}: {exc.message}", hint=exc.hint) from exc
-    report.profile, report.profile_reason = choice.profile.name, choice.reason
-    canonical = canonicalise(raw.frame, choice, commune=options.commune, sheet=options.sheet)
-    frame = canonical.frame
-    if choice.profile.owner_kinds and "owner_kind" in frame:
-        frame["party_kind"] = party_kinds(frame["owner_kind"], choice.profile.owner_kinds)
-
-    checked = _check_geometries(layer, raw.geometry, repair=options.repair)
+    with read_stream(layer, encoding=options.encoding) as stream:
+        report = LayerReport(label=layer.label, driver=layer.driver, features=0,
+                             encoding=stream.encoding,
+                             encoding_confidence=stream.encoding_confidence,
+                             encoding_reason=stream.encoding_reason,
+                             skipped_non_polygon=stream.skipped_non_polygon)
+        try:
+            choice = choose_profile(options.profile, layer.name, stream.columns,
+                                    provided=provided)
+        except UnknownProfile as exc:  # say which file of the import it is about
+            raise UnknownProfile(f"{layer.label}: {exc.message}", hint=exc.hint) from exc
+        report.profile, report.profile_reason = choice.profile.name, choice.reason
+        frames: list[pd.DataFrame] = []
+        checks: list[_Checked] = []
+        for batch in stream.batches:
+            canonical = canonicalise(batch.frame, choice, commune=options.commune,
+                                     sheet=options.sheet)
+            frame = canonical.frame
+            if choice.profile.owner_kinds and "owner_kind" in frame:
+                frame["party_kind"] = party_kinds(frame["owner_kind"],
+                                                  choice.profile.owner_kinds)
+            checked = _check_geometries(layer, batch.geometry, repair=options.repair)
+            bad_identity = canonical.problems.notna().to_numpy()
+            free = checked.reason_code == None  # noqa: E711
+            checked.reason_code[bad_identity & free] = "bad-identity"
+            checked.reason[bad_identity & free] = (
+                canonical.problems.to_numpy()[bad_identity & free])
+            frames.append(frame)
+            checks.append(checked)
+            del batch, canonical
+    frame = (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+             ).reset_index(drop=True)
+    del frames
+    report.features = len(frame)
+    checked = _Checked(wkb.EncodedGeometries.concat([c.geoms for c in checks]),
+                       *(np.concatenate([getattr(c, f) for c in checks])
+                         for f in ("area", "reason_code", "reason", "repair_note")))
+    del checks
     memory.release()
-    reason_code = checked.reason_code
-    reason = checked.reason
-    bad_identity = canonical.problems.notna().to_numpy()
-    free = reason_code == None  # noqa: E711
-    reason_code[bad_identity & free] = "bad-identity"
-    reason[bad_identity & free] = canonical.problems.to_numpy()[bad_identity & free]
 
     good = checked.geoms.present()
     bounds = _bounds(checked.geoms.bounds[good]) if good.any() else (0.0, 0.0, 0.0, 0.0)
     try:
-        source_crs = infer_source_crs(raw.crs, bounds, srid=options.srid,
+        source_crs = infer_source_crs(stream.crs, bounds, srid=options.srid,
                                       province=options.province)
         report.crs = source_crs.how
         geoms, area = _to_storage(checked.geoms, checked.area, source_crs, srid, bounds,
                                   options.province)
     except CrsQuestion as exc:
         raise CoordinateQuestion(f"{layer.label}: {exc}") from exc
-    return _Prepared(layer, report, raw, frame, geoms, area, source_crs.epsg,
-                     reason_code, reason, checked.repair_note)
+    return _Prepared(layer, report, stream, frame, geoms, area, source_crs.epsg,
+                     checked.reason_code, checked.reason, checked.repair_note)
 
 
 #: Features per chunk of the geometry checks.
@@ -430,7 +449,6 @@ def _load(
         areas.append(p.area[ok])
         if (~ok).any():
             quarantine_rows.append(_quarantine_rows(p, ~ok))
-        p.raw = None  # the source's attributes and geometries are no longer needed
     frame = (accepted_frames[0].reset_index(drop=True) if len(accepted_frames) == 1
              else pd.concat(accepted_frames, ignore_index=True))
     del accepted_frames
@@ -489,12 +507,10 @@ def _with_note(attributes: str, note: str | None) -> str:
 
 
 def _quarantine_rows(p: _Prepared, mask: np.ndarray) -> pd.DataFrame:
-    assert p.raw is not None, "quarantined before the source is released"
     rows = np.flatnonzero(mask)
-    attributes = p.raw.frame.iloc[rows]
+    attributes, source = reread(p.stream, rows)
     identity = _identity(p.frame.iloc[rows])
-    geometry = wkb.ewkb_hex(wkb.objects(p.raw.geometry.take(pa.array(rows))),
-                            p.source_srid or 0)
+    geometry = wkb.ewkb_hex(wkb.objects(source), p.source_srid or 0)
     return pd.DataFrame({
         "dataset": p.layer.dataset,
         "layer": p.layer.name,

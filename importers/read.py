@@ -1,11 +1,16 @@
 """Reading one layer with pyogrio: attributes with their text decoded (legacy Vietnamese
-encodings detected per file) and normalised to Unicode NFC, geometries as shapely arrays."""
+encodings detected per file) and normalised to Unicode NFC, geometries as WKB; layers that
+pyogrio reads through Arrow come a batch at a time (``stream_layer``)."""
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,7 +65,174 @@ def declared_encoding(layer: Layer) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class RawBatch:
+    """Consecutive features of a layer: rows ``offset`` to ``offset + len(frame)``."""
+
+    offset: int
+    frame: pd.DataFrame  # attribute columns, text decoded
+    geometry: pa.ChunkedArray  # WKB, null where missing
+
+
+@dataclass(frozen=True, slots=True)
+class LayerStream:
+    """A layer read a batch at a time, its encoding decided from the first batch."""
+
+    layer: Layer
+    columns: list[str]
+    crs: CRS | None
+    encoding: str
+    encoding_confidence: float
+    encoding_reason: str
+    skipped_non_polygon: int
+    batches: Iterator[RawBatch]
+    #: The whole layer in memory (drawings, drivers without Arrow text): its batch is the
+    #: ``RawLayer``; otherwise rows are read again from the file when needed (``reread``).
+    whole: RawLayer | None
+
+
+#: Features per batch of a streamed layer.
+BATCH_ROWS = 65_536
+
+
+def _streams(layer: Layer) -> bool:
+    """Drivers read a batch at a time: those pyogrio reads through Arrow, drawings aside
+    (their labels are matched to polygons across the whole file)."""
+    raw_text = layer.driver in RAW_TEXT_DRIVERS
+    return layer.driver not in CAD_DRIVERS and (not raw_text or layer.driver == "ESRI Shapefile")
+
+
+@contextmanager
+def stream_layer(layer: Layer, *, encoding: str = "auto",
+                 rows: int | None = None) -> Iterator[LayerStream]:
+    """The layer's features in batches (memory: a batch, not the file): text decoded with
+    the encoding chosen (or detected on the first batch), geometries as WKB."""
+    if not _streams(layer):
+        raw = read_layer(layer, encoding=encoding)
+        yield LayerStream(layer, [str(c) for c in raw.frame.columns], raw.crs, raw.encoding,
+                          raw.encoding_confidence, raw.encoding_reason,
+                          raw.skipped_non_polygon,
+                          iter([RawBatch(0, raw.frame, raw.geometry)]), raw)
+        return
+    raw_text = layer.driver in RAW_TEXT_DRIVERS
+    with _arrow_batches(layer, rows=rows or BATCH_ROWS) as (meta, batches):
+        first = next(batches, None)
+        if first is None:  # no features: the columns still count (profile choice)
+            fields = [str(c) for c in meta["fields"]]
+            empty = RawBatch(0, pd.DataFrame(columns=fields), wkb.binary(np.empty(0, object)))
+            first, batches = empty, iter(())
+        text_columns = [c for c in first.frame.columns if _is_text(first.frame[c])]
+        chosen, confidence, reason = _choose_encoding(
+            layer, first.frame, text_columns, encoding=encoding, raw_text=raw_text)
+
+        def decoded() -> Iterator[RawBatch]:
+            for batch in itertools.chain([first], batches):
+                yield RawBatch(batch.offset, _decode_text(layer, batch.frame, text_columns,
+                                                          chosen, raw_text=raw_text),
+                               batch.geometry)
+
+        crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") is not None else None
+        yield LayerStream(layer, [str(c) for c in first.frame.columns], crs, chosen,
+                          confidence, reason, 0, decoded(), None)
+
+
+@contextmanager
+def _arrow_batches(
+    layer: Layer, *, rows: int
+) -> Iterator[tuple[dict[str, Any], Iterator[RawBatch]]]:
+    encoding = "latin1" if layer.driver in RAW_TEXT_DRIVERS else None
+    try:
+        opened = pyogrio.open_arrow(layer.path, layer=layer.name, encoding=encoding,
+                                    batch_size=rows, use_pyarrow=True)
+        meta, reader = opened.__enter__()
+    except Exception as exc:
+        raise _unreadable(layer, exc) from exc
+    name = meta["geometry_name"] or "wkb_geometry"
+
+    def batches() -> Iterator[RawBatch]:
+        offset = 0
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except Exception as exc:  # a damaged file shows up half-way
+                raise _unreadable(layer, exc) from exc
+            table = pa.Table.from_batches([batch])
+            if name in table.column_names:
+                geometry = wkb.binary(table.column(name))
+                table = table.drop_columns([name])
+            else:
+                geometry = wkb.binary(np.full(table.num_rows, None, dtype=object))
+            try:
+                frame = table.to_pandas()
+            except Exception as exc:
+                raise _unreadable(layer, exc) from exc
+            yield RawBatch(offset, frame, geometry)
+            offset += table.num_rows
+
+    try:
+        yield meta, batches()
+    finally:
+        opened.__exit__(None, None, None)
+
+
+def _unreadable(layer: Layer, exc: Exception) -> ImportSourceError:
+    if isinstance(exc, (DataSourceError, DataLayerError, FieldError, GeometryError, OSError)):
+        return ImportSourceError(f"{layer.label}: cannot be read ({exc})")
+    return ImportSourceError(f"{layer.label}: cannot be read ({type(exc).__name__}: {exc})")
+
+
+def reread(stream: LayerStream, rows: np.ndarray) -> tuple[pd.DataFrame, pa.ChunkedArray]:
+    """The source attributes (text decoded as the import did) and WKB of the features at
+    ``rows`` (sorted positions in the layer), read again from the file: a streamed import
+    keeps no copy of what it has checked and loaded. From memory for a whole layer."""
+    if stream.whole is not None:
+        positions = pa.array(rows, type=pa.int64())
+        return (stream.whole.frame.iloc[rows].reset_index(drop=True),
+                stream.whole.geometry.take(positions))
+    frames, geometries = [], []
+    raw_text = stream.layer.driver in RAW_TEXT_DRIVERS
+    with _arrow_batches(stream.layer, rows=BATCH_ROWS) as (_, batches):
+        for batch in batches:
+            local = rows[(rows >= batch.offset) & (rows < batch.offset + len(batch.frame))]
+            if len(local) == 0:
+                continue
+            local = local - batch.offset
+            frame = batch.frame.iloc[local].reset_index(drop=True)
+            text_columns = [c for c in frame.columns if _is_text(frame[c])]
+            frames.append(_decode_text(stream.layer, frame, text_columns, stream.encoding,
+                                       raw_text=raw_text))
+            geometries.append(batch.geometry.take(pa.array(local, type=pa.int64())))
+    if len(rows) and sum(len(f) for f in frames) != len(rows):
+        raise ImportSourceError(f"{stream.layer.label}: the file changed during the import")
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=stream.columns)
+    chunks = [c for g in geometries for c in g.chunks]
+    return frame, pa.chunked_array(chunks, type=pa.binary())
+
+
+def _decode_text(layer: Layer, frame: pd.DataFrame, columns: list[str], chosen: str, *,
+                 raw_text: bool) -> pd.DataFrame:
+    try:
+        for column in columns:
+            frame[column] = _decode_column(frame[column], chosen, raw_text=raw_text)
+    except UnicodeDecodeError as exc:  # a value the detection did not sample
+        raise _mixed(layer, chosen, exc) from exc
+    return frame
+
+
+def _mixed(layer: Layer, chosen: str, exc: UnicodeDecodeError) -> EncodingQuestion:
+    bad = bytes(exc.object[max(exc.start - 10, 0):exc.end + 10])
+    return EncodingQuestion(
+        f"{layer.label}: a text value is not valid {chosen} (near {bad!r}); the file "
+        "mixes encodings or is damaged",
+        hint="pass --encoding tcvn3, vni, cp1258 or utf-8")
+
+
 def read_layer(layer: Layer, *, encoding: str = "auto") -> RawLayer:
+    """The whole layer in memory (drawings, and drivers without Arrow text); the importer
+    streams the others (``stream_layer``)."""
     raw_text = layer.driver in RAW_TEXT_DRIVERS
     try:
         with _cad_polygons(layer):
@@ -86,17 +258,12 @@ def read_layer(layer: Layer, *, encoding: str = "auto") -> RawLayer:
         detected_columns = [*text_columns, _LABELS]
     chosen, confidence, reason = _choose_encoding(
         layer, detected, detected_columns, encoding=encoding, raw_text=raw_text)
+    attributes = _decode_text(layer, attributes, text_columns, chosen, raw_text=raw_text)
     try:
-        for column in text_columns:
-            attributes[column] = _decode_column(attributes[column], chosen, raw_text=raw_text)
         if labels is not None and len(labels):
             labels["text"] = _decode_column(labels["text"], chosen, raw_text=raw_text)
     except UnicodeDecodeError as exc:  # a value the detection did not sample
-        bad = bytes(exc.object[max(exc.start - 10, 0):exc.end + 10])
-        raise EncodingQuestion(
-            f"{layer.label}: a text value is not valid {chosen} (near {bad!r}); the file "
-            "mixes encodings or is damaged",
-            hint="pass --encoding tcvn3, vni, cp1258 or utf-8") from exc
+        raise _mixed(layer, chosen, exc) from exc
     if labels is not None and len(labels):
         attributes = attach_labels(attributes, _decoded(layer, geometry), labels)
     return RawLayer(layer, attributes, geometry, crs, chosen, confidence, reason, skipped,

@@ -99,3 +99,41 @@ def test_empty_and_non_polygon_features_in_a_polygon_layer(conn, run, write, sma
     report = run(write(layer, "holes.gpkg"))
     assert report.rejected == {"empty-geometry": 1}
     assert count(conn, "SELECT count(*) FROM current_parcel") == 3
+
+
+@pytest.mark.parametrize("name", ["broken.gpkg", "broken.shp.zip"])
+def test_streamed_batches_give_the_same_import(conn, run, write, small_layer, monkeypatch,
+                                               name):
+    """A layer read in batches of 7 features (checked in chunks of 5) is checked, loaded and
+    quarantined exactly as in one batch; quarantined rows are read again from the source,
+    a zip included (it stays unpacked until the import ends)."""
+    path = write(_broken_layer(small_layer), name.removesuffix(".zip"))
+    if name.endswith(".zip"):
+        import zipfile
+
+        parts = [path.with_suffix(ext) for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
+        archive = path.with_name(name)
+        with zipfile.ZipFile(archive, "w") as zf:
+            for part in parts:
+                if part.exists():
+                    zf.write(part, part.name)
+        path = archive
+
+    def outcome(report):
+        rows = conn.execute(sa.text(
+            "SELECT feature_index, reason_code, identity, attributes, ST_AsEWKB(geom) "
+            "FROM import_quarantine WHERE import_id = :i ORDER BY feature_index, reason_code"),
+            {"i": report.import_id}).all()
+        loaded = conn.execute(sa.text(
+            "SELECT commune_code, sheet_number, parcel_number, ST_AsEWKB(geom), area_measured "
+            "FROM parcel WHERE begun_by = (SELECT change_id FROM import_run WHERE id = :i) "
+            "ORDER BY 1, 2, 3"), {"i": report.import_id}).all()
+        return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
+                for r in rows], loaded, dict(report.rejected)
+
+    whole = outcome(run(path))
+    monkeypatch.setattr("importers.read.BATCH_ROWS", 7)
+    monkeypatch.setattr("importers.pipeline._CHECK_CHUNK", 5)
+    streamed = outcome(run(path, force=True))
+    assert streamed == whole
+    assert len(whole[0]) >= 6 and len(whole[1]) == len(small_layer) - len(whole[0])
