@@ -1218,17 +1218,22 @@ def find_overlaps(
 # attribute checks
 
 
-def duplicate_keys(keys: Sequence[tuple[object, ...]] | NDArray[Any]) -> BoolArray:
+def duplicate_keys(
+    keys: Sequence[tuple[object, ...]] | NDArray[Any] | pd.DataFrame,
+) -> BoolArray:
     """Rows whose key occurs more than once.
 
-    ``keys`` is a sequence of tuples (composite keys), a 2-D array (one column per key
-    part) or a 1-D array/sequence of scalar keys. As in a SQL ``UNIQUE`` constraint, a key
+    ``keys`` is a sequence of tuples (composite keys), a 2-D array or a DataFrame (one
+    column per key part; a DataFrame's columns are hashed as they are, no Python object
+    per row) or a 1-D array/sequence of scalar keys. As in a SQL ``UNIQUE`` constraint, a key
     with a missing part (``None``/NaN) never counts as a duplicate.
     """
     n = len(keys)
     if n == 0:
         return np.zeros(0, dtype=np.bool_)
-    if isinstance(keys, np.ndarray) and keys.ndim == 2:
+    if isinstance(keys, pd.DataFrame):
+        frame = keys
+    elif isinstance(keys, np.ndarray) and keys.ndim == 2:
         frame = pd.DataFrame(keys)
     elif isinstance(keys, np.ndarray) and keys.dtype != object:
         frame = pd.DataFrame({0: keys})

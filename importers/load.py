@@ -224,11 +224,18 @@ def _land_uses(
     if "land_use" not in frame:
         return counts
     legal = frame["area_legal"] if "area_legal" in frame else frame.get("area")
-    codes = pd.DataFrame({
+    uses = frame["land_use"]
+    several = uses.str.contains("+", regex=False).fillna(False).to_numpy(dtype=bool)
+    codes = pd.DataFrame({  # one purpose: as it is; only "ODT+CLN" rows are split
         "parcel_version_id": versions,
-        "land_use_code": frame["land_use"].str.split("+"),
+        "land_use_code": uses.where(~several),
         "legal": legal.to_numpy(dtype=float, na_value=np.nan) if legal is not None else np.nan,
-    }).explode("land_use_code").dropna(subset=["land_use_code"])
+    })
+    if several.any():
+        split = codes[several].assign(land_use_code=uses[several].str.split("+"))
+        codes = pd.concat([codes[~several], split.explode("land_use_code")])
+        codes = codes.sort_values("parcel_version_id", kind="stable")
+    codes = codes.dropna(subset=["land_use_code"])
     codes = codes.drop_duplicates(["parcel_version_id", "land_use_code"])
     unknown = ~codes["land_use_code"].isin(known)
     if unknown.any():

@@ -376,13 +376,17 @@ def _cross_checks(
     reasons = np.concatenate([p.reason for p in prepared])
     geoms = wkb.EncodedGeometries.concat([p.geoms for p in prepared])
     computed = np.concatenate([p.area for p in prepared])
-    identity = _identity(frames).to_numpy(dtype=object)
+    keys = frames[["commune_code", "sheet_number", "parcel_number"]]
+
+    def identity(row: int) -> str:  # spelled out only for the rows a reason names
+        return str(_identity(keys.iloc[[row]]).iloc[0])
 
     usable = codes == None  # noqa: E711
     dupes = np.zeros(len(frames), dtype=bool)
-    dupes[usable] = topology.duplicate_keys(identity[usable])
+    dupes[usable] = topology.duplicate_keys(keys[usable])
     codes[dupes] = "duplicate-identity"
-    reasons[dupes] = [f"parcel {k} appears more than once in the import" for k in identity[dupes]]
+    reasons[dupes] = [f"parcel {k} appears more than once in the import"
+                      for k in _identity(keys[dupes])]
 
     area = np.concatenate([
         p.frame["area"].to_numpy(dtype=float) if "area" in p.frame
@@ -412,7 +416,7 @@ def _cross_checks(
         for me, other in (pair, pair[::-1]):
             if codes[me] is None:
                 codes[me] = "overlap"
-                reasons[me] = (f"overlaps parcel {identity[other]} of the same import by "
+                reasons[me] = (f"overlaps parcel {identity(other)} of the same import by "
                                f"{overlap.area:,.2f} m²")
     for overlap in against:
         me = usable_rows[overlap.first]

@@ -34,6 +34,22 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(None, index=frame.index, dtype=object)
 
 
+def _picked(frame: pd.DataFrame, name: str, positions: np.ndarray) -> np.ndarray:
+    """Values of ``name`` at ``positions`` as Python objects (``None`` where missing): only
+    the picked rows become objects, not a million."""
+    if name not in frame:
+        return np.full(len(positions), None, dtype=object)
+    values = frame[name].iloc[positions]
+    return np.array(values.astype(object).where(values.notna(), None), dtype=object)
+
+
+def _labels(series: pd.Series) -> np.ndarray:
+    """A column of few distinct values (kinds) as an object array sharing one str each."""
+    codes, uniques = pd.factorize(series)
+    labels: np.ndarray = np.asarray(uniques, dtype=object)[codes]
+    return labels
+
+
 def _any_current(conn: Connection, view: str) -> bool:
     """Skips the lookups of a first load (a million-element array costs seconds)."""
     assert view in ("current_land_right", "current_certificate")
@@ -64,10 +80,10 @@ def register_holders(
     rows = rows.reset_index(drop=True)
     n = len(rows)
 
-    kind = _column(rows, "party_kind").fillna("individual").astype(str).to_numpy(dtype=object)
+    kind = _labels(_column(rows, "party_kind").fillna("individual").astype(str))
     name = rows["owner_name"].astype(_TEXT)
-    owner_id = _column(rows, "owner_id").astype(object)
-    owner_text = owner_id.astype(_TEXT)  # Arrow strings: the keys of a million holders in
+    owner_text = (rows["owner_id"] if "owner_id" in rows else pd.Series(
+        pd.NA, index=rows.index)).astype(_TEXT)  # Arrow strings: a million holders' keys in
     valid_id = owner_text.str.len().isin([9, 12]).fillna(False).astype(bool)  # MBs, not GBs
     person = np.isin(kind, ["individual", "household"])
     head = name.str.replace(_HOUSEHOLD_PREFIX, "", regex=True).str.strip()
@@ -81,15 +97,15 @@ def register_holders(
     copy_frame(conn, "party", pd.DataFrame({
         "id": party_ids,
         "kind": np.where(unique_person, "individual", kind[first]),
-        "name": np.where(unique_person, head.to_numpy(dtype=object)[first],
-                         name.to_numpy(dtype=object)[first]),
+        "name": np.where(unique_person, head.iloc[first].to_numpy(dtype=object),
+                         name.iloc[first].to_numpy(dtype=object)),
     }))
     counts["parties"] += len(party_ids)
 
     people = first[unique_person]
     if len(people):
-        national = owner_id.to_numpy(dtype=object)[people]
-        national = np.where(valid_id.to_numpy(dtype=bool)[people], national, None)
+        national = _picked(rows, "owner_id", people)
+        national[~valid_id.to_numpy(dtype=bool)[people]] = None
         length = np.array([0 if v is None else len(v) for v in national])
         gender_digit = np.array([int(v[3]) if v is not None and len(v) == 12 else -1
                                  for v in national])
@@ -106,7 +122,7 @@ def register_holders(
             "national_id": national,
             "birth_year": pd.array(birth.to_numpy()[people], dtype="Int64"),
             "gender": gender,
-            "address": _column(rows, "owner_address").to_numpy(dtype=object)[people],
+            "address": _picked(rows, "owner_address", people),
         }))
     holder = party_ids[codes]
 
@@ -117,7 +133,7 @@ def register_holders(
         first_household = np.flatnonzero(household)[np.unique(head_codes, return_index=True)[1]]
         copy_frame(conn, "party", pd.DataFrame({
             "id": household_ids, "kind": "household",
-            "name": name.to_numpy(dtype=object)[first_household]}))
+            "name": name.iloc[first_household].to_numpy(dtype=object)}))
         copy_frame(conn, "party_member", pd.DataFrame({
             "group_party_id": household_ids, "member_party_id": np.asarray(heads),
             "role": "head", "begun_by": change_id}))
@@ -176,8 +192,7 @@ def _certificates(
             "version_id": versions[is_new],
             "certificate_id": ids[is_new],
             "serial": np.asarray(uniques)[is_new],
-            "registry_number": _column(rows, "registry_number").to_numpy(dtype=object)[
-                first][is_new],
+            "registry_number": _picked(rows, "registry_number", first)[is_new],
             "issued_on": issued,
             "issuing_authority": authority or DEFAULT_AUTHORITY,
             "begun_by": change_id,

@@ -6,6 +6,7 @@ import itertools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from shapely import affinity
@@ -475,6 +476,12 @@ def test_duplicate_keys() -> None:
     table = np.array([[1, 2], [1, 3], [1, 2]])
     assert duplicate_keys(table).tolist() == [True, False, True]
     assert duplicate_keys([]).tolist() == []
+    columns = pd.DataFrame({  # Arrow strings and nullable integers, as the importer has them
+        "commune": pd.array(["A", "A", "A", "B", "A", "A"], dtype="string[pyarrow]"),
+        "sheet": pd.array(["1", "1", "1", "1", None, None], dtype="string[pyarrow]"),
+        "number": pd.array([5, 6, 5, 5, 7, 7], dtype="Int64"),
+    })
+    assert duplicate_keys(columns).tolist() == [True, False, True, False, False, False]
 
 
 def test_area_mismatch() -> None:
