@@ -104,12 +104,14 @@ def register_holders(
 
     people = first[unique_person]
     if len(people):
-        national = _picked(rows, "owner_id", people)
-        national[~valid_id.to_numpy(dtype=bool)[people]] = None
-        length = np.array([0 if v is None else len(v) for v in national])
-        gender_digit = np.array([int(v[3]) if v is not None and len(v) == 12 else -1
-                                 for v in national])
-        birth = pd.to_numeric(_column(rows, "owner_birth_year"), errors="coerce")
+        ids = owner_text.iloc[people].where(valid_id.iloc[people].to_numpy())
+        length = ids.str.len().fillna(0).to_numpy(dtype=np.int64)
+        national = np.array(ids.astype(object).where(ids.notna(), None), dtype=object)
+        # The fourth digit of a 12-digit CCCD: century and sex (even: male).
+        digit = pd.to_numeric(ids.str.slice(3, 4), errors="coerce")
+        gender_digit = digit.where(length == 12).fillna(-1).to_numpy(dtype=np.int64)
+        birth = pd.to_numeric(rows["owner_birth_year"].iloc[people], errors="coerce") if (
+            "owner_birth_year" in rows) else pd.Series(np.nan, index=people)
         id_kind = np.full(len(people), None, dtype=object)
         id_kind[length == 12] = "cccd"
         id_kind[length == 9] = "cmnd"
@@ -120,7 +122,8 @@ def register_holders(
             "party_id": party_ids[codes[people]],
             "id_kind": id_kind,
             "national_id": national,
-            "birth_year": pd.array(birth.to_numpy()[people], dtype="Int64"),
+            "birth_year": pd.array(birth.to_numpy(dtype=float, na_value=np.nan),
+                                   dtype="Int64"),
             "gender": gender,
             "address": _picked(rows, "owner_address", people),
         }))
@@ -162,11 +165,14 @@ def _certificates(
     """One certificate per distinct serial (a certificate may cover several parcels); the
     stable certificate id for each row (NA without a serial)."""
     result = pd.Series(pd.NA, index=rows.index, dtype="Int64")
-    serials = _column(rows, "certificate_serial")
+    if "certificate_serial" not in rows:
+        return result
+    serials = rows["certificate_serial"]
     present = serials.notna().to_numpy()
     if not present.any():
         return result
-    codes, uniques = pd.factorize(serials[present])
+    codes, found = pd.factorize(serials[present])
+    uniques = np.asarray(found, dtype=object)
     existing: dict[str, int] = {
         str(serial): int(certificate_id) for serial, certificate_id in conn.execute(
             sa.text("SELECT serial, certificate_id FROM current_certificate "
@@ -174,7 +180,8 @@ def _certificates(
     } if _any_current(conn, "current_certificate") else {}
     if existing:
         counts["certificates_already_recorded"] += len(existing)
-    is_new = np.array([s not in existing for s in uniques], dtype=bool)
+    is_new = (np.array([s not in existing for s in uniques], dtype=bool) if existing
+              else np.ones(len(uniques), dtype=bool))
     new_count = int(is_new.sum())
     ids = np.zeros(len(uniques), dtype=np.int64)
     ids[~is_new] = [existing[s] for s in np.asarray(uniques)[~is_new]]
@@ -184,15 +191,15 @@ def _certificates(
     positions = np.flatnonzero(present)
     first = positions[np.unique(codes, return_index=True)[1]]
     if new_count:
-        dates = pd.to_datetime(rows["certificate_date"], errors="coerce") if (
-            "certificate_date" in rows) else pd.Series(pd.NaT, index=rows.index)
-        issued = dates.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value=None)[first][
-            is_new]
+        picked = first[is_new]
+        dates = pd.to_datetime(rows["certificate_date"].iloc[picked], errors="coerce") if (
+            "certificate_date" in rows) else pd.Series(pd.NaT, index=picked)
+        issued = dates.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value=None)
         copy_frame(conn, "certificate", pd.DataFrame({
             "version_id": versions[is_new],
             "certificate_id": ids[is_new],
-            "serial": np.asarray(uniques)[is_new],
-            "registry_number": _picked(rows, "registry_number", first)[is_new],
+            "serial": uniques[is_new],
+            "registry_number": _picked(rows, "registry_number", picked),
             "issued_on": issued,
             "issuing_authority": authority or DEFAULT_AUTHORITY,
             "begun_by": change_id,

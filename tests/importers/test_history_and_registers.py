@@ -247,3 +247,30 @@ def test_bulk_new_edition_makes_history_and_the_overlap_check_still_runs(
         conn.execute(sa.text("SELECT check_versions_begun_by('parcel', 'parcel_id', :c)"),
                      {"c": change})
     assert caught.value.orig.pgcode == "23P01"
+
+
+def test_holders_personal_data_and_certificates_follow_the_source(conn, run, write,
+                                                                  small_layer):
+    layer = small_layer.copy()
+    people = layer.index[layer["LoaiChu"].isin(["CN", "HGD"]) & layer["CCCD"].notna()]
+    layer.loc[people[0], "CCCD"] = "123456789"  # an old 9-digit CMND
+    layer.loc[people[1], "CCCD"] = "12345"  # not an ID number: the person is kept by name
+    run(write(layer, "holders.gpkg"))
+    stored = {r.national_id: r for r in conn.execute(sa.text(
+        "SELECT national_id, id_kind, gender, birth_year, address FROM party_personal "
+        "WHERE national_id IS NOT NULL")).all()}
+    source = layer.loc[people].drop_duplicates("CCCD")
+    valid = source[source["CCCD"].str.len().isin([9, 12])]
+    assert set(stored) == set(valid["CCCD"])
+    for row in valid.itertuples():
+        got = stored[row.CCCD]
+        assert got.id_kind == ("cccd" if len(row.CCCD) == 12 else "cmnd")
+        assert got.gender == (None if len(row.CCCD) == 9
+                              else "male" if int(row.CCCD[3]) % 2 == 0 else "female")
+        assert got.birth_year == row.NamSinh and got.address == row.DiaChiChu
+    assert count(conn, "SELECT count(*) FROM party_personal WHERE national_id IS NULL") >= 1
+    certificates = dict(conn.execute(sa.text(
+        "SELECT serial, issued_on FROM current_certificate")).all())
+    first = layer[layer["SoPhatHanh"].notna()].drop_duplicates("SoPhatHanh")
+    assert certificates == {s: pd.Timestamp(d).date() for s, d in
+                            zip(first["SoPhatHanh"], first["NgayCap"], strict=True)}
