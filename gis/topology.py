@@ -158,7 +158,7 @@ REPAIR_AREA_TOLERANCE = 0.01
 #: Arrays shorter than this are not split across threads.
 _PARALLEL_MIN = 50_000
 #: Features per chunk of the threaded passes.
-_CHUNK = 131_072
+_CHUNK = 65_536
 #: Residual segments per tile when the residual linework is polygonised.
 _TILE_SEGMENTS = 48
 #: Above this many (estimated) ray/segment tests, faces are judged with the features' STRtree.

@@ -100,20 +100,28 @@ def existing_sheets(conn: Connection, sheets: list[tuple[str, str]]) -> list[tup
     return [(str(c), str(s)) for c, s in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class LoadedParcels:
+    """The parcel identity and version of each loaded row."""
+
+    parcel_ids: np.ndarray
+    versions: np.ndarray
+
+
 def load_parcels(
     conn: Connection, frame: pd.DataFrame, geoms: EncodedGeometries, area: np.ndarray, *,
-    srid: int, change: ImportChange, known_codes: set[str],
-) -> Counter[str]:
-    """COPY the accepted parcels (canonical ``frame`` rows; ``geoms`` in the storage SRID,
-    with their ``area``)."""
+    srid: int, change: ImportChange,
+) -> tuple[LoadedParcels, Counter[str]]:
+    """COPY the accepted parcels (canonical ``frame`` rows with a RangeIndex; ``geoms`` in
+    the storage SRID, with their ``area``): identities, versions, map sheets. The caller
+    can drop the geometries afterwards; ``load_holdings`` needs only the frame."""
     counts: Counter[str] = Counter()
-    frame = frame.reset_index(drop=True)
     sheet_codes, sheets = sheet_index(frame)
     replaced = existing_sheets(conn, sheets)
-    keys = pd.MultiIndex.from_arrays(
-        [frame["commune_code"], frame["sheet_number"], frame["parcel_number"].astype("int64")])
     parcel_ids = np.zeros(len(frame), dtype=np.int64)
     if replaced:
+        keys = pd.MultiIndex.from_arrays([frame["commune_code"], frame["sheet_number"],
+                                          frame["parcel_number"].astype("int64")])
         old = pd.DataFrame(conn.execute(sa.text(
             "WITH closed AS (UPDATE parcel SET lifespan = tstzrange(lower(lifespan), :t, '[)'), "
             "ended_by = :c WHERE upper_inf(lifespan) AND (commune_code, sheet_number) IN "
@@ -159,10 +167,19 @@ def load_parcels(
         "begun_by": change.change_id,
     }), geometry={"geom": srid})
     counts["parcel_versions_begun"] = len(frame)
-    counts.update(_land_uses(conn, frame, versions, known_codes))
+    return LoadedParcels(parcel_ids, versions), counts
 
-    if "owner_name" in frame:  # only the holders' columns: no copy of addresses, geometry
-        holders = frame[[c for c in HOLDER_COLUMNS if c in frame]].assign(parcel_id=parcel_ids)
+
+def load_holdings(
+    conn: Connection, frame: pd.DataFrame, loaded: LoadedParcels, *, change: ImportChange,
+    known_codes: set[str],
+) -> Counter[str]:
+    """The land-use rows of the loaded parcel versions, their holders, rights and
+    certificates."""
+    counts = _land_uses(conn, frame, loaded.versions, known_codes)
+    if "owner_name" in frame:  # only the holders' columns: no copy of addresses
+        holders = frame[[c for c in HOLDER_COLUMNS if c in frame]].assign(
+            parcel_id=loaded.parcel_ids)
         counts.update(register_holders(conn, holders, change_id=change.change_id))
     return counts
 

@@ -286,6 +286,7 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
                      checked.reason_code, checked.reason, checked.repair_note)
 
 
+_NO_GEOMETRIES = wkb.EncodedGeometries.concat([])
 #: Features per chunk of the geometry checks.
 _CHECK_CHUNK = 65_536
 
@@ -369,21 +370,23 @@ def _cross_checks(
     overlaps inside the import and with current parcels outside the replaced sheets."""
     if not prepared:
         return
-    frames = pd.concat([p.frame[["commune_code", "sheet_number", "parcel_number"]]
-                        .assign(_layer=i, _row=np.arange(len(p.frame)))
-                        for i, p in enumerate(prepared)], ignore_index=True)
+    columns = ["commune_code", "sheet_number", "parcel_number"]
+    keys = (prepared[0].frame[columns] if len(prepared) == 1 else
+            pd.concat([p.frame[columns] for p in prepared], ignore_index=True))
     codes = np.concatenate([p.reason_code for p in prepared])
     reasons = np.concatenate([p.reason for p in prepared])
     geoms = wkb.EncodedGeometries.concat([p.geoms for p in prepared])
     computed = np.concatenate([p.area for p in prepared])
-    keys = frames[["commune_code", "sheet_number", "parcel_number"]]
+
+    def where(mask: np.ndarray) -> pd.DataFrame:  # no copy of a clean import's keys
+        return keys if mask.all() else keys[mask]
 
     def identity(row: int) -> str:  # spelled out only for the rows a reason names
         return str(_identity(keys.iloc[[row]]).iloc[0])
 
     usable = codes == None  # noqa: E711
-    dupes = np.zeros(len(frames), dtype=bool)
-    dupes[usable] = topology.duplicate_keys(keys[usable])
+    dupes = np.zeros(len(keys), dtype=bool)
+    dupes[usable] = topology.duplicate_keys(where(usable))
     codes[dupes] = "duplicate-identity"
     reasons[dupes] = [f"parcel {k} appears more than once in the import"
                       for k in _identity(keys[dupes])]
@@ -392,7 +395,7 @@ def _cross_checks(
         p.frame["area"].to_numpy(dtype=float) if "area" in p.frame
         else np.full(len(p.frame), np.nan) for p in prepared])
     usable = codes == None  # noqa: E711
-    mismatch = np.zeros(len(frames), dtype=bool)
+    mismatch = np.zeros(len(keys), dtype=bool)
     mismatch[usable] = topology.areas_differ(computed[usable], area[usable],
                                              tolerance=options.area_tolerance)
     codes[mismatch] = "area-mismatch"
@@ -404,7 +407,7 @@ def _cross_checks(
     usable = codes == None  # noqa: E711
     say(f"checking overlaps among {int(usable.sum()):,} parcels")
     usable_rows = np.flatnonzero(usable)
-    replaced = load.existing_sheets(conn, load.sheet_index(frames[usable])[1])
+    replaced = load.existing_sheets(conn, load.sheet_index(where(usable))[1])
     others, info = (load.current_neighbours(conn, _bounds(geoms.bounds[usable]), srid,
                                             replaced)
                     if usable.any() else (np.array([], dtype=object), pd.DataFrame()))
@@ -453,11 +456,13 @@ def _load(
         areas.append(p.area[ok])
         if (~ok).any():
             quarantine_rows.append(_quarantine_rows(p, ~ok))
+        p.geoms = _NO_GEOMETRIES  # the loaded WKB is freed once the parcels are COPYed
     frame = (accepted_frames[0].reset_index(drop=True) if len(accepted_frames) == 1
              else pd.concat(accepted_frames, ignore_index=True))
     del accepted_frames
     memory.release()
-    geoms = wkb.EncodedGeometries.concat(accepted)
+    geoms = [wkb.EncodedGeometries.concat(accepted)]
+    del accepted
     area = np.concatenate(areas)
     note = f"import of {Path(report.source).name} ({len(frame):,} parcels)"
     change = load.begin_change(conn, source=report.source, sha256=sha256, note=note)
@@ -469,8 +474,11 @@ def _load(
         rebuilt = integrity_rebuilt_after(conn, list(load.REGISTER_TABLES),
                                           change_id=change.change_id)
         with rebuilt if bulk else nullcontext() as deferred:
-            counts = load.load_parcels(conn, frame, geoms, area, srid=srid, change=change,
-                                       known_codes=load.land_use_codes(conn))
+            loaded, counts = load.load_parcels(conn, frame, geoms.pop(), area, srid=srid,
+                                               change=change)
+            memory.release()
+            counts.update(load.load_holdings(conn, frame, loaded, change=change,
+                                             known_codes=load.land_use_codes(conn)))
         if bulk:
             counts["indexes_and_keys_rebuilt"] = int(deferred or 0)
             report.warnings.append(

@@ -34,13 +34,12 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(None, index=frame.index, dtype=object)
 
 
-def _picked(frame: pd.DataFrame, name: str, positions: np.ndarray) -> np.ndarray:
-    """Values of ``name`` at ``positions`` as Python objects (``None`` where missing): only
-    the picked rows become objects, not a million."""
+def _picked(frame: pd.DataFrame, name: str, positions: np.ndarray) -> object:
+    """The values of ``name`` at ``positions``, as the column holds them (Arrow strings
+    stay Arrow strings: no Python object per row); all missing without the column."""
     if name not in frame:
         return np.full(len(positions), None, dtype=object)
-    values = frame[name].iloc[positions]
-    return np.array(values.astype(object).where(values.notna(), None), dtype=object)
+    return frame[name].iloc[positions].array
 
 
 def _labels(series: pd.Series) -> np.ndarray:
@@ -62,7 +61,8 @@ def register_holders(
     counts: Counter[str] = Counter()
     if "owner_name" not in frame:
         return counts
-    rows = frame[frame["owner_name"].notna()]
+    named = frame["owner_name"].notna()
+    rows = frame if named.all() else frame[named]  # no copy when every parcel has a holder
     if rows.empty:
         return counts
     held = set(conn.execute(
@@ -106,7 +106,6 @@ def register_holders(
     if len(people):
         ids = owner_text.iloc[people].where(valid_id.iloc[people].to_numpy())
         length = ids.str.len().fillna(0).to_numpy(dtype=np.int64)
-        national = np.array(ids.astype(object).where(ids.notna(), None), dtype=object)
         # The fourth digit of a 12-digit CCCD: century and sex (even: male).
         digit = pd.to_numeric(ids.str.slice(3, 4), errors="coerce")
         gender_digit = digit.where(length == 12).fillna(-1).to_numpy(dtype=np.int64)
@@ -121,7 +120,7 @@ def register_holders(
         copy_frame(conn, "party_personal", pd.DataFrame({
             "party_id": party_ids[codes[people]],
             "id_kind": id_kind,
-            "national_id": national,
+            "national_id": ids.array,
             "birth_year": pd.array(birth.to_numpy(dtype=float, na_value=np.nan),
                                    dtype="Int64"),
             "gender": gender,
