@@ -157,8 +157,9 @@ _TYPE_NAMES = {
 REPAIR_AREA_TOLERANCE = 0.01
 #: Arrays shorter than this are not split across threads.
 _PARALLEL_MIN = 50_000
-#: Features per chunk of the threaded passes.
-_CHUNK = 65_536
+#: Features per chunk of the threaded passes (at most 65,536: the overlap search keeps a
+#: feature's position in its chunk as uint16).
+_CHUNK = 32_768
 #: Residual segments per tile when the residual linework is polygonised.
 _TILE_SEGMENTS = 48
 #: Above this many (estimated) ray/segment tests, faces are judged with the features' STRtree.
@@ -806,20 +807,20 @@ def _residual(geoms: _Features) -> _Residual:
     # About one to two edges per bucket for parcels of ~10 vertices.
     bits = int(np.clip(np.ceil(np.log2(max(len(geoms), 1) * 8)), 10, 23))
     # The first pass adds every edge to the sketch and keeps, per edge, only its bucket and
-    # feature (8 bytes; all edges of a million parcels with their coordinates would be
+    # feature in its chunk (6 bytes; all edges of a million parcels with their coordinates would be
     # ~450 MB); the second pass takes again only the features owning an edge whose bucket
     # does not cancel (for a clean coverage, its rim) and keeps those edges.
     table = np.zeros(1 << bits, dtype=np.uint64)
     lock = threading.Lock()
 
-    def count(chunk: ObjectArray) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    def count(chunk: ObjectArray) -> tuple[NDArray[np.int32], NDArray[np.uint16]]:
         batches = _chunk_edges(chunk, bits)
         for edges in batches:
             assert edges.contribution is not None
             with lock:
                 np.add.at(table, edges.bucket, edges.contribution)
         return (np.concatenate([e.bucket for e in batches]).astype(np.int32),
-                np.concatenate([e.feature for e in batches]).astype(np.int32))
+                np.concatenate([e.feature for e in batches]).astype(np.uint16))
 
     owners: list[IntArray] = []
     for offset, (bucket, feature) in zip(range(0, len(geoms), _CHUNK),
