@@ -411,6 +411,7 @@ def _cross_checks(
     others, info = (load.current_neighbours(conn, _bounds(geoms.bounds[usable]), srid,
                                             replaced)
                     if usable.any() else (np.array([], dtype=object), pd.DataFrame()))
+    memory.release()  # the search below is the import's high-water mark
     within, against = topology.find_overlaps(geoms.subset(usable_rows),
                                              tolerance=options.overlap_tolerance,
                                              others=others if len(others) else None)
