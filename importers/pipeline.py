@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -246,22 +246,32 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
         report.profile, report.profile_reason = choice.profile.name, choice.reason
         frames: list[pd.DataFrame] = []
         checks: list[_Checked] = []
-        for batch in stream.batches:
-            canonical = canonicalise(batch.frame, choice, commune=options.commune,
-                                     sheet=options.sheet)
-            frame = canonical.frame
-            if choice.profile.owner_kinds and "owner_kind" in frame:
-                frame["party_kind"] = party_kinds(frame["owner_kind"],
-                                                  choice.profile.owner_kinds)
-            checked = _check_geometries(layer, batch.geometry, repair=options.repair)
-            bad_identity = canonical.problems.notna().to_numpy()
-            free = checked.reason_code == None  # noqa: E711
-            checked.reason_code[bad_identity & free] = "bad-identity"
-            checked.reason[bad_identity & free] = (
-                canonical.problems.to_numpy()[bad_identity & free])
-            frames.append(frame)
-            checks.append(checked)
-            del batch, canonical
+        # A batch's geometry is checked while its text is decoded and mapped: both cores
+        # work side by side. When the text fails (an encoding question), the check is
+        # waited for and the text's error raised, as when the two ran one after the other.
+        with ThreadPoolExecutor(1) as geometry:
+            for batch in stream.batches:
+                checking = geometry.submit(_check_geometries, layer, batch.geometry,
+                                           repair=options.repair)
+                try:
+                    canonical = canonicalise(stream.decode(batch.frame), choice,
+                                             commune=options.commune, sheet=options.sheet)
+                except BaseException:
+                    wait([checking])
+                    raise
+                checked = checking.result()
+                frame = canonical.frame
+                if choice.profile.owner_kinds and "owner_kind" in frame:
+                    frame["party_kind"] = party_kinds(frame["owner_kind"],
+                                                      choice.profile.owner_kinds)
+                bad_identity = canonical.problems.notna().to_numpy()
+                free = checked.reason_code == None  # noqa: E711
+                checked.reason_code[bad_identity & free] = "bad-identity"
+                checked.reason[bad_identity & free] = (
+                    canonical.problems.to_numpy()[bad_identity & free])
+                frames.append(frame)
+                checks.append(checked)
+                del batch, canonical
     frame = (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
              ).reset_index(drop=True)
     del frames

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +85,10 @@ class LayerStream:
     encoding_confidence: float
     encoding_reason: str
     skipped_non_polygon: int
+    #: The batches as read: ``decode`` their frames (text to Unicode) before use; the
+    #: geometry can be checked meanwhile.
     batches: Iterator[RawBatch]
+    decode: Callable[[pd.DataFrame], pd.DataFrame]
     #: The whole layer in memory (drawings, drivers without Arrow text): its batch is the
     #: ``RawLayer``; otherwise rows are read again from the file when needed (``reread``).
     whole: RawLayer | None
@@ -112,7 +115,7 @@ def stream_layer(layer: Layer, *, encoding: str = "auto",
         yield LayerStream(layer, [str(c) for c in raw.frame.columns], raw.crs, raw.encoding,
                           raw.encoding_confidence, raw.encoding_reason,
                           raw.skipped_non_polygon,
-                          iter([RawBatch(0, raw.frame, raw.geometry)]), raw)
+                          iter([RawBatch(0, raw.frame, raw.geometry)]), _decoded_already, raw)
         return
     raw_text = layer.driver in RAW_TEXT_DRIVERS
     with _arrow_batches(layer, rows=rows or BATCH_ROWS) as (meta, batches):
@@ -125,15 +128,17 @@ def stream_layer(layer: Layer, *, encoding: str = "auto",
         chosen, confidence, reason = _choose_encoding(
             layer, first.frame, text_columns, encoding=encoding, raw_text=raw_text)
 
-        def decoded() -> Iterator[RawBatch]:
-            for batch in itertools.chain([first], batches):
-                yield RawBatch(batch.offset, _decode_text(layer, batch.frame, text_columns,
-                                                          chosen, raw_text=raw_text),
-                               batch.geometry)
+        def decode(frame: pd.DataFrame) -> pd.DataFrame:
+            return _decode_text(layer, frame, text_columns, chosen, raw_text=raw_text)
 
         crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") is not None else None
         yield LayerStream(layer, [str(c) for c in first.frame.columns], crs, chosen,
-                          confidence, reason, 0, decoded(), None)
+                          confidence, reason, 0, itertools.chain([first], batches), decode,
+                          None)
+
+
+def _decoded_already(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame
 
 
 @contextmanager
