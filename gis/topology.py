@@ -159,7 +159,7 @@ REPAIR_AREA_TOLERANCE = 0.01
 _PARALLEL_MIN = 50_000
 #: Features per chunk of the threaded passes (at most 65,536: the overlap search keeps a
 #: feature's position in its chunk as uint16).
-_CHUNK = 32_768
+_CHUNK = 16_384
 #: Residual segments per tile when the residual linework is polygonised.
 _TILE_SEGMENTS = 48
 #: Above this many (estimated) ray/segment tests, faces are judged with the features' STRtree.
