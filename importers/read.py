@@ -197,17 +197,13 @@ def reread(stream: LayerStream, rows: np.ndarray) -> tuple[pd.DataFrame, pa.Chun
         return (stream.whole.frame.iloc[rows].reset_index(drop=True),
                 stream.whole.geometry.take(positions))
     frames, geometries = [], []
-    raw_text = stream.layer.driver in RAW_TEXT_DRIVERS
     with _arrow_batches(stream.layer, rows=BATCH_ROWS) as (_, batches):
         for batch in batches:
             local = rows[(rows >= batch.offset) & (rows < batch.offset + len(batch.frame))]
             if len(local) == 0:
                 continue
             local = local - batch.offset
-            frame = batch.frame.iloc[local].reset_index(drop=True)
-            text_columns = [c for c in frame.columns if _is_text(frame[c])]
-            frames.append(_decode_text(stream.layer, frame, text_columns, stream.encoding,
-                                       raw_text=raw_text))
+            frames.append(stream.decode(batch.frame.iloc[local].reset_index(drop=True)))
             geometries.append(batch.geometry.take(pa.array(local, type=pa.int64())))
     if len(rows) and sum(len(f) for f in frames) != len(rows):
         raise ImportSourceError(f"{stream.layer.label}: the file changed during the import")
