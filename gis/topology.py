@@ -807,9 +807,10 @@ def _residual(geoms: _Features) -> _Residual:
     # About one to two edges per bucket for parcels of ~10 vertices.
     bits = int(np.clip(np.ceil(np.log2(max(len(geoms), 1) * 8)), 10, 23))
     # The first pass adds every edge to the sketch and keeps, per edge, only its bucket and
-    # feature in its chunk (6 bytes; all edges of a million parcels with their coordinates would be
-    # ~450 MB); the second pass takes again only the features owning an edge whose bucket
-    # does not cancel (for a clean coverage, its rim) and keeps those edges.
+    # its feature's position in the chunk (6 bytes; all edges of a million parcels with
+    # their coordinates would be ~450 MB); the second pass takes again only the features
+    # owning an edge whose bucket does not cancel (for a clean coverage, its rim) and keeps
+    # those edges.
     table = np.zeros(1 << bits, dtype=np.uint64)
     lock = threading.Lock()
 
