@@ -714,7 +714,7 @@ class _Edges:
     start: IntArray
     sign: NDArray[np.int8]
     bucket: IntArray
-    contribution: UIntArray | None
+    contribution: UIntArray
     feature: IntArray  # the feature (index into the chunk) each edge belongs to
 
 
@@ -817,7 +817,6 @@ def _residual(geoms: _Features) -> _Residual:
     def count(chunk: ObjectArray) -> tuple[NDArray[np.int32], NDArray[np.uint16]]:
         batches = _chunk_edges(chunk, bits)
         for edges in batches:
-            assert edges.contribution is not None
             with lock:
                 np.add.at(table, edges.bucket, edges.contribution)
         return (np.concatenate([e.bucket for e in batches]).astype(np.int32),
