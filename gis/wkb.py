@@ -42,7 +42,9 @@ def binary(values: Any) -> pa.ChunkedArray:
         chunks = [c.storage if isinstance(c, pa.ExtensionArray) else c for c in values.chunks]
         kind = (values.type.storage_type if isinstance(values.type, pa.ExtensionType)
                 else values.type)
-        return pa.chunked_array(chunks, type=kind)
+        found = pa.chunked_array(chunks, type=kind)
+        # One type everywhere (drivers may hand large_binary): a chunk holds ~10M parcels.
+        return found if kind == pa.binary() else found.cast(pa.binary())
     return pa.chunked_array([pa.array(np.asarray(values, dtype=object), type=pa.binary())])
 
 

@@ -56,6 +56,9 @@ def test_reader_columns_and_ewkb() -> None:
     column = wkb.binary(pa.chunked_array([pa.array(raw, type=pa.binary())]))
     assert wkb.objects(column).tolist() == list(raw)
     assert wkb.binary(raw).type == pa.binary()
+    large = pa.chunked_array([pa.array(raw, type=pa.large_binary())])
+    assert wkb.binary(large).type == pa.binary()
+    assert wkb.objects(wkb.binary(large)).tolist() == list(raw)
     text = wkb.ewkb_hex(np.asarray(raw, dtype=object), 5897)
     assert text[1] is None
     back = shapely.from_wkb(text[0])
