@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import subprocess
@@ -82,3 +83,26 @@ def pg_connection_string(url: str) -> str:
     if u.password:
         parts.append(f"password={u.password}")
     return " ".join(parts)
+
+
+def arguments(doc: str | None, *, server: bool = False,
+              database_url: bool = False) -> argparse.ArgumentParser:
+    """The options the 1M-parcel benchmarks share: ``--parcels`` (``BENCH_PARCELS``); for
+    those that load a server with wrk ``--seconds``; for those that can read an already
+    imported register ``--database-url``."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--parcels", type=int,
+                        default=int(os.environ.get("BENCH_PARCELS", 1_000_000)))
+    if server:
+        parser.add_argument("--seconds", type=int, default=20)
+    if database_url:
+        parser.add_argument("--database-url", help="an already imported register to read "
+                            "instead of cadastre_bench_lookup (same synthetic layer, same "
+                            "import)")
+    return parser
+
+
+def wrk_line(label: str, result: dict[str, float], unit: str, extra: str = "") -> str:
+    """One server's wrk figures on one line: rate, p50 / p99, non-2xx answers."""
+    return (f"{label}{result['rps']:8.1f} {unit}  p50 {result['p50_ms']:.1f} ms  "
+            f"p99 {result['p99_ms']:.1f} ms  {extra}non-2xx {result['non_2xx']:.0f}")

@@ -20,9 +20,7 @@ Peak memory is the process's maximum resident set (`/usr/bin/time -v`).
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -30,7 +28,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from bench.common import CADASTRE, OUT, Timed, pg_connection_string, scratch_url, timed
+from bench.common import (
+    CADASTRE,
+    OUT,
+    Timed,
+    arguments,
+    pg_connection_string,
+    scratch_url,
+    timed,
+)
 from bench.lookup_bench import _ensure_database as ensure_lookup_database
 from cadastre.db import create_engine
 from cadastre.settings import Settings
@@ -173,9 +179,7 @@ def run(parcels: int, runs: int) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--parcels", type=int,
-                        default=int(os.environ.get("BENCH_PARCELS", 1_000_000)))
+    parser = arguments(__doc__)
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     run(args.parcels, args.runs)

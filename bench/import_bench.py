@@ -11,13 +11,12 @@ certificates, land-use rows), and prints both times, the ratio and peak memory.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 
 from bench.common import (
     CADASTRE,
     OUT,
+    arguments,
     drop_database,
     pg_connection_string,
     recreate_database,
@@ -68,9 +67,7 @@ def run(parcels: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--parcels", type=int,
-                        default=int(os.environ.get("BENCH_PARCELS", 1_000_000)))
+    parser = arguments(__doc__)
     args = parser.parse_args()
     run(args.parcels)
 

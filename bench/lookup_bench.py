@@ -12,7 +12,6 @@ point-sized bbox.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -24,7 +23,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.common import CADASTRE, OUT, ROOT, recreate_database, scratch_url, timed
+from bench.common import (
+    CADASTRE,
+    OUT,
+    ROOT,
+    arguments,
+    recreate_database,
+    scratch_url,
+    timed,
+    wrk_line,
+)
 from cadastre.db import create_engine
 from cadastre.settings import Settings
 
@@ -148,23 +156,15 @@ def run(parcels: int, seconds: int) -> dict[str, object]:
         "cadastre": ours_result, "tipg": peer_result,
         "ratio_rps": round(ours_result["rps"] / peer_result["rps"], 2),
     }
-    print(f"cadastre /parcels/at  {ours_result['rps']:8.0f} req/s  p50 "
-          f"{ours_result['p50_ms']:.1f} ms  p99 {ours_result['p99_ms']:.1f} ms  non-2xx "
-          f"{ours_result['non_2xx']:.0f}")
-    print(f"tipg items?bbox       {peer_result['rps']:8.0f} req/s  p50 "
-          f"{peer_result['p50_ms']:.1f} ms  p99 {peer_result['p99_ms']:.1f} ms  non-2xx "
-          f"{peer_result['non_2xx']:.0f}")
+    print(wrk_line("cadastre /parcels/at  ", ours_result, "req/s"))
+    print(wrk_line("tipg items?bbox       ", peer_result, "req/s"))
     print(f"ratio cadastre / tipg = {result['ratio_rps']:.2f}x requests per second")
     (OUT / f"lookup_bench_{parcels}.json").write_text(json.dumps(result, indent=2))
     return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--parcels", type=int,
-                        default=int(os.environ.get("BENCH_PARCELS", 1_000_000)))
-    parser.add_argument("--seconds", type=int, default=20)
-    args = parser.parse_args()
+    args = arguments(__doc__, server=True).parse_args()
     run(args.parcels, args.seconds)
 
 

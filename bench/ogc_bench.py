@@ -13,14 +13,12 @@ sizes are reported.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
 import subprocess
 import urllib.request
 
-from bench.common import CADASTRE, OUT, ROOT
+from bench.common import CADASTRE, OUT, ROOT, arguments, wrk_line
 from bench.lookup_bench import _ensure_database, _extent, _serve, _stop, _wrk
 
 OURS, PEER = 8094, 8095
@@ -92,12 +90,8 @@ def run(parcels: int, seconds: int, database_url: str | None = None) -> dict[str
         "cadastre_response_kb": round(our_kb, 1), "tipg_response_kb": round(peer_kb, 1),
         "ratio_rps": round(ours_result["rps"] / peer_result["rps"], 2),
     }
-    print(f"cadastre /ogc items?bbox  {ours_result['rps']:8.1f} req/s  p50 "
-          f"{ours_result['p50_ms']:.1f} ms  p99 {ours_result['p99_ms']:.1f} ms  "
-          f"{our_kb:.1f} KB  non-2xx {ours_result['non_2xx']:.0f}")
-    print(f"tipg items?bbox           {peer_result['rps']:8.1f} req/s  p50 "
-          f"{peer_result['p50_ms']:.1f} ms  p99 {peer_result['p99_ms']:.1f} ms  "
-          f"{peer_kb:.1f} KB  non-2xx {peer_result['non_2xx']:.0f}")
+    print(wrk_line("cadastre /ogc items?bbox  ", ours_result, "req/s", f"{our_kb:.1f} KB  "))
+    print(wrk_line("tipg items?bbox           ", peer_result, "req/s", f"{peer_kb:.1f} KB  "))
     print(f"ratio cadastre / tipg = {result['ratio_rps']:.2f}x requests per second "
           f"({features:.0f} features per box; equal counts in {same}/{len(boxes)} boxes)")
     (OUT / f"ogc_bench_{parcels}.json").write_text(json.dumps(result, indent=2))
@@ -105,13 +99,7 @@ def run(parcels: int, seconds: int, database_url: str | None = None) -> dict[str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--parcels", type=int,
-                        default=int(os.environ.get("BENCH_PARCELS", 1_000_000)))
-    parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--database-url", help="an already imported register to read instead "
-                        "of cadastre_bench_lookup (same synthetic layer, same import)")
-    args = parser.parse_args()
+    args = arguments(__doc__, server=True, database_url=True).parse_args()
     run(args.parcels, args.seconds, args.database_url)
 
 

@@ -14,17 +14,15 @@ builds every tile.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import os
 import random
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import CADASTRE, OUT, ROOT
+from bench.common import CADASTRE, OUT, ROOT, arguments, wrk_line
 from bench.lookup_bench import _ensure_database, _extent, _serve, _stop, _wrk
 
 OURS, PEER = 8092, 8093
@@ -109,12 +107,10 @@ def run(parcels: int, seconds: int, database_url: str | None = None) -> dict[str
         "ratio_rps": round(ours_result["rps"] / peer_result["rps"], 2),
         "size_ratio": round(our_kb / peer_kb, 3),
     }
-    print(f"cadastre /tiles     {ours_result['rps']:8.1f} tiles/s  p50 "
-          f"{ours_result['p50_ms']:.1f} ms  p99 {ours_result['p99_ms']:.1f} ms  "
-          f"mean tile {our_kb:.1f} KB  non-2xx {ours_result['non_2xx']:.0f}")
-    print(f"tipg tiles          {peer_result['rps']:8.1f} tiles/s  p50 "
-          f"{peer_result['p50_ms']:.1f} ms  p99 {peer_result['p99_ms']:.1f} ms  "
-          f"mean tile {peer_kb:.1f} KB  non-2xx {peer_result['non_2xx']:.0f}")
+    print(wrk_line("cadastre /tiles     ", ours_result, "tiles/s",
+                   f"mean tile {our_kb:.1f} KB  "))
+    print(wrk_line("tipg tiles          ", peer_result, "tiles/s",
+                   f"mean tile {peer_kb:.1f} KB  "))
     print(f"ratio cadastre / tipg = {result['ratio_rps']:.2f}x tiles per second, tiles "
           f"{result['size_ratio']:.3f} of tipg's size ({len(both)} tiles sampled)")
     print(f"first request of a tile, one client: cadastre {our_cold:.1f} ms, tipg "
@@ -124,13 +120,7 @@ def run(parcels: int, seconds: int, database_url: str | None = None) -> dict[str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--parcels", type=int,
-                        default=int(os.environ.get("BENCH_PARCELS", 1_000_000)))
-    parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--database-url", help="an already imported register to read instead "
-                        "of cadastre_bench_lookup (same synthetic layer, same import)")
-    args = parser.parse_args()
+    args = arguments(__doc__, server=True, database_url=True).parse_args()
     run(args.parcels, args.seconds, args.database_url)
 
 
