@@ -1,7 +1,10 @@
 """Vector tiles: `cadastre serve` (as `make demo` runs it) against tipg serving the same
 table, random z16 tiles over the data, 16 concurrent clients, wrk on loopback, in one run.
 
-    python -m bench.tiles_bench [--parcels 1000000] [--seconds 20]
+    python -m bench.tiles_bench [--parcels 1000000] [--seconds 20] [--zoom 16]
+
+Zoom 16 is the issue's measure; `--zoom 17` compares the tiles that carry the parcels'
+labels (sheet and number), which ours leave out below zoom 17 (docs/layers.md).
 
 The register is the point-lookup benchmark's (`cadastre_bench_lookup`, imported once and
 kept in bench/out/). tipg runs with uvicorn[standard] and 2 workers, the way its users
@@ -35,8 +38,8 @@ request = function()
   return wrk.format("GET", string.format("{path}", x, y))
 end
 """
-OUR_PATH = f"/tiles/parcels/{ZOOM}/%d/%d.mvt"
-PEER_PATH = f"/collections/public.current_parcel/tiles/WebMercatorQuad/{ZOOM}/%d/%d"
+OUR_PATH = "/tiles/parcels/{zoom}/%d/%d.mvt"
+PEER_PATH = "/collections/public.current_parcel/tiles/WebMercatorQuad/{zoom}/%d/%d"
 
 
 def tile_range(extent: tuple[float, float, float, float], z: int) -> tuple[int, int, int, int]:
@@ -62,22 +65,24 @@ def sizes(base: str, path: str, sample: list[tuple[int, int]]) -> list[tuple[int
     return found
 
 
-def run(parcels: int, seconds: int, database_url: str | None = None) -> dict[str, object]:
+def run(parcels: int, seconds: int, database_url: str | None = None,
+        zoom: int = ZOOM) -> dict[str, object]:
     subprocess.run(["bash", str(ROOT / "scripts" / "bench-tools.sh")], check=True)
     OUT.mkdir(parents=True, exist_ok=True)
     url = database_url or _ensure_database(parcels)
-    x0, y0, x1, y1 = tile_range(_extent(url), ZOOM)
+    x0, y0, x1, y1 = tile_range(_extent(url), zoom)
+    our_path, peer_path = OUR_PATH.format(zoom=zoom), PEER_PATH.format(zoom=zoom)
     rng = random.Random(7)
     sample = [(rng.randint(x0, x1), rng.randint(y0, y1)) for _ in range(200)]
     scripts: dict[str, Path] = {}
-    for name, path in (("ours", OUR_PATH), ("tipg", PEER_PATH)):
+    for name, path in (("ours", our_path), ("tipg", peer_path)):
         scripts[name] = OUT / f"tiles_{name}.lua"
         scripts[name].write_text(LUA.format(x0=x0, y0=y0, x1=x1, y1=y1, path=path))
 
     ours = _serve([*CADASTRE, "serve", "--port", str(OURS), "--workers", "2"],
                   {"CADASTRE_DATABASE_URL": url}, f"http://127.0.0.1:{OURS}/health")
     try:
-        our_sizes = sizes(f"http://127.0.0.1:{OURS}", OUR_PATH, sample)
+        our_sizes = sizes(f"http://127.0.0.1:{OURS}", our_path, sample)
         _wrk(f"http://127.0.0.1:{OURS}", scripts["ours"], 3)  # warm-up
         ours_result = _wrk(f"http://127.0.0.1:{OURS}", scripts["ours"], seconds)
     finally:
@@ -87,7 +92,7 @@ def run(parcels: int, seconds: int, database_url: str | None = None) -> dict[str
                   {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]'},
                   f"http://127.0.0.1:{PEER}/collections")
     try:
-        peer_sizes = sizes(f"http://127.0.0.1:{PEER}", PEER_PATH, sample)
+        peer_sizes = sizes(f"http://127.0.0.1:{PEER}", peer_path, sample)
         _wrk(f"http://127.0.0.1:{PEER}", scripts["tipg"], 3)
         peer_result = _wrk(f"http://127.0.0.1:{PEER}", scripts["tipg"], seconds)
     finally:
@@ -98,7 +103,7 @@ def run(parcels: int, seconds: int, database_url: str | None = None) -> dict[str
     our_cold = sum(a[1] for a, _ in both) / len(both) * 1000
     peer_cold = sum(b[1] for _, b in both) / len(both) * 1000
     result: dict[str, object] = {
-        "parcels": parcels, "seconds": seconds, "clients": 16, "zoom": ZOOM,
+        "parcels": parcels, "seconds": seconds, "clients": 16, "zoom": zoom,
         "tiles_over_data": (x1 - x0 + 1) * (y1 - y0 + 1),
         "cadastre": ours_result, "tipg": peer_result,
         "cadastre_tile_kb": round(our_kb, 1), "tipg_tile_kb": round(peer_kb, 1),
@@ -115,13 +120,17 @@ def run(parcels: int, seconds: int, database_url: str | None = None) -> dict[str
           f"{result['size_ratio']:.3f} of tipg's size ({len(both)} tiles sampled)")
     print(f"first request of a tile, one client: cadastre {our_cold:.1f} ms, tipg "
           f"{peer_cold:.1f} ms ({peer_cold / our_cold:.2f}x)")
-    (OUT / f"tiles_bench_{parcels}.json").write_text(json.dumps(result, indent=2))
+    suffix = "" if zoom == ZOOM else f"_z{zoom}"
+    (OUT / f"tiles_bench_{parcels}{suffix}.json").write_text(json.dumps(result, indent=2))
     return result
 
 
 def main() -> None:
-    args = arguments(__doc__, server=True, database_url=True).parse_args()
-    run(args.parcels, args.seconds, args.database_url)
+    parser = arguments(__doc__, server=True, database_url=True)
+    parser.add_argument("--zoom", type=int, default=ZOOM, choices=range(15, 23),
+                        metavar="15-22")
+    args = parser.parse_args()
+    run(args.parcels, args.seconds, args.database_url, args.zoom)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 request, and the state token that makes a tile's ETag.
 
 Encoding: extent 1024 (at 512-pixel tiles, two units per pixel at every zoom; the layers
-go to zoom 22, so clients need not over-zoom) with a buffer of 16 units, the same fraction
-of the tile as 64 of 4096. Shapes are simplified by half a unit before encoding, which
-drops the vertices that only mark neighbours' corners along a straight edge.
+go to zoom 22, so clients need not over-zoom) with a buffer of 4 units (2 px). Shapes are
+simplified by one unit before encoding, which drops the vertices that only mark
+neighbours' corners along a straight edge. Label attributes (a parcel's sheet and number)
+come from the layer's label zoom up: below it the labels cannot be drawn and are most of
+the bytes.
 
 Projection: from zoom 12 up the storage CRS is mapped to Web Mercator by an affine map
 fitted on the tile (PostGIS transforms three points per tile, not every vertex). Both
@@ -48,7 +50,7 @@ SIMPLIFY_UNITS = 1
 AFFINE_MIN_ZOOM = 12
 MAX_ZOOM = 24
 #: Bumped when the encoding changes, so that clients drop tiles of the old format.
-FORMAT = "m2"
+FORMAT = "m3"
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 
 _FRAME = f"""
@@ -128,7 +130,7 @@ def check_address(z: int, x: int, y: int) -> None:
 
 
 @cache
-def tile_sql(layer: Layer, storage_srid: int, affine: bool) -> str:
+def tile_sql(layer: Layer, storage_srid: int, affine: bool, labelled: bool = True) -> str:
     spec = layer.tile
     frame = (_FRAME if affine else _FRAME_EXACT).format(srid=int(storage_srid))
     shape = f"ST_Simplify({spec.geometry}, c.tol, true)"
@@ -136,7 +138,8 @@ def tile_sql(layer: Layer, storage_srid: int, affine: bool) -> str:
         shape = f"ST_SetSRID(ST_Affine({shape}, ma, mb, md, me, mx, my), 3857)"
     else:
         shape = f"ST_Transform({shape}, 3857)"
-    attributes = "".join(f", {sql} AS {name}" for name, sql, _ in spec.attributes)
+    fields = spec.attributes + (spec.labels if labelled else ())
+    attributes = "".join(f", {sql} AS {name}" for name, sql, _ in fields)
     build = (f"SELECT ST_AsMVT(t, '{layer.id}', {EXTENT}, 'geom', 'id') FROM ("
              f"SELECT {spec.feature_id} AS id{attributes}, "
              f"ST_AsMVTGeom({shape}, c.e, {EXTENT}, {BUFFER}, true) AS geom "
@@ -168,7 +171,7 @@ async def tile(conn: asyncpg.Connection, layer: Layer, z: int, x: int, y: int,
     check_address(z, x, y)
     if z < layer.tile.minzoom:
         return Tile(b"", None)
-    sql = tile_sql(layer, storage_srid, z >= AFFINE_MIN_ZOOM)
+    sql = tile_sql(layer, storage_srid, z >= AFFINE_MIN_ZOOM, z >= layer.tile.label_minzoom)
     if layer.tile.version is None:
         row = await conn.fetchrow(sql, z, x, y)
         assert row is not None
@@ -194,7 +197,7 @@ def tilejson(layer: Layer, tiles_url: str, bounds: tuple[float, float, float, fl
              ) -> dict[str, Any]:
     """TileJSON 3.0.0 of a collection's tiles."""
     spec: TileSpec = layer.tile
-    fields = {name: kind for name, _, kind in spec.attributes}
+    fields = {name: kind for name, _, kind in spec.attributes + spec.labels}
     document: dict[str, Any] = {
         "tilejson": "3.0.0",
         "name": layer.title,
@@ -204,7 +207,7 @@ def tilejson(layer: Layer, tiles_url: str, bounds: tuple[float, float, float, fl
         "tiles": [tiles_url],
         "minzoom": spec.minzoom,
         "maxzoom": spec.maxzoom,
-        "vector_layers": [{"id": layer.id, "description": layer.title, "fields": fields,
+        "vector_layers": [{"id": layer.id, "description": _described(layer), "fields": fields,
                            "minzoom": spec.minzoom, "maxzoom": spec.maxzoom}],
     }
     if bounds is not None:
@@ -213,3 +216,11 @@ def tilejson(layer: Layer, tiles_url: str, bounds: tuple[float, float, float, fl
                               round((bounds[1] + bounds[3]) / 2, 6),
                               max(spec.minzoom, 16 if spec.minzoom >= 15 else spec.minzoom)]
     return document
+
+
+def _described(layer: Layer) -> str:
+    spec = layer.tile
+    if not spec.labels:
+        return layer.title
+    names = " and ".join(name for name, _, _ in spec.labels)
+    return f"{layer.title}; {names} from zoom {spec.label_minzoom}"

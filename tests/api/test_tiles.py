@@ -67,12 +67,15 @@ def test_tilejson_for_every_collection(client):
         assert 0 <= document["minzoom"] <= document["maxzoom"] <= 22
     parcels = client.get("/tiles/parcels/tilejson.json").json()
     assert parcels["minzoom"] == 15
+    assert parcels["vector_layers"][0]["description"].endswith("sheet and number from zoom 17")
     west, south, east, north = parcels["bounds"]
     assert 105.7 < west < east < 105.9 and 20.9 < south < north < 21.1
 
 
-def test_parcel_tile_holds_the_parcels_there_with_only_the_map_attributes(client, api_engine):
-    parcel, address = _parcel_and_tile(api_engine, 3)
+@pytest.mark.parametrize(("z", "labelled"), [(16, False), (17, True), (19, True)])
+def test_parcel_tile_holds_the_parcels_there_with_only_the_map_attributes(client, api_engine,
+                                                                          z, labelled):
+    parcel, address = _parcel_and_tile(api_engine, 3, z)
     response = client.get(_url("parcels", address))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
@@ -90,10 +93,14 @@ def test_parcel_tile_holds_the_parcels_there_with_only_the_map_attributes(client
             "parcel_land_use u ON u.parcel_version_id = p.version_id WHERE p.parcel_id = :p "
             "GROUP BY 1, 2"), {"p": parcel}).one()
     assert parcel in found and inside <= set(found)
+    # labels (sheet, number) only from the label zoom up; the id and land use at every zoom
+    expected = {"sheet": row[0], "number": row[1], "land_use": row[2]}
+    if not labelled:
+        expected = {"land_use": row[2]}
     for feature in found.values():
-        assert set(feature["properties"]) == MAP_ATTRIBUTES["parcels"]
+        assert set(feature["properties"]) == set(expected)
         assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
-    assert found[parcel]["properties"] == {"sheet": row[0], "number": row[1], "land_use": row[2]}
+    assert found[parcel]["properties"] == expected
 
 
 @pytest.mark.parametrize("collection", list(MAP_ATTRIBUTES))
