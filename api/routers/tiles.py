@@ -52,8 +52,9 @@ async def tilejson(request: Request, collection_id: str) -> Response:
 
 
 @router.get("/{collection_id}/{z}/{x}/{y}.mvt", summary="One vector tile",
-            description="WebMercatorQuad; attributes: parcels `sheet`, `number`, `land_use` "
-            "(the parcel id is the feature id). 204 when the tile is empty.",
+            description="WebMercatorQuad; attributes: parcels `land_use`, and from zoom 17 "
+            "the labels `sheet` and `number` (the parcel id is the feature id). 204 when the "
+            "tile is empty.",
             response_class=Response)
 async def tile(request: Request, collection_id: str, z: str, x: str, y: str) -> Response:
     layer = registry.layer(collection_id)
