@@ -100,7 +100,7 @@ def _collection(features: list[str], *, extra: dict[str, Any] | None = None) -> 
 #: The point is a scalar subquery (an InitPlan), so the planner cannot see its value: every
 #: plan of the statement is the same, and PostgreSQL keeps one generic plan after five
 #: executions instead of planning each lookup again. Planning was about 0.15 ms of the
-#: database's 0.4 ms per lookup (docs/benchmarks.md); tests/api/test_parcels.py
+#: database's 0.4 ms per lookup (docs/benchmarks.md); tests/api/test_plans.py
 #: checks that the plan is reused.
 PARCELS_AT = (
     f"SELECT {_FEATURE} AS f FROM current_parcel p "

@@ -3,15 +3,8 @@ output, errors as problem+json, caching."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-
-import asyncpg
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-
-from cadastre.parcels import queries
 
 API = "/api/v1"
 
@@ -175,35 +168,3 @@ def test_fast_point_lookup_answers_exactly_like_the_full_route(client, api_engin
     cached = client.get(f"{API}/parcels/at", params={"lon": lon, "lat": lat},
                         headers={"If-None-Match": fast.headers["etag"]})
     assert cached.status_code == 304
-
-
-def test_point_lookup_plans_once_then_reuses_its_plan(api_settings, api_engine):
-    """The lookup's point is hidden from the planner (queries.PARCELS_AT), so after the five
-    custom plans PostgreSQL always tries, it keeps one generic plan: the lookups that follow
-    are not planned again. (Without the subquery every lookup is planned: custom plans only.)"""
-    with api_engine.connect() as conn:
-        srid = conn.execute(sa.text("SELECT Find_SRID('public', 'parcel', 'geom')")).scalar_one()
-        points = conn.execute(sa.text(
-            "SELECT ST_X(pt), ST_Y(pt) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) "
-            "AS pt FROM current_parcel ORDER BY parcel_id LIMIT 12) s")).all()
-    dsn = make_url(api_settings.database_url).set(drivername="postgresql").render_as_string(
-        hide_password=False)
-
-    async def lookups() -> tuple[int, int, int]:
-        conn = await asyncpg.connect(dsn)
-        try:
-            found = 0
-            for lon, lat in points:
-                body = await queries.parcels_at(conn, lon, lat, 4326, queries.OutputCrs(4326, 7),
-                                                srid)
-                found += len(json.loads(body)["features"])
-            generic, custom = await conn.fetchrow(
-                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
-                "WHERE statement = $1", queries.PARCELS_AT)
-            return found, generic, custom
-        finally:
-            await conn.close()
-
-    found, generic, custom = asyncio.run(lookups())
-    assert found >= len(points)
-    assert custom <= 5 and generic == len(points) - custom
