@@ -19,7 +19,9 @@ import signal
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -122,6 +124,37 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
+TIPG = ROOT / ".cadastre" / "venv-tipg" / "bin" / "uvicorn"
+T = TypeVar("T")
+
+
+def against_tipg(url: str, seconds: int, ports: tuple[int, int], scripts: dict[str, Path],
+                 probe: Callable[[str, str], T] | None = None,
+                 ) -> dict[str, tuple[T | None, dict[str, float]]]:
+    """Serve the register with `cadastre serve` (as `make demo` runs it), then with tipg
+    (uvicorn, 2 workers, as its users deploy it), one at a time: on each, ``probe(base,
+    name)`` once, a 3 s warm-up, then wrk with ``scripts[name]`` for ``seconds``.
+    Returns {"ours" | "tipg": (what the probe returned, the wrk figures)}."""
+    servers = {
+        "ours": ([*CADASTRE, "serve", "--port", str(ports[0]), "--workers", "2"],
+                 {"CADASTRE_DATABASE_URL": url}, ports[0], "/health"),
+        "tipg": ([str(TIPG), "tipg.main:app", "--port", str(ports[1]), "--workers", "2"],
+                 {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]'}, ports[1],
+                 "/collections"),
+    }
+    found: dict[str, tuple[T | None, dict[str, float]]] = {}
+    for name, (command, env, port, health) in servers.items():
+        base = f"http://127.0.0.1:{port}"
+        process = _serve(command, env, base + health)
+        try:
+            probed = probe(base, name) if probe is not None else None
+            _wrk(base, scripts[name], 3)  # warm-up
+            found[name] = (probed, _wrk(base, scripts[name], seconds))
+        finally:
+            _stop(process)
+    return found
+
+
 def run(parcels: int, seconds: int) -> dict[str, object]:
     subprocess.run(["bash", str(ROOT / "scripts" / "bench-tools.sh")], check=True)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -135,22 +168,8 @@ def run(parcels: int, seconds: int) -> dict[str, object]:
         x0=x0, y0=y0, x1=x1, y1=y1, again=", lon, lat",
         path="/collections/public.current_parcel/items?bbox=%.7f,%.7f,%.7f,%.7f&limit=10"))
 
-    ours = _serve([*CADASTRE, "serve", "--port", str(OURS), "--workers", "2"],
-                  {"CADASTRE_DATABASE_URL": url}, f"http://127.0.0.1:{OURS}/health")
-    try:
-        _wrk(f"http://127.0.0.1:{OURS}", ours_lua, 3)  # warm-up
-        ours_result = _wrk(f"http://127.0.0.1:{OURS}", ours_lua, seconds)
-    finally:
-        _stop(ours)
-    tipg = ROOT / ".cadastre" / "venv-tipg" / "bin" / "uvicorn"
-    peer = _serve([str(tipg), "tipg.main:app", "--port", str(PEER), "--workers", "2"],
-                  {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]'},
-                  f"http://127.0.0.1:{PEER}/collections")
-    try:
-        _wrk(f"http://127.0.0.1:{PEER}", peer_lua, 3)
-        peer_result = _wrk(f"http://127.0.0.1:{PEER}", peer_lua, seconds)
-    finally:
-        _stop(peer)
+    found = against_tipg(url, seconds, (OURS, PEER), {"ours": ours_lua, "tipg": peer_lua})
+    ours_result, peer_result = found["ours"][1], found["tipg"][1]
     result: dict[str, object] = {
         "parcels": parcels, "seconds": seconds, "clients": 16,
         "cadastre": ours_result, "tipg": peer_result,

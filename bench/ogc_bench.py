@@ -18,8 +18,8 @@ import random
 import subprocess
 import urllib.request
 
-from bench.common import CADASTRE, OUT, ROOT, arguments, wrk_line
-from bench.lookup_bench import _ensure_database, _extent, _serve, _stop, _wrk
+from bench.common import OUT, ROOT, arguments, wrk_line
+from bench.lookup_bench import _ensure_database, _extent, against_tipg
 
 OURS, PEER = 8094, 8095
 SIDE = 0.001  # degrees: about 104 m east-west, 111 m north-south at 21° N
@@ -60,24 +60,11 @@ def run(parcels: int, seconds: int, database_url: str | None = None) -> dict[str
         scripts[name] = OUT / f"ogc_{name}.lua"
         scripts[name].write_text(LUA.format(x0=x0, y0=y0, x1=x1, y1=y1, side=SIDE, path=path))
 
-    ours = _serve([*CADASTRE, "serve", "--port", str(OURS), "--workers", "2"],
-                  {"CADASTRE_DATABASE_URL": url}, f"http://127.0.0.1:{OURS}/health")
-    try:
-        our_reads = read(f"http://127.0.0.1:{OURS}", OUR_PATH, boxes)
-        _wrk(f"http://127.0.0.1:{OURS}", scripts["ours"], 3)  # warm-up
-        ours_result = _wrk(f"http://127.0.0.1:{OURS}", scripts["ours"], seconds)
-    finally:
-        _stop(ours)
-    tipg = ROOT / ".cadastre" / "venv-tipg" / "bin" / "uvicorn"
-    peer = _serve([str(tipg), "tipg.main:app", "--port", str(PEER), "--workers", "2"],
-                  {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]'},
-                  f"http://127.0.0.1:{PEER}/collections")
-    try:
-        peer_reads = read(f"http://127.0.0.1:{PEER}", PEER_PATH, boxes)
-        _wrk(f"http://127.0.0.1:{PEER}", scripts["tipg"], 3)
-        peer_result = _wrk(f"http://127.0.0.1:{PEER}", scripts["tipg"], seconds)
-    finally:
-        _stop(peer)
+    paths = {"ours": OUR_PATH, "tipg": PEER_PATH}
+    found = against_tipg(url, seconds, (OURS, PEER), scripts,
+                         lambda base, name: read(base, paths[name], boxes))
+    (our_reads, ours_result), (peer_reads, peer_result) = found["ours"], found["tipg"]
+    assert our_reads is not None and peer_reads is not None
     same = sum(a[0] == b[0] for a, b in zip(our_reads, peer_reads, strict=True))
     features = sum(a[0] for a in our_reads) / len(our_reads)
     our_kb = sum(a[1] for a in our_reads) / len(our_reads) / 1024

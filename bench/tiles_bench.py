@@ -25,8 +25,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import CADASTRE, OUT, ROOT, arguments, wrk_line
-from bench.lookup_bench import _ensure_database, _extent, _serve, _stop, _wrk
+from bench.common import OUT, ROOT, arguments, wrk_line
+from bench.lookup_bench import _ensure_database, _extent, against_tipg
 
 OURS, PEER = 8092, 8093
 ZOOM = 16
@@ -79,24 +79,11 @@ def run(parcels: int, seconds: int, database_url: str | None = None,
         scripts[name] = OUT / f"tiles_{name}.lua"
         scripts[name].write_text(LUA.format(x0=x0, y0=y0, x1=x1, y1=y1, path=path))
 
-    ours = _serve([*CADASTRE, "serve", "--port", str(OURS), "--workers", "2"],
-                  {"CADASTRE_DATABASE_URL": url}, f"http://127.0.0.1:{OURS}/health")
-    try:
-        our_sizes = sizes(f"http://127.0.0.1:{OURS}", our_path, sample)
-        _wrk(f"http://127.0.0.1:{OURS}", scripts["ours"], 3)  # warm-up
-        ours_result = _wrk(f"http://127.0.0.1:{OURS}", scripts["ours"], seconds)
-    finally:
-        _stop(ours)
-    tipg = ROOT / ".cadastre" / "venv-tipg" / "bin" / "uvicorn"
-    peer = _serve([str(tipg), "tipg.main:app", "--port", str(PEER), "--workers", "2"],
-                  {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]'},
-                  f"http://127.0.0.1:{PEER}/collections")
-    try:
-        peer_sizes = sizes(f"http://127.0.0.1:{PEER}", peer_path, sample)
-        _wrk(f"http://127.0.0.1:{PEER}", scripts["tipg"], 3)
-        peer_result = _wrk(f"http://127.0.0.1:{PEER}", scripts["tipg"], seconds)
-    finally:
-        _stop(peer)
+    paths = {"ours": our_path, "tipg": peer_path}
+    found = against_tipg(url, seconds, (OURS, PEER), scripts,
+                         lambda base, name: sizes(base, paths[name], sample))
+    (our_sizes, ours_result), (peer_sizes, peer_result) = found["ours"], found["tipg"]
+    assert our_sizes is not None and peer_sizes is not None
     both = [(a, b) for a, b in zip(our_sizes, peer_sizes, strict=True) if a[0] and b[0]]
     our_kb = sum(a[0] for a, _ in both) / len(both) / 1024
     peer_kb = sum(b[0] for _, b in both) / len(both) / 1024
