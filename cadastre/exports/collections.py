@@ -5,6 +5,11 @@ Personal data (holders' names, national ID numbers, addresses of people) is in n
 list, for any role: an export carries the map, not the register of people. A parcel's
 address (địa chỉ thửa đất) is its location and is exported.
 
+Where the rows come from (the current state, the state at an instant), the collection's
+id, title, geometry and geometry type are those of the published layer of the same id
+(cadastre.layers.registry, alias ``x``), so that an export and the OGC API read the same
+rows; an export adds its own columns (and the joins they need).
+
 SQL placeholders are psycopg2's ``%(name)s``: the query is bound client-side (``mogrify``)
 because ``COPY (query) TO STDOUT`` takes no server-side parameters.
 """
@@ -14,6 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyarrow as pa
+
+from cadastre.layers import registry
+from cadastre.layers.registry import Layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,69 +35,74 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class Collection:
-    id: str
-    title: str
+    #: The published layer: id, title, geometry, and the FROM clauses of its states.
+    source: Layer
     #: Layer name in the output (and the base name of files inside a zip).
     layer: str
-    #: OGR geometry type of the layer.
-    geometry_type: str
-    #: The geometry in the storage CRS.
-    geometry: str
     columns: tuple[Column, ...]
-    #: FROM clause and state condition of the current rows, and of the rows at %(as_of)s.
-    from_current: str
-    where_current: str | None
-    from_as_of: str
-    where_as_of: str | None
     #: Condition selecting one commune by %(commune)s.
     commune: str
     #: The unit the CLI counts in ("parcels", "sheets", ...).
     noun: str
+    #: Joins after the layer's source, for columns the layer does not publish.
+    joins: str = ""
     #: Rows may have no geometry (a FlatGeobuf spatial index cannot hold them).
     geometry_nullable: bool = False
 
+    @property
+    def id(self) -> str:
+        return self.source.id
 
-_LAND_USES = (
-    "(SELECT string_agg(lu.land_use_code, '+' ORDER BY lu.area DESC NULLS LAST, "
-    "lu.land_use_code) FROM parcel_land_use lu WHERE lu.parcel_version_id = p.version_id)")
+    @property
+    def title(self) -> str:
+        return self.source.title
+
+    @property
+    def geometry(self) -> str:
+        return self.source.geometry
+
+    @property
+    def geometry_type(self) -> str:
+        return self.source.geometry_type
+
+    @property
+    def from_current(self) -> str:
+        return self.source.current + self.joins
+
+    @property
+    def from_as_of(self) -> str:
+        """The state at %(as_of)s."""
+        return self.source.at.format(at="%(as_of)s::timestamptz") + self.joins
+
+
 _LOCAL_DAY = "(lower({}) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
 
 PARCELS = Collection(
-    id="parcels",
-    title="Land parcels (thửa đất)",
+    source=registry.PARCELS,
     layer="parcels",
-    geometry_type="MultiPolygon",
-    geometry="p.geom",
     columns=(
-        Column("parcel_id", "p.parcel_id", pa.int64()),
-        Column("commune_code", "p.commune_code", pa.string(), 10),
-        Column("sheet_number", "p.sheet_number", pa.string(), 20),
-        Column("parcel_number", "p.parcel_number", pa.int32()),
-        Column("land_use", _LAND_USES, pa.string(), 60),
-        Column("area_legal", "p.area_legal::float8", pa.float64()),
-        Column("area_measured", "p.area_measured::float8", pa.float64()),
-        Column("address", "p.address", pa.string(), 254),
-        Column("valid_from", _LOCAL_DAY.format("p.lifespan"), pa.date32()),
+        Column("parcel_id", "x.parcel_id", pa.int64()),
+        Column("commune_code", "x.commune_code", pa.string(), 10),
+        Column("sheet_number", "x.sheet_number", pa.string(), 20),
+        Column("parcel_number", "x.parcel_number", pa.int32()),
+        Column("land_use", registry.LAND_USE_CODES, pa.string(), 60),
+        Column("area_legal", "x.area_legal::float8", pa.float64()),
+        Column("area_measured", "x.area_measured::float8", pa.float64()),
+        Column("address", "x.address", pa.string(), 254),
+        Column("valid_from", _LOCAL_DAY.format("x.lifespan"), pa.date32()),
     ),
-    from_current="current_parcel p",
-    where_current=None,
-    from_as_of="parcels_as_of(%(as_of)s) p",
-    where_as_of=None,
-    commune="p.commune_code = %(commune)s",
+    commune="x.commune_code = %(commune)s",
     noun="parcels",
 )
 
 LAND_USE = Collection(
-    id="land-use-purposes",
-    title="Land-use purposes of parcels (mục đích sử dụng đất)",
+    source=registry.LAND_USE_PURPOSES,
     layer="land_use",
-    geometry_type="MultiPolygon",
-    geometry="p.geom",
     columns=(
-        Column("parcel_id", "p.parcel_id", pa.int64()),
-        Column("commune_code", "p.commune_code", pa.string(), 10),
-        Column("sheet_number", "p.sheet_number", pa.string(), 20),
-        Column("parcel_number", "p.parcel_number", pa.int32()),
+        Column("parcel_id", "x.parcel_id", pa.int64()),
+        Column("commune_code", "x.commune_code", pa.string(), 10),
+        Column("sheet_number", "x.sheet_number", pa.string(), 20),
+        Column("parcel_number", "x.parcel_number", pa.int32()),
         Column("land_use_code", "u.land_use_code", pa.string(), 4),
         Column("name_vi", "t.name_vi", pa.string(), 254),
         Column("name_en", "t.name_en", pa.string(), 120),
@@ -99,61 +112,42 @@ LAND_USE = Collection(
         Column("term_end", "u.term_end", pa.date32()),
         Column("origin", "u.origin", pa.string(), 254),
     ),
-    from_current=("current_parcel p JOIN parcel_land_use u ON u.parcel_version_id = "
-                  "p.version_id JOIN land_use_type t ON t.code = u.land_use_code"),
-    where_current=None,
-    from_as_of=("parcels_as_of(%(as_of)s) p JOIN parcel_land_use u ON u.parcel_version_id = "
-                "p.version_id JOIN land_use_type t ON t.code = u.land_use_code"),
-    where_as_of=None,
-    commune="p.commune_code = %(commune)s",
+    commune="x.commune_code = %(commune)s",
     noun="land-use purposes",
 )
 
 MAP_SHEETS = Collection(
-    id="map-sheets",
-    title="Cadastral map sheets (tờ bản đồ địa chính)",
+    source=registry.MAP_SHEETS,
     layer="map_sheets",
-    geometry_type="Polygon",
-    geometry="s.geom",
     columns=(
-        Column("sheet_id", "s.sheet_id", pa.int64()),
-        Column("commune_code", "s.commune_code", pa.string(), 10),
-        Column("sheet_number", "s.sheet_number", pa.string(), 20),
-        Column("scale", "s.scale", pa.int32()),
-        Column("survey_year", "s.survey_year::int", pa.int32()),
-        Column("grid_reference", "s.grid_reference", pa.string(), 60),
-        Column("valid_from", _LOCAL_DAY.format("s.lifespan"), pa.date32()),
+        Column("sheet_id", "x.sheet_id", pa.int64()),
+        Column("commune_code", "x.commune_code", pa.string(), 10),
+        Column("sheet_number", "x.sheet_number", pa.string(), 20),
+        Column("scale", "x.scale", pa.int32()),
+        Column("survey_year", "x.survey_year::int", pa.int32()),
+        Column("grid_reference", "x.grid_reference", pa.string(), 60),
+        Column("valid_from", _LOCAL_DAY.format("x.lifespan"), pa.date32()),
     ),
-    from_current="map_sheet s",
-    where_current="upper_inf(s.lifespan)",
-    from_as_of="map_sheet s",
-    where_as_of="s.lifespan @> %(as_of)s",
-    commune="s.commune_code = %(commune)s",
+    commune="x.commune_code = %(commune)s",
     noun="map sheets",
     geometry_nullable=True,
 )
 
 ADMIN_UNITS = Collection(
-    id="admin-units",
-    title="Administrative units (đơn vị hành chính)",
+    source=registry.ADMIN_UNITS,
     layer="admin_units",
-    geometry_type="MultiPolygon",
-    geometry="a.geom",
     columns=(
-        Column("code", "a.code", pa.string(), 10),
-        Column("level", "a.level", pa.string(), 10),
-        Column("name", "a.name", pa.string(), 254),
-        Column("kind", "a.kind", pa.string(), 40),
+        Column("code", "x.code", pa.string(), 10),
+        Column("level", "x.level", pa.string(), 10),
+        Column("name", "x.name", pa.string(), 254),
+        Column("kind", "x.kind", pa.string(), 40),
         Column("parent_code", "up.code", pa.string(), 10),
-        Column("valid_from", "a.valid_from", pa.date32()),
-        Column("valid_to", "a.valid_to", pa.date32()),
-        Column("tm3_epsg", "a.tm3_epsg", pa.int32()),
+        Column("valid_from", "x.valid_from", pa.date32()),
+        Column("valid_to", "x.valid_to", pa.date32()),
+        Column("tm3_epsg", "x.tm3_epsg", pa.int32()),
     ),
-    from_current="admin_unit a LEFT JOIN admin_unit up ON up.id = a.parent_id",
-    where_current="a.validity @> current_date",
-    from_as_of="admin_unit a LEFT JOIN admin_unit up ON up.id = a.parent_id",
-    where_as_of="a.validity @> CAST(%(as_of)s AS timestamptz)::date",
-    commune="a.code = %(commune)s",
+    joins=" LEFT JOIN admin_unit up ON up.id = x.parent_id",
+    commune="x.code = %(commune)s",
     noun="administrative units",
     geometry_nullable=True,
 )

@@ -144,12 +144,10 @@ def _query(request: ExportRequest, *, count: bool = False, raw_geometry: bool = 
     params: dict[str, Any] = {}
     conditions = []
     if f.as_of is not None:
-        source, state = c.from_as_of, c.where_as_of
+        source = c.from_as_of
         params["as_of"] = f.as_of
     else:
-        source, state = c.from_current, c.where_current
-    if state:
-        conditions.append(state)
+        source = c.from_current
     if f.commune is not None:
         conditions.append(c.commune)
         params["commune"] = f.commune

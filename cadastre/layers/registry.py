@@ -75,7 +75,8 @@ class Layer:
         return {p.name: p for p in self.properties if p.filter}
 
 
-_LAND_USE = ("(SELECT string_agg(u.land_use_code, '+' ORDER BY u.area DESC NULLS LAST, "
+#: A parcel version's land-use codes, largest area first, joined by '+' (ODT+CLN).
+LAND_USE_CODES = ("(SELECT string_agg(u.land_use_code, '+' ORDER BY u.area DESC NULLS LAST, "
              "u.land_use_code) FROM parcel_land_use u WHERE u.parcel_version_id = x.version_id)")
 #: Each object's latest version within the interval (a flat subquery, so that the bbox and
 #: property filters reach the index scans). A later version is looked for among the open
@@ -111,7 +112,7 @@ PARCELS = Layer(
                  filter="x.sheet_number = {v}"),
         Property("parcel_number", "x.parcel_number", "integer", "Parcel number (số thửa)",
                  filter="x.parcel_number = {v}"),
-        Property("land_use", _LAND_USE, "string",
+        Property("land_use", LAND_USE_CODES, "string",
                  "Land-use codes, largest area first, joined by '+' (e.g. ODT+CLN); the "
                  "filter matches any one code",
                  filter="EXISTS (SELECT 1 FROM parcel_land_use f WHERE "
@@ -129,7 +130,7 @@ PARCELS = Layer(
     tile=TileSpec(
         minzoom=15, maxzoom=22, source="current_parcel x", geometry="x.geom",
         feature_id="x.parcel_id",
-        attributes=(("land_use", _LAND_USE, "String"),),
+        attributes=(("land_use", LAND_USE_CODES, "String"),),
         # The map label is the parcel number (DOMAIN.md); at zoom 16 the median synthetic
         # parcel is 12 px wide on a 512 px tile (13.5 m at 1.1 m/px), too narrow for it,
         # at 17 it is 24 px. Sheet and number are 27 % of a zoom-16 tile's bytes.
