@@ -76,8 +76,9 @@ class Layer:
 
 
 #: A parcel version's land-use codes, largest area first, joined by '+' (ODT+CLN).
-LAND_USE_CODES = ("(SELECT string_agg(u.land_use_code, '+' ORDER BY u.area DESC NULLS LAST, "
-             "u.land_use_code) FROM parcel_land_use u WHERE u.parcel_version_id = x.version_id)")
+LAND_USE_CODES = (
+    "(SELECT string_agg(u.land_use_code, '+' ORDER BY u.area DESC NULLS LAST, "
+    "u.land_use_code) FROM parcel_land_use u WHERE u.parcel_version_id = x.version_id)")
 #: Each object's latest version within the interval (a flat subquery, so that the bbox and
 #: property filters reach the index scans). A later version is looked for among the open
 #: and the closed versions separately, each set having its own partial index on the id.

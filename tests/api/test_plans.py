@@ -1,7 +1,7 @@
-"""Hot read statements keep one generic plan where the best plan does not depend on the
-values (the values are hidden from the planner in a scalar subquery), and only there:
-counted by PostgreSQL in `pg_prepared_statements` on the asyncpg connection that ran them.
-Without the subquery every execution is planned again (custom plans only)."""
+"""Where the best plan of a hot read does not depend on its values, the values are hidden
+from the planner (a scalar subquery), so that PostgreSQL can keep one generic plan instead
+of planning every execution; and only there. Plans are counted by PostgreSQL in
+`pg_prepared_statements` on the asyncpg connection that ran the statements."""
 
 from __future__ import annotations
 
@@ -81,10 +81,11 @@ def test_small_boxes_hide_the_box_large_ones_are_planned_each_time(api_settings,
             lon, lat = points[i]
             box = f"{lon - side / 2},{lat - side / 2},{lon + side / 2},{lat + side / 2}"
             query = parse_items(layer, {"bbox": box, "limit": "100"}, offer)
-            page = await features.items(_Recording(conn), layer, query, srid)
+            recording = _Recording(conn)
+            page = await features.items(recording, layer, query, srid)
             if i == RUNS - 1:
                 plans[side, mode] = "\n".join(r[0] for r in await conn.fetch(
-                    "EXPLAIN " + _Recording.sql, *_Recording.args))
+                    "EXPLAIN " + recording.sql, *recording.args))
             return len(page.features)
         return run
 
@@ -103,12 +104,11 @@ def test_small_boxes_hide_the_box_large_ones_are_planned_each_time(api_settings,
 class _Recording:
     """An asyncpg connection that remembers the last statement it ran."""
 
-    sql: str = ""
-    args: tuple[object, ...] = ()
-
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
+        self.sql = ""
+        self.args: tuple[object, ...] = ()
 
     async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
-        _Recording.sql, _Recording.args = sql, args
+        self.sql, self.args = sql, args
         return await self.conn.fetch(sql, *args)
