@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from cadastre.layers import crs, features, registry
+from cadastre.layers import crs, features, registry, tiles
 from cadastre.layers.params import parse_items
 from cadastre.parcels import queries
 
@@ -62,6 +63,25 @@ def test_point_lookup_plans_once_then_reuses_its_plan(api_settings, api_engine):
     found, statements = _plans(api_settings, lookup)
     assert found >= RUNS
     ((_, generic, custom),) = [s for s in statements if s[0] == queries.PARCELS_AT]
+    assert custom <= 5 and generic == RUNS - custom
+
+
+def test_tile_statement_plans_once_then_reuses_its_plan(api_settings, api_engine):
+    """The tile's address is a materialised CTE (cadastre/layers/tiles.py): one plan serves
+    every tile of a zoom band, built or only checked against the client's ETag."""
+    srid, points = _storage_srid_and_points(api_engine)
+    layer = registry.layer("parcels")
+
+    async def tile(conn: asyncpg.Connection, i: int) -> int:
+        lon, lat = points[i]
+        x = int((lon + 180) / 360 * 2**17)
+        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**17)
+        built = await tiles.tile(conn, layer, 17, x, y, srid)
+        return 1 if built.body else 0
+
+    found, statements = _plans(api_settings, tile)
+    assert found == RUNS
+    ((_, generic, custom),) = [s for s in statements if "ST_AsMVT" in s[0]]
     assert custom <= 5 and generic == RUNS - custom
 
 

@@ -129,6 +129,18 @@ def test_every_layer_decodes_with_gdal_mvt_driver(client, api_engine, tmp_path, 
     assert south - margin <= miny and maxy <= north + margin
 
 
+@pytest.mark.parametrize("z", [8, 11])
+def test_low_zoom_tiles_transform_every_vertex(client, api_engine, province_outline_for_tiles,
+                                               z):
+    """Below zoom 12 the tile statement transforms every vertex (no per-tile affine map)."""
+    _, address = _parcel_and_tile(api_engine, 3, z=z)
+    response = client.get(_url("admin-units", address))
+    assert response.status_code == 200, response.text
+    (hanoi,) = [f for f in _decode(response.content)["admin-units"]["features"]
+                if f["properties"]["code"] == "01"]
+    assert hanoi["properties"]["level"] == "province"
+
+
 @pytest.fixture(scope="module")
 def province_outline_for_tiles(api_engine):
     """An outline for the current Hà Nội row, so the administrative-unit tiles have
