@@ -51,11 +51,6 @@ class OfferedCrs:
         return self.srid == WGS84
 
     @property
-    def degrees(self) -> bool:
-        """Coordinates in degrees (any geographic CRS), not metres."""
-        return self.digits == DEGREE_DIGITS
-
-    @property
     def content_crs(self) -> str:
         return f"<{self.uri}>"
 

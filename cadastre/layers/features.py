@@ -77,7 +77,7 @@ async def items(conn: asyncpg.Connection, layer: Layer, query: ItemsQuery,
             envelope = (f"ST_Transform(ST_Segmentize({envelope}, greatest("
                         f"{params.add(x1 - x0, f8)}, {params.add(y1 - y0, f8)}) / 16), "
                         f"{storage_srid:d})")
-        if (x1 - x0) * (y1 - y0) <= (_SMALL_DEGREES if query.bbox_crs.degrees
+        if (x1 - x0) * (y1 - y0) <= (_SMALL_DEGREES if query.bbox_crs.geographic
                                      else _SMALL_METRES):
             # A small box: the best plan (the GiST index, then sort by id) does not depend
             # on where it is, so the box is hidden from the planner (an InitPlan), and
