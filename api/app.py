@@ -19,7 +19,6 @@ from api.ratelimit import RateLimiter
 from api.responses import JSONResponse
 from api.routers import audit, auth, changes, dossiers, exports, health, ogc, parcels, tiles
 from cadastre import __version__
-from cadastre.accounts.service import signing_key
 from cadastre.db import api_database_url, create_engine, session_factory
 from cadastre.errors import DatabaseUnavailable
 from cadastre.migrations import storage_srid
@@ -45,12 +44,12 @@ async def open_pool(app: FastAPI) -> asyncpg.Pool:
             settings: Settings = app.state.settings
             engine = app.state.engine
 
-            def facts() -> tuple[int, str]:
+            def facts() -> int:
                 with engine.begin() as conn:
-                    return storage_srid(conn), signing_key(conn, settings.secret_key)
+                    return storage_srid(conn)
 
             try:
-                app.state.storage_srid, app.state.signing_key = await run_in_threadpool(facts)
+                app.state.storage_srid = await run_in_threadpool(facts)
                 app.state.pool = await asyncpg.create_pool(
                     api_database_url(settings).set(drivername="postgresql").render_as_string(
                         hide_password=False),
@@ -71,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.sessions = session_factory(engine)
         app.state.pool = None
         app.state.pool_lock = asyncio.Lock()
-        app.state.storage_srid = app.state.signing_key = None
+        app.state.storage_srid = None
         try:
             await open_pool(app)
         except DatabaseUnavailable:  # serve /health as 503 and retry on later requests

@@ -13,41 +13,25 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.engine import Connection as SyncConnection
 
 from cadastre.access import Role
-from cadastre.accounts.service import (
-    Principal,
-    principal_for_api_key_async,
-    principal_for_token,
-)
+from cadastre.accounts.service import Principal, principal_for_credential
 from cadastre.audit.service import Actor, act_as
 from cadastre.errors import AuthenticationFailed, Forbidden, InvalidInput
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    from api.app import open_pool
-
-    pool = await open_pool(request.app)
-    async with pool.acquire() as conn:
-        yield conn
-
-
-Connection = Annotated[asyncpg.Connection, Depends(connection)]
-
-
 async def principal(request: Request, token: Annotated[str | None, Depends(oauth2)]
                     ) -> Principal:
-    """A bearer token, or an X-API-Key header, or the anonymous public."""
-    api_key = request.headers.get("x-api-key")
+    """A bearer token, or an X-API-Key header, or the anonymous public. The database
+    verifies the credential (sql/functions/auth.sql: signature, expiry, and the account as
+    it is now: disabled, deleted or changed accounts' tokens are refused at once)."""
     from api.app import open_pool
 
-    if token or api_key:
-        pool = await open_pool(request.app)  # also loads the signing key
-    if token:
-        found = principal_for_token(token, request.app.state.signing_key)
-    elif api_key:
+    credential = token or request.headers.get("x-api-key")
+    if credential:
+        pool = await open_pool(request.app)
         async with pool.acquire() as conn:
-            found = await principal_for_api_key_async(conn, api_key)
+            found = await principal_for_credential(conn, credential)
     else:
         found = Principal.anonymous()
     request.state.principal = found
@@ -55,6 +39,27 @@ async def principal(request: Request, token: Annotated[str | None, Depends(oauth
 
 
 Caller = Annotated[Principal, Depends(principal)]
+
+
+async def connection(request: Request, caller: Caller) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection. A signed-in caller's requests run in one transaction that
+    begins with auth_act(): the database verifies the credential again and seals the proven
+    end user for that transaction, which its views and audit rows then trust."""
+    from api.app import open_pool
+
+    pool = await open_pool(request.app)
+    async with pool.acquire() as conn:
+        if caller.credential is None:
+            yield conn
+            return
+        who = actor(request)
+        async with conn.transaction():
+            await conn.execute("SELECT auth_act($1, $2, $3)", caller.credential,
+                               who.endpoint, who.dossier_code)
+            yield conn
+
+
+Connection = Annotated[asyncpg.Connection, Depends(connection)]
 
 
 def require(*roles: Role):  # type: ignore[no-untyped-def]
@@ -79,7 +84,8 @@ def actor(request: Request, dossier_code: str | None = None) -> Actor:
     path = getattr(route, "path", request.url.path)
     dossier = dossier_code or request.headers.get("x-dossier-code")
     return Actor(caller.username or "anonymous", caller.role.value,
-                 f"{request.method} {path}", dossier[:40] if dossier else None)
+                 f"{request.method} {path}", dossier[:40] if dossier else None,
+                 credential=caller.credential)
 
 
 T = TypeVar("T")

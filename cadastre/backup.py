@@ -247,8 +247,14 @@ WHERE c.relkind = 'r'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                     AND d.deptype = 'e')
+  AND (n.nspname, c.relname) <> ('public', 'auth_signing_key')
 ORDER BY 1, 2
 """
+
+#: Tables whose rows never enter a backup: the token signing keys (a restored copy makes
+#: its own, so an archive cannot mint tokens; `cadastre auth export-keys` carries them over
+#: on purpose).
+SECRET_TABLES = ("public.auth_signing_key",)
 
 # Roles that the database's privileges name (besides owners and PUBLIC): they must exist on
 # the server a backup is restored to, since roles belong to the server, not the database.
@@ -384,8 +390,12 @@ def backup(settings: Settings, out: Path, *, checksums: bool = True,
             snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
             target, env = _libpq_target(url)
             say(f"pg_dump {describe(url)} -> {out.name}")
+            # the archive holds personal data: readable by its owner only (0600), from the
+            # first byte pg_dump writes into it
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
             dump = subprocess.Popen(
                 [str(pg_dump), "--format=custom", f"--snapshot={snapshot}", "--no-password",
+                 *[f"--exclude-table-data={t}" for t in SECRET_TABLES],
                  f"--file={partial}", f"--dbname={target}"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
             try:
@@ -411,8 +421,10 @@ def backup(settings: Settings, out: Path, *, checksums: bool = True,
             collate=server["collate"], ctype=server["ctype"], roles=roles,
             sha256=file_sha256(partial), bytes=partial.stat().st_size, tables=facts)
         manifest_partial = partial.with_suffix(".manifest")
+        os.close(os.open(manifest_partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
         manifest_partial.write_text(json.dumps(manifest.to_json(), indent=2,
                                                ensure_ascii=False) + "\n")
+        os.chmod(partial, 0o600)
         os.replace(partial, out)
         os.replace(manifest_partial, manifest_path(out))
         return manifest
@@ -579,7 +591,8 @@ def compare(expected: dict[str, TableFacts], actual: dict[str, TableFacts],
 
 
 def restore(settings: Settings, file: Path, *, force: bool = False,
-            pg_bin: Path | None = None, progress: Progress | None = None) -> RestoreResult:
+            pg_bin: Path | None = None, progress: Progress | None = None,
+            signing_keys: list[dict[str, object]] | None = None) -> RestoreResult:
     """Restore ``file`` into the database named by CADASTRE_DATABASE_URL.
 
     - missing database: created (UTF8, the backup's locale when the server has it), restored,
@@ -589,6 +602,10 @@ def restore(settings: Settings, file: Path, *, force: bool = False,
     - existing database holding anything: refused, unless ``force``: then the backup is
       restored into a new database beside it and verified, and only then is the old one
       dropped (its sessions closed) and the new one renamed to its name.
+
+    A backup holds no token signing keys: the restored database makes a new one, so tokens
+    of the original are refused, unless ``signing_keys`` (from ``cadastre auth export-keys``
+    on the original) are carried over on purpose.
     """
     say = progress or (lambda _m: None)
     started = time.perf_counter()
@@ -666,9 +683,38 @@ def restore(settings: Settings, file: Path, *, force: bool = False,
     if unknown:
         notes.append(f"the backup's schema has migrations this program does not know "
                      f"({', '.join(unknown)}): use the cadastre version that made it")
+    pending = [m for m in known if m not in applied]
+    if not pending and not unknown:
+        _settle_trust(settings, signing_keys, notes)
+    elif signing_keys:
+        raise InvalidInput("signing keys can be carried into an up-to-date database only",
+                           hint="run 'cadastre db upgrade', then 'cadastre auth import-keys'")
     return RestoreResult(
         database=describe(url), created=row is None, replaced=replaced,
         tables=len(restored), rows=sum(t.rows for t in restored.values()),
         checksums_verified=checksums, seconds=time.perf_counter() - started,
-        pending_migrations=[m for m in known if m not in applied], notes=notes)
+        pending_migrations=pending, notes=notes)
+
+
+def _settle_trust(settings: Settings, signing_keys: list[dict[str, object]] | None,
+                  notes: list[str]) -> None:
+    """Give the functions, the key table and the privileges their owners back (pg_restore
+    --no-owner made the restoring role own everything), make a new signing key or carry the
+    original's over."""
+    from cadastre.accounts.service import import_signing_keys
+    from cadastre.migrations import reapply_functions
+
+    engine = create_engine(settings)
+    try:
+        reapply_functions(engine, settings.sql_dir)
+        if signing_keys:
+            with engine.begin() as conn:
+                import_signing_keys(conn, signing_keys)
+            notes.append(f"{len(signing_keys)} signing key(s) carried over: tokens of the "
+                         "original database are accepted here")
+        else:
+            notes.append("a new token signing key was made: tokens of the original "
+                         "database are not accepted here (sign in again)")
+    finally:
+        engine.dispose()
 

@@ -208,10 +208,23 @@ def upgrade(engine: Engine, sql_dir: Path, *, storage_srid: int | None = None) -
                     f"{str(cause).strip().splitlines()[0]}"
                 ) from exc
             applied_now.append(migration.name)
-        with conn.begin():
-            for path in function_files(sql_dir):
-                _run_script(conn, render(path.read_text(encoding="utf-8"), parameters))
+        _apply_functions(conn, sql_dir, parameters)
     return applied_now
+
+
+def _apply_functions(conn: Connection, sql_dir: Path, parameters: dict[str, str]) -> None:
+    with conn.begin():
+        for path in function_files(sql_dir):
+            _run_script(conn, render(path.read_text(encoding="utf-8"), parameters))
+
+
+def reapply_functions(engine: Engine, sql_dir: Path) -> None:
+    """Re-create the functions, owners and privileges of an up-to-date database (after a
+    restore, which leaves every object owned by the restoring role)."""
+    with engine.connect() as conn, migration_lock(conn):
+        srid = storage_srid(conn)
+        conn.rollback()
+        _apply_functions(conn, sql_dir, {"storage_srid": str(srid)})
 
 
 def _settle_srid(conn: Connection, requested: int | None) -> int:

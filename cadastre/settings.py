@@ -36,9 +36,6 @@ class Settings(BaseSettings):
     max_overflow: int = Field(default=5, ge=0, le=200)
     statement_timeout_ms: int = Field(default=30_000, ge=100)
     connect_timeout_s: int = Field(default=5, ge=1, le=120)
-    #: Key that signs bearer tokens; when empty, one is generated once and kept in the
-    #: database so that every worker process accepts the others' tokens.
-    secret_key: str | None = None
     token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     #: Dossier codes: {office} agency code, {day} reception date, {sequence} per office/day.
     dossier_code_format: str = "{office}.{day:%y%m%d}.{sequence:04d}"

@@ -1,36 +1,48 @@
-"""Accounts: argon2id password hashes, API keys stored as sha256 hashes, and HS256 bearer
-tokens signed with a key from the settings or, when none is set, one generated once and
-kept in the database (so every worker process verifies the others' tokens)."""
+"""Accounts: bcrypt password hashes made and checked by PostgreSQL (pgcrypto), API keys
+stored as sha256 hashes, and HS256 bearer tokens minted and verified inside the database by
+functions owned by ``cadastre_auth`` (sql/functions/auth.sql) with keys the API's database
+role cannot read. This module never sees a key, and the API never sees a hash."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
 from functools import cache
 
 import asyncpg
-import jwt
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
 from cadastre.access import ACCOUNT_ROLES, Role
 from cadastre.errors import AuthenticationFailed, Conflict, InvalidInput, UserNotFound
 
-_hasher = PasswordHasher()
+#: bcrypt work factor of new password hashes (2^10 rounds: ~60 ms in the database).
+BCRYPT_COST = 10
+MIN_PASSWORD_LENGTH = 12
+#: bcrypt reads the first 72 bytes of a password; longer ones are refused, not truncated.
+MAX_PASSWORD_BYTES = 72
 
 
 @cache
-def _dummy_hash() -> str:
-    """What an unknown user's password is checked against (same timing as a real one);
-    made on first use, not at import (an argon2 hash costs ~0.17 s of every start-up)."""
-    return _hasher.hash("not a password")
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of zxcvbn's frequency list (maintained on PyPI)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
-TOKEN_AUDIENCE = "cadastre-api"
+def check_password_policy(password: str, *, username: str | None = None) -> None:
+    """Length >= 12 characters, at most 72 bytes, not a common password, not the username."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise InvalidInput(f"a password may be at most {MAX_PASSWORD_BYTES} bytes long")
+    folded = password.lower()
+    if folded in _common_passwords() or "".join(folded.split()) in _common_passwords():
+        raise InvalidInput("this password is in a list of common passwords; choose another")
+    if username and username.lower() in folded:
+        raise InvalidInput("a password may not contain the username")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +53,9 @@ class Principal:
     role: Role
     user_id: int | None = None
     via: str = "anonymous"  # anonymous | token | api-key
+    #: The bearer token or API key the caller presented, passed on to the database, which
+    #: verifies it again for every transaction (never shown).
+    credential: str | None = field(default=None, repr=False)
 
     @classmethod
     def anonymous(cls) -> Principal:
@@ -61,18 +76,45 @@ def _role(value: str) -> Role:
 def add_user(conn: Connection, username: str, role: str, *, password: str | None,
              full_name: str | None = None, office_code: str | None = None) -> int:
     checked = _role(role)
-    if password is not None and len(password) < 10:
-        raise InvalidInput("a password needs at least 10 characters")
+    if password is not None:
+        check_password_policy(password, username=username)
     exists = conn.execute(sa.text("SELECT 1 FROM app_user WHERE username = :u"),
                           {"u": username}).scalar()
     if exists:
         raise Conflict(f"user {username!r} already exists")
     return int(conn.execute(sa.text(
         "INSERT INTO app_user (username, full_name, role, office_code, password_hash, "
-        "password_changed_at) VALUES (:u, :f, :r, :o, :h, CASE WHEN :h IS NULL THEN NULL "
-        "ELSE now() END) RETURNING id"),
+        "password_changed_at) VALUES (:u, :f, :r, :o, "
+        "CASE WHEN CAST(:p AS text) IS NULL THEN NULL ELSE crypt(:p, gen_salt('bf', :cost)) END, "
+        "CASE WHEN CAST(:p AS text) IS NULL THEN NULL ELSE now() END) RETURNING id"),
         {"u": username, "f": full_name, "r": checked.value, "o": office_code,
-         "h": _hasher.hash(password) if password else None}).scalar_one())
+         "p": password, "cost": BCRYPT_COST}).scalar_one())
+
+
+def set_password(conn: Connection, username: str, password: str) -> None:
+    """A new password (policy checked); the account's tokens stop working."""
+    check_password_policy(password, username=username)
+    updated = conn.execute(sa.text(
+        "UPDATE app_user SET password_hash = crypt(:p, gen_salt('bf', :cost)), "
+        "password_changed_at = now() WHERE username = :u"),
+        {"p": password, "cost": BCRYPT_COST, "u": username}).rowcount
+    if not updated:
+        raise UserNotFound(f"no user {username!r}")
+
+
+def set_role(conn: Connection, username: str, role: str) -> None:
+    """Another role; the account's tokens stop working (its token version is bumped)."""
+    updated = conn.execute(sa.text("UPDATE app_user SET role = :r WHERE username = :u"),
+                           {"r": _role(role).value, "u": username}).rowcount
+    if not updated:
+        raise UserNotFound(f"no user {username!r}")
+
+
+def enable_user(conn: Connection, username: str) -> None:
+    updated = conn.execute(sa.text(
+        "UPDATE app_user SET disabled = false WHERE username = :u"), {"u": username}).rowcount
+    if not updated:
+        raise UserNotFound(f"no user {username!r}")
 
 
 def list_users(conn: Connection) -> list[sa.Row[tuple[object, ...]]]:
@@ -92,23 +134,16 @@ def disable_user(conn: Connection, username: str) -> None:
         "(SELECT id FROM app_user WHERE username = :u)"), {"u": username})
 
 
-def authenticate(conn: Connection, username: str, password: str) -> Principal:
-    """The account for a username and password; one message for every failure."""
-    row = conn.execute(sa.text(
-        "SELECT id, role, password_hash, disabled FROM app_user WHERE username = :u"),
-        {"u": username}).first()
-    stored = row.password_hash if row is not None and row.password_hash else _dummy_hash()
-    try:
-        _hasher.verify(stored, password)  # also run for unknown users: same timing
-        ok = row is not None and row.password_hash is not None and not row.disabled
-    except (VerificationError, InvalidHashError):
-        ok = False
-    if not ok or row is None:
+def sign_in(conn: Connection, username: str, password: str, *, minutes: int) -> str:
+    """A bearer token for a username and password, minted by the database; one message for
+    every failure (an unknown account costs the database the same bcrypt round)."""
+    if len(password.encode()) > MAX_PASSWORD_BYTES:  # bcrypt would read only the start
         raise AuthenticationFailed("wrong username or password, or the account is disabled")
-    if _hasher.check_needs_rehash(stored):
-        conn.execute(sa.text("UPDATE app_user SET password_hash = :h WHERE id = :i"),
-                     {"h": _hasher.hash(password), "i": row.id})
-    return Principal(username, Role(row.role), int(row.id), via="token")
+    token = conn.execute(sa.text("SELECT auth_sign_in(:u, :p, :m)"),
+                         {"u": username, "p": password, "m": minutes}).scalar()
+    if token is None:
+        raise AuthenticationFailed("wrong username or password, or the account is disabled")
+    return str(token)
 
 
 def create_api_key(conn: Connection, username: str, *, label: str | None = None) -> str:
@@ -127,56 +162,73 @@ def create_api_key(conn: Connection, username: str, *, label: str | None = None)
     return key
 
 
-def principal_for_api_key(conn: Connection, key: str) -> Principal:
-    prefix = key.split(".", 1)[0]
-    row = conn.execute(sa.text(
-        "SELECT u.id, u.username, u.role, k.key_hash FROM api_key k JOIN app_user u "
-        "ON u.id = k.user_id WHERE k.prefix = :p AND k.revoked_at IS NULL "
-        "AND NOT u.disabled"), {"p": prefix}).first()
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    if row is None or not secrets.compare_digest(row.key_hash, digest):
-        raise AuthenticationFailed("unknown or revoked API key")
-    return Principal(row.username, Role(row.role), int(row.id), via="api-key")
+_PROBLEMS = {
+    "expired": "the token has expired; sign in again",
+    "revoked": "the token no longer holds: the account was disabled or changed; sign in again",
+}
 
 
-def signing_key(conn: Connection, configured: str | None) -> str:
-    if configured:
-        return configured
-    read = sa.text("SELECT value FROM database_setting WHERE name = 'token_signing_key'")
-    found = conn.execute(read).scalar()
-    if found is None:  # `cadastre db upgrade` makes one; older databases get it here
-        conn.execute(sa.text(
-            "INSERT INTO database_setting (name, value) VALUES ('token_signing_key', :v) "
-            "ON CONFLICT (name) DO NOTHING"), {"v": secrets.token_urlsafe(48)})
-        found = conn.execute(read).scalar_one()
-    return str(found)
+def _principal(row: asyncpg.Record | sa.Row[tuple[object, ...]] | None,
+               credential: str) -> Principal:
+    found = dict(row._mapping) if isinstance(row, sa.Row) else dict(row) if row else {}
+    if found.get("user_id") is None:
+        problem = str(found.get("problem") or "invalid")
+        raise AuthenticationFailed(_PROBLEMS.get(problem, "invalid bearer token or API key"))
+    return Principal(str(found["username"]), Role(str(found["role"])), int(found["user_id"]),
+                     via=str(found["via"]), credential=credential)
 
 
-def issue_token(principal: Principal, key: str, *, minutes: int) -> tuple[str, int]:
-    now = datetime.now(UTC)
-    claims = {"sub": principal.username, "role": principal.role.value, "uid": principal.user_id,
-              "aud": TOKEN_AUDIENCE, "iat": now, "exp": now + timedelta(minutes=minutes)}
-    return jwt.encode(claims, key, algorithm="HS256"), minutes * 60
-
-
-def principal_for_token(token: str, key: str) -> Principal:
-    try:
-        claims = jwt.decode(token, key, algorithms=["HS256"], audience=TOKEN_AUDIENCE,
-                            options={"require": ["exp", "sub", "role"]})
-    except jwt.ExpiredSignatureError as exc:
-        raise AuthenticationFailed("the token has expired; sign in again") from exc
-    except jwt.InvalidTokenError as exc:
-        raise AuthenticationFailed("invalid bearer token") from exc
-    return Principal(str(claims["sub"]), Role(claims["role"]), claims.get("uid"), via="token")
-
-
-async def principal_for_api_key_async(conn: asyncpg.Connection, key: str) -> Principal:
-    """principal_for_api_key on the API's async pool."""
+async def principal_for_credential(conn: asyncpg.Connection, credential: str) -> Principal:
+    """Who a bearer token or API key belongs to, as the database sees the account now."""
     row = await conn.fetchrow(
-        "SELECT u.id, u.username, u.role, k.key_hash FROM api_key k JOIN app_user u "
-        "ON u.id = k.user_id WHERE k.prefix = $1 AND k.revoked_at IS NULL "
-        "AND NOT u.disabled", key.split(".", 1)[0])
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    if row is None or not secrets.compare_digest(row["key_hash"], digest):
-        raise AuthenticationFailed("unknown or revoked API key")
-    return Principal(row["username"], Role(row["role"]), int(row["id"]), via="api-key")
+        "SELECT user_id, username, role, via, problem FROM auth_verify($1)", credential)
+    return _principal(row, credential)
+
+
+def principal_for_credential_sync(conn: Connection, credential: str) -> Principal:
+    row = conn.execute(sa.text(
+        "SELECT user_id, username, role, via, problem FROM auth_verify(:c)"),
+        {"c": credential}).first()
+    return _principal(row, credential)
+
+
+def rotate_signing_key(conn: Connection, *, accept_minutes: int) -> str:
+    """A new token signing key; tokens of the old one are accepted for ``accept_minutes``
+    more (one token lifetime). Returns the new key's id."""
+    return str(conn.execute(sa.text(
+        "SELECT auth_rotate_key(make_interval(mins => :m))"), {"m": accept_minutes}
+    ).scalar_one())
+
+
+def export_signing_keys(conn: Connection) -> list[dict[str, object]]:
+    """The keys that still verify tokens, to carry them into a restored copy on purpose."""
+    rows = conn.execute(sa.text(
+        "SELECT kid, encode(secret, 'base64') AS secret, created_at::text AS created_at, "
+        "retired_at::text AS retired_at, accepted_until::text AS accepted_until "
+        "FROM auth_signing_key WHERE retired_at IS NULL OR accepted_until > now() "
+        "ORDER BY created_at")).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def import_signing_keys(conn: Connection, keys: list[dict[str, object]]) -> int:
+    """Make the database accept the tokens of these keys (from :func:`export_signing_keys`);
+    its own current key is retired in favour of the imported current one."""
+    current = [k for k in keys if not k.get("retired_at")]
+    if len(current) > 1:
+        raise InvalidInput("a key file holds at most one current key")
+    if current:
+        conn.execute(sa.text(
+            "UPDATE auth_signing_key SET retired_at = now(), accepted_until = now() "
+            "WHERE retired_at IS NULL AND kid <> :k"), {"k": current[0]["kid"]})
+    for k in keys:
+        try:
+            conn.execute(sa.text(
+                "INSERT INTO auth_signing_key (kid, secret, created_at, retired_at, "
+                "accepted_until) VALUES (:kid, decode(:secret, 'base64'), "
+                "CAST(:created_at AS timestamptz), CAST(:retired_at AS timestamptz), "
+                "CAST(:accepted_until AS timestamptz)) ON CONFLICT (kid) DO NOTHING"),
+                {name: k.get(name) for name in ("kid", "secret", "created_at", "retired_at",
+                                                "accepted_until")})
+        except sa.exc.DBAPIError as exc:
+            raise InvalidInput(f"not a key of a cadastre key file: {k.get('kid')!r}") from exc
+    return len(keys)

@@ -10,8 +10,7 @@ as one database role for everybody.
 
 from __future__ import annotations
 
-import getpass
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -38,15 +37,20 @@ class Actor:
     role: str
     endpoint: str
     dossier_code: str | None = None
-
-    @classmethod
-    def command_line(cls, command: str) -> Actor:
-        return cls(f"os:{getpass.getuser()}", "cli", command)
+    #: The caller's bearer token or API key: the database verifies it and records the end
+    #: user it proves (sql/functions/auth.sql); without it, an API session is anonymous.
+    credential: str | None = field(default=None, repr=False)
 
 
 def act_as(conn: Connection, actor: Actor) -> None:
     """Tag the current transaction: the audit triggers record this actor, role, endpoint and
-    dossier (transaction-local settings, gone at commit or rollback)."""
+    dossier (transaction-local settings, gone at commit or rollback). With a credential the
+    database verifies it and seals the end user it proves (``auth_act``); the API cannot
+    name a user or role of its own choosing. Trusted sessions (commands) name themselves."""
+    if actor.credential is not None:
+        conn.execute(sa.text("SELECT auth_act(:c, :e, :d)"),
+                     {"c": actor.credential, "e": actor.endpoint, "d": actor.dossier_code})
+        return
     conn.execute(sa.text(
         "SELECT set_config('cadastre.actor', :u, true), set_config('cadastre.role', :r, true), "
         "set_config('cadastre.endpoint', :e, true), "
@@ -109,8 +113,7 @@ async def entries(
         raise InvalidInput(f"limit must be between 1 and {MAX_ENTRIES}")
     if since is not None and until is not None and since > until:
         raise InvalidInput("'from' is after 'to'")
-    async with conn.transaction():  # the log's row-level policy admits these roles only
-        await conn.execute("SELECT set_config('cadastre.role', $1, true)", role.value)
+    async with conn.transaction():  # the log's row-level policy admits the proven roles only
         rows = await _fetch_entries(conn, party, user, dossier, action, since, until,
                                     before_id, limit)
     items = []

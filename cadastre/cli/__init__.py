@@ -8,6 +8,7 @@ import sys
 import typer
 from rich.console import Console
 
+from cadastre.cli import auth as auth_commands
 from cadastre.cli import backup as backup_commands
 from cadastre.cli import calendar as calendar_commands
 from cadastre.cli import changes as change_commands
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(db_commands.app, name="db")
 app.add_typer(demo_commands.app, name="demo")
 app.add_typer(user_commands.app, name="user")
+app.add_typer(auth_commands.app, name="auth")
 app.add_typer(change_commands.app, name="change")
 app.add_typer(calendar_commands.app, name="calendar")
 app.command("synth")(synth_commands.synth)

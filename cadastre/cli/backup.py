@@ -57,14 +57,20 @@ def restore(
         "and verified beside it, then the old database is DROPPED and the new one takes "
         "its name."),
     pg_bin: Path | None = _PG_BIN,
+    keys: Path | None = typer.Option(
+        None, "--keys", help="Carry the original's token signing keys over (a file of "
+        "'cadastre auth export-keys'); without it the restored copy makes a new key and "
+        "refuses the original's tokens."),
 ) -> None:
     """Restore a backup into the database named by CADASTRE_DATABASE_URL (created if
     missing; refused if it holds anything, unless --force), then check every table's row
     count and checksum against the manifest."""
     from cadastre.backup import restore as run_restore
+    from cadastre.cli.auth import read_key_file
 
+    signing_keys = read_key_file(keys) if keys else None
     result = run_restore(load_settings(), file, force=force, pg_bin=pg_bin,
-                         progress=_progress)
+                         progress=_progress, signing_keys=signing_keys)
     if result.replaced:
         out.print(f"[bold]replaced {result.database}[/]: the previous database "
                   f"({result.replaced}) was dropped")

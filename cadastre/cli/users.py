@@ -69,11 +69,41 @@ def list_() -> None:
 
 @app.command()
 def disable(username: str = typer.Argument(...)) -> None:
-    """Disable an account (and revoke its API keys)."""
+    """Disable an account (and revoke its API keys); its tokens stop working at once."""
     engine = cli_engine()
     with translate_connection_errors(engine.url), engine.begin() as conn:
         service.disable_user(conn, username)
     out.print(f"disabled {username}")
+
+
+@app.command()
+def enable(username: str = typer.Argument(...)) -> None:
+    """Enable a disabled account again (its old tokens stay invalid)."""
+    engine = cli_engine()
+    with translate_connection_errors(engine.url), engine.begin() as conn:
+        service.enable_user(conn, username)
+    out.print(f"enabled {username}")
+
+
+@app.command()
+def passwd(username: str = typer.Argument(...)) -> None:
+    """Set a new password (read like `user add`); the account's tokens stop working."""
+    password = _password()
+    engine = cli_engine()
+    with translate_connection_errors(engine.url), engine.begin() as conn:
+        service.set_password(conn, username, password)
+    out.print(f"password of {username} changed; its tokens no longer work")
+
+
+@app.command("set-role")
+def set_role(username: str = typer.Argument(...),
+             role: str = typer.Argument(..., help="land_officer, counter_clerk, gis_analyst, "
+                                        "supervisor or admin.")) -> None:
+    """Change an account's role; its tokens stop working at once."""
+    engine = cli_engine()
+    with translate_connection_errors(engine.url), engine.begin() as conn:
+        service.set_role(conn, username, role)
+    out.print(f"{username} is now {role}; its tokens no longer work")
 
 
 @app.command()

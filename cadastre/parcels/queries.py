@@ -238,14 +238,14 @@ def parties_shown(feature: dict[str, Any]) -> list[int]:
 
 @asynccontextmanager
 async def as_role(conn: asyncpg.Connection, role: Role) -> AsyncIterator[None]:
-    """For roles that see personal data: a transaction in which the database knows the end
-    user's role, so that party_visible and party_personal_visible show what it may see
-    (sql/functions/privileges.sql: the database enforces the rule a second time)."""
+    """For roles that see personal data: one transaction (a savepoint inside the request's),
+    in which the database applies the end user's role it proved (api.deps.connection
+    begins it with auth_act): party_visible and party_personal_visible show what that role
+    may see, whatever ``role`` says here (sql/functions/privileges.sql)."""
     if not rule(role).names:
         yield
         return
     async with conn.transaction():
-        await conn.execute("SELECT set_config('cadastre.role', $1, true)", role.value)
         yield
 
 

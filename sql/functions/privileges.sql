@@ -6,8 +6,11 @@
 -- functions), and reads personal data only through `party_personal_visible` and
 -- `party_visible` (names of people) and `search_holders()`, which show what the end user's
 -- role may see (the role the application sets per transaction with
--- set_config('cadastre.role', ...); the same rule as cadastre/access.py, checked by
--- tests/api/test_least_privilege.py).
+-- the role the database accepts for the transaction: personal_data_role(), sealed by
+-- auth_act() in sql/functions/auth.sql, never a setting the API could write itself; the same
+-- rule as cadastre/access.py, checked by tests/api/test_least_privilege.py and
+-- tests/api/test_trust.py). SECURITY DEFINER functions are owned by `cadastre_definer` or
+-- `cadastre_auth`, NOLOGIN roles that are not superusers.
 
 DO $$
 BEGIN
@@ -18,16 +21,6 @@ BEGIN
 EXCEPTION WHEN duplicate_object OR unique_violation THEN
     NULL;  -- created meanwhile by another database's upgrade on the same server
 END;
-$$;
-
--- The token signing key exists before the API starts (the API may not write settings).
-INSERT INTO database_setting (name, value)
-SELECT 'token_signing_key', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')
-WHERE NOT EXISTS (SELECT 1 FROM database_setting WHERE name = 'token_signing_key');
-
-CREATE OR REPLACE FUNCTION personal_data_role() RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(nullif(current_setting('cadastre.role', true), ''), 'anonymous')
 $$;
 
 -- The role matrix of cadastre/access.py, once: which roles see people's names (and phones),
@@ -55,19 +48,19 @@ $$;
 CREATE OR REPLACE VIEW party_personal_visible WITH (security_barrier) AS
 SELECT p.party_id,
        p.id_kind,
-       CASE WHEN role_sees_all_personal_data() THEN p.national_id
+       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.national_id
             ELSE masked_id(p.national_id) END AS national_id,
-       CASE WHEN role_sees_all_personal_data() THEN p.birth_year END AS birth_year,
-       CASE WHEN role_sees_all_personal_data() THEN p.address END AS address
+       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.birth_year END AS birth_year,
+       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.address END AS address
 FROM party_personal p
-WHERE role_sees_names();
+WHERE (SELECT role_sees_names());
 
 -- Names of people (individuals, households, groups of heirs) as the role may see them;
 -- organisations' and communities' names are not personal data.
 CREATE OR REPLACE VIEW party_visible WITH (security_barrier) AS
 SELECT p.id, p.kind, p.organisation_code, p.created_at,
-       CASE WHEN p.kind NOT IN ('individual', 'household', 'group') OR role_sees_names()
-            THEN p.name END AS name
+       CASE WHEN p.kind NOT IN ('individual', 'household', 'group')
+                 OR (SELECT role_sees_names()) THEN p.name END AS name
 FROM party p;
 
 -- Accent-insensitive search over holders' names, for roles that may see names (the
@@ -80,26 +73,26 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
            h.name, similarity(search_text(h.name), search_text(query))
     FROM party h JOIN current_land_right r ON r.party_id = h.id
     JOIN current_parcel p ON p.parcel_id = r.parcel_id
-    WHERE role_sees_names()
+    WHERE (SELECT role_sees_names())
       AND search_text(h.name) LIKE '%' || search_text(query) || '%'
     ORDER BY 8 DESC, p.parcel_id LIMIT max_rows
 $$;
 
 -- A dossier's applicant as the role may see them (the same matrix: name and phone for staff
 -- who see names, the ID number masked for clerks and supervisors, the address for land
--- officers and admins). Sessions of other database users (the owner's commands and imports)
--- see the columns as they are.
+-- officers and admins). Trusted sessions (the owner's commands and imports) see the columns
+-- as they are.
 CREATE OR REPLACE VIEW dossier_applicant_visible WITH (security_barrier) AS
 SELECT d.id,
-       CASE WHEN current_user <> 'cadastre_api' OR role_sees_names()
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_names())
             THEN d.applicant_name END AS applicant_name,
-       CASE WHEN current_user <> 'cadastre_api' OR role_sees_all_personal_data()
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
             THEN d.applicant_id_number
-            WHEN role_sees_names() THEN masked_id(d.applicant_id_number)
+            WHEN (SELECT role_sees_names()) THEN masked_id(d.applicant_id_number)
             END AS applicant_id_number,
-       CASE WHEN current_user <> 'cadastre_api' OR role_sees_names()
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_names())
             THEN d.applicant_phone END AS applicant_phone,
-       CASE WHEN current_user <> 'cadastre_api' OR role_sees_all_personal_data()
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
             THEN d.applicant_address END AS applicant_address
 FROM dossier d;
 
@@ -118,7 +111,10 @@ $$;
 ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS audit_log_readers ON audit_log;
 CREATE POLICY audit_log_readers ON audit_log FOR SELECT TO cadastre_api
-    USING (personal_data_role() IN ('supervisor', 'admin'));
+    USING ((SELECT personal_data_role()) IN ('supervisor', 'admin'));
+-- rows come from the audit functions, owned by cadastre_definer
+DROP POLICY IF EXISTS audit_log_writers ON audit_log;
+CREATE POLICY audit_log_writers ON audit_log FOR INSERT TO cadastre_definer WITH CHECK (true);
 
 DO $$
 BEGIN
@@ -128,11 +124,12 @@ END;
 $$;
 GRANT USAGE ON SCHEMA public TO cadastre_api;
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM cadastre_api;
-GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO cadastre_api;
-REVOKE INSERT, UPDATE ON audit_log, schema_migration, database_setting, spatial_ref_sys
-    FROM cadastre_api;
-REVOKE ALL ON party_personal FROM cadastre_api;
-REVOKE SELECT, UPDATE ON party FROM cadastre_api;  -- names through party_visible
+-- Reads: tables and views, but not what the API may see only through a view or a function.
+-- (Views get SELECT only: a simple view owned by the migrating role is auto-updatable with
+-- the owner's privileges, so INSERT or UPDATE on it would bypass the table's own grants.)
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO cadastre_api;
+REVOKE ALL ON party_personal, app_user, api_key, auth_signing_key FROM cadastre_api;
+REVOKE SELECT ON party FROM cadastre_api;  -- names through party_visible
 GRANT SELECT (id, kind, organisation_code, created_at) ON party TO cadastre_api;
 DO $$  -- a dossier's applicant columns through dossier_applicant_visible only
 BEGIN
@@ -143,4 +140,276 @@ BEGIN
                AND NOT attisdropped AND attname NOT LIKE 'applicant\_%');
 END;
 $$;
-GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO cadastre_api;
+-- Writes: new facts of the register and closing a version (the history triggers refuse any
+-- other UPDATE; the write rules below refuse roles that may not change the register), the
+-- one-stop service, export jobs. Never DELETE or TRUNCATE; no UPDATE of a change, a
+-- document, a lineage link or another fact that is never closed.
+GRANT INSERT ON source_document, change_transaction, change_source, parcel_identity, parcel,
+    parcel_lineage, parcel_land_use, certificate, certificate_parcel, land_right, restriction,
+    responsibility, map_sheet, party_member TO cadastre_api;
+GRANT UPDATE ON parcel, certificate, land_right, restriction, responsibility, map_sheet,
+    party_member TO cadastre_api;
+-- a change locks the parcel's identity row (SELECT ... FOR UPDATE needs UPDATE); the row
+-- itself is immutable (trigger below)
+GRANT UPDATE ON parcel_identity TO cadastre_api;
+GRANT INSERT, UPDATE ON dossier, dossier_sequence, feedback, export_job TO cadastre_api;
+GRANT INSERT ON dossier_event, apology_letter TO cadastre_api;
+GRANT UPDATE ON procedure TO cadastre_api;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM cadastre_api;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO cadastre_api;
+
+-- --- who may write what (the database checks the proven role, sql/functions/auth.sql) ----
+-- A statement on the register by the API is refused unless the caller's proven role may
+-- change the register; trusted sessions (commands, imports) pass.
+CREATE OR REPLACE FUNCTION write_rule() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    who text;
+BEGIN
+    IF auth_trusted_session() THEN
+        RETURN NULL;
+    END IF;
+    who := personal_data_role();
+    IF who = ANY (TG_ARGV) THEN
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION 'the % role may not % %', who, lower(TG_OP), TG_TABLE_NAME
+        USING ERRCODE = '42501', HINT = 'the database checks the role the caller proved';
+END;
+$$;
+
+-- The one-stop service: staff write dossiers; a citizen (the public, unproven) may only
+-- rate a returned dossier once, and send feedback.
+CREATE OR REPLACE FUNCTION dossier_write_rule() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF auth_trusted_session()
+       OR personal_data_role() IN ('counter_clerk', 'land_officer', 'supervisor', 'admin') THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.status = 'returned' AND OLD.rating IS NULL
+       AND NEW.rating IS NOT NULL
+       AND to_jsonb(NEW) - 'rating' - 'rating_comment'
+           = to_jsonb(OLD) - 'rating' - 'rating_comment' THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'the % role may not % dossier %', personal_data_role(), lower(TG_OP),
+        coalesce(NEW.code, OLD.code)
+        USING ERRCODE = '42501', HINT = 'the database checks the role the caller proved';
+END;
+$$;
+
+-- An answered feedback is a closed fact: its answer is never rewritten, by anybody; the
+-- answer is given by staff, and names the account that proved it gave it.
+CREATE OR REPLACE FUNCTION feedback_write_rule() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.answered_at IS NOT NULL THEN
+            RAISE EXCEPTION 'feedback % was answered on %: an answer is never rewritten',
+                OLD.code, OLD.answered_at USING ERRCODE = 'CD001';
+        END IF;
+        IF NOT auth_trusted_session() THEN
+            IF personal_data_role() NOT IN ('counter_clerk', 'land_officer', 'supervisor',
+                                            'admin') THEN
+                RAISE EXCEPTION 'the % role may not answer feedback', personal_data_role()
+                    USING ERRCODE = '42501';
+            END IF;
+            IF to_jsonb(NEW) - 'answer' - 'answered_at' - 'answered_by'
+               IS DISTINCT FROM to_jsonb(OLD) - 'answer' - 'answered_at' - 'answered_by' THEN
+                RAISE EXCEPTION 'only the answer of feedback % may be given', OLD.code
+                    USING ERRCODE = '42501';
+            END IF;
+            NEW.answered_by := proven_actor();
+        END IF;
+    ELSIF NOT auth_trusted_session() AND NEW.answered_at IS NOT NULL THEN
+        RAISE EXCEPTION 'new feedback has no answer yet' USING ERRCODE = '42501';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['source_document', 'change_transaction', 'change_source',
+                             'parcel_identity', 'parcel', 'parcel_lineage', 'parcel_land_use',
+                             'certificate', 'certificate_parcel', 'land_right', 'restriction',
+                             'responsibility', 'map_sheet', 'party', 'party_personal',
+                             'party_member'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS write_rule ON %I', t);
+        EXECUTE format('CREATE TRIGGER write_rule BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE '
+                       'ON %I FOR EACH STATEMENT EXECUTE FUNCTION '
+                       'write_rule(''land_officer'', ''supervisor'', ''admin'')', t);
+    END LOOP;
+    FOREACH t IN ARRAY ARRAY['dossier_event', 'dossier_sequence', 'apology_letter'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS write_rule ON %I', t);
+        EXECUTE format('CREATE TRIGGER write_rule BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE '
+                       'ON %I FOR EACH STATEMENT EXECUTE FUNCTION write_rule(''counter_clerk'', '
+                       '''land_officer'', ''supervisor'', ''admin'')', t);
+    END LOOP;
+END;
+$$;
+DROP TRIGGER IF EXISTS write_rule ON procedure;
+CREATE TRIGGER write_rule BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON procedure
+    FOR EACH STATEMENT EXECUTE FUNCTION write_rule('admin');
+DROP TRIGGER IF EXISTS write_rule ON dossier;
+CREATE TRIGGER write_rule BEFORE INSERT OR UPDATE ON dossier
+    FOR EACH ROW EXECUTE FUNCTION dossier_write_rule();
+DROP TRIGGER IF EXISTS write_rule ON feedback;
+CREATE TRIGGER write_rule BEFORE INSERT OR UPDATE ON feedback
+    FOR EACH ROW EXECUTE FUNCTION feedback_write_rule();
+
+-- Changes, their documents and their links are facts that are never closed: immutable once
+-- written (the versions they begin and end carry the history).
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['change_transaction', 'source_document', 'change_source',
+                             'parcel_identity'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_immutable', t);
+        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON %I FOR EACH ROW '
+                       'EXECUTE FUNCTION forbid_rewrite()', t || '_immutable', t);
+    END LOOP;
+END;
+$$;
+
+-- `cadastre.allow_purge` (a command removing what a failed load left behind) is honoured in
+-- trusted sessions only: the API can write the setting, so it must not count there.
+CREATE OR REPLACE FUNCTION guard_version_history() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    probe record;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF current_setting('cadastre.allow_purge', true) = 'on' AND auth_trusted_session() THEN
+            RETURN OLD;
+        END IF;
+        RAISE EXCEPTION 'history is append-only: % rows are never deleted', TG_TABLE_NAME
+            USING ERRCODE = 'CD001', HINT = 'end the version with a change instead';
+    END IF;
+    IF NOT upper_inf(OLD.lifespan) THEN
+        RAISE EXCEPTION 'version % of % is already closed (%): history is never overwritten',
+            OLD.version_id, TG_TABLE_NAME, OLD.lifespan
+            USING ERRCODE = 'CD001';
+    END IF;
+    probe := jsonb_populate_record(NEW, jsonb_build_object('lifespan', OLD.lifespan,
+                                                            'ended_by', OLD.ended_by));
+    IF probe IS DISTINCT FROM OLD THEN
+        RAISE EXCEPTION 'version % of % may only be closed, not edited', OLD.version_id, TG_TABLE_NAME
+            USING ERRCODE = 'CD001', HINT = 'begin a new version with a change instead';
+    END IF;
+    IF lower(NEW.lifespan) IS DISTINCT FROM lower(OLD.lifespan) OR upper_inf(NEW.lifespan)
+       OR NEW.ended_by IS NULL THEN
+        RAISE EXCEPTION 'closing version % of % must keep its start and name the ending change',
+            OLD.version_id, TG_TABLE_NAME
+            USING ERRCODE = 'CD001';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION forbid_rewrite() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND current_setting('cadastre.allow_purge', true) = 'on'
+       AND auth_trusted_session() THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION '% rows are immutable: history is never overwritten', TG_TABLE_NAME
+        USING ERRCODE = 'CD001';
+END;
+$$;
+
+-- --- the audit trail records the proven end user, never one the API names ---------------
+CREATE OR REPLACE FUNCTION audit_row() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    old_row jsonb;
+    new_row jsonb;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        old_row := to_jsonb(OLD) - 'password_hash' - 'key_hash';
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        new_row := to_jsonb(NEW) - 'password_hash' - 'key_hash';
+    END IF;
+    INSERT INTO audit_log (actor, actor_role, action, table_name, row_key, before, after,
+                           party_id, endpoint, dossier_code)
+    VALUES (proven_actor(), personal_data_role(),
+            lower(TG_OP), TG_TABLE_NAME,
+            jsonb_strip_nulls(jsonb_build_object(
+                'id', coalesce(new_row, old_row) -> 'id',
+                'version_id', coalesce(new_row, old_row) -> 'version_id',
+                'parcel_id', coalesce(new_row, old_row) -> 'parcel_id',
+                'code', coalesce(new_row, old_row) -> 'code')),
+            old_row, new_row,
+            CASE TG_TABLE_NAME
+                WHEN 'party' THEN (coalesce(new_row, old_row) ->> 'id')::bigint
+                WHEN 'party_personal' THEN (coalesce(new_row, old_row) ->> 'party_id')::bigint
+            END,
+            audit_setting('endpoint'),
+            coalesce(audit_setting('dossier'), coalesce(new_row, old_row) ->> 'dossier_code',
+                     CASE TG_TABLE_NAME WHEN 'dossier' THEN coalesce(new_row, old_row) ->> 'code'
+                     END));
+    RETURN NULL;
+END;
+$$;
+
+-- A read of personal data. The actor and role passed in count only in trusted sessions;
+-- the API's reads are recorded as the proven end user, and an unproven session (which
+-- is shown no personal data) cannot add read records at all.
+CREATE OR REPLACE FUNCTION audit_personal_read(actor text, actor_role text, endpoint text,
+                                               dossier_code text, party_ids bigint[], tab text,
+                                               row_key jsonb, reason text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    trusted boolean := auth_trusted_session();
+BEGIN
+    IF NOT trusted AND NOT auth_seal_holds() THEN
+        RAISE EXCEPTION 'no proven end user: reads of personal data are recorded for one'
+            USING ERRCODE = '42501';
+    END IF;
+    INSERT INTO audit_log (actor, actor_role, action, table_name, row_key, party_id, endpoint,
+                           dossier_code, reason)
+    SELECT CASE WHEN trusted THEN coalesce(actor, proven_actor()) ELSE proven_actor() END,
+           CASE WHEN trusted THEN coalesce(actor_role, personal_data_role())
+                ELSE personal_data_role() END,
+           'read_personal', tab, row_key, p, endpoint, dossier_code, reason
+    FROM unnest(CASE WHEN cardinality(party_ids) > 0 THEN party_ids
+                     ELSE ARRAY[NULL::bigint] END) AS p;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION audit_bulk_insert(tab text, change bigint, inserted bigint, ended bigint)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    INSERT INTO audit_log (actor, actor_role, action, table_name, after, endpoint, dossier_code,
+                           reason)
+    VALUES (proven_actor(), personal_data_role(),
+            'bulk_insert', tab,
+            jsonb_build_object('rows_inserted', inserted, 'versions_ended', ended,
+                               'change_id', change),
+            audit_setting('endpoint'), audit_setting('dossier'),
+            'bulk load: the rows are those of change ' || change)
+$$;
+
+-- --- owners of the SECURITY DEFINER functions: NOLOGIN roles that are not superusers -------
+GRANT USAGE ON SCHEMA public TO cadastre_definer;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO cadastre_definer;
+REVOKE ALL ON app_user, api_key, auth_signing_key FROM cadastre_definer;
+GRANT INSERT ON audit_log TO cadastre_definer;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO cadastre_definer;
+ALTER FUNCTION audit_row() OWNER TO cadastre_definer;
+ALTER FUNCTION audit_personal_read(text, text, text, text, bigint[], text, jsonb, text)
+    OWNER TO cadastre_definer;
+ALTER FUNCTION audit_bulk_insert(text, bigint, bigint, bigint) OWNER TO cadastre_definer;
+ALTER FUNCTION search_holders(text, integer) OWNER TO cadastre_definer;
+ALTER FUNCTION dossier_verifies(text, text) OWNER TO cadastre_definer;
+REVOKE ALL ON FUNCTION audit_bulk_insert(text, bigint, bigint, bigint) FROM PUBLIC;
+-- What the API may call of cadastre_auth's (sql/functions/auth.sql revokes them from PUBLIC).
+GRANT EXECUTE ON FUNCTION auth_sign_in(text, text, integer), auth_verify(text),
+    auth_act(text, text, text), auth_users() TO cadastre_api;

@@ -13,6 +13,15 @@ from cadastre.db import api_database_url, create_engine
 API = "/api/v1"
 
 
+def act(conn, headers, role: str) -> None:
+    """Begin the transaction as the API does for a caller of ``role``: the database verifies
+    the caller's token and seals the role it proves (nothing for the anonymous)."""
+    if role == "anonymous":
+        return
+    token = headers(role)["Authorization"].removeprefix("Bearer ")
+    conn.execute(sa.text("SELECT auth_act(:t, 'test', NULL)"), {"t": token})
+
+
 @pytest.fixture(scope="module")
 def as_api(api_settings):
     """A connection exactly as the API makes it."""
@@ -49,7 +58,10 @@ def test_the_api_connects_as_a_role_that_owns_nothing_and_bypasses_nothing(
     "SELECT name FROM party LIMIT 1",
     "SELECT applicant_phone FROM dossier LIMIT 1",
     "UPDATE party SET name = 'x' WHERE id = 1",
-    "UPDATE database_setting SET value = 'x' WHERE name = 'token_signing_key'",
+    "UPDATE database_setting SET value = 'x' WHERE name = 'storage_srid'",
+    "SELECT secret FROM auth_signing_key",
+    "SELECT password_hash FROM app_user",
+    "UPDATE app_user SET role = 'admin'",
     "ALTER TABLE parcel DISABLE TRIGGER parcel_history",
     "SET ROLE postgres",
 ])
@@ -59,15 +71,21 @@ def test_what_the_api_role_may_not_do(as_api, statement):
     assert caught.value.orig.pgcode in ("42501", "22023", "42704"), caught.value
 
 
-def test_audit_rows_are_invisible_outside_supervisor_and_admin_transactions(as_api):
+def test_audit_rows_are_invisible_outside_supervisor_and_admin_transactions(as_api,
+                                                                            headers):
     with as_api.begin() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar_one() == 0
+        # naming the role is not enough: the database trusts only the role a token proved
         conn.execute(sa.text("SELECT set_config('cadastre.role', 'supervisor', true)"))
+        assert conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar_one() == 0
+    with as_api.begin() as conn:
+        act(conn, headers, "supervisor")
         assert conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar_one() > 0
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_the_personal_data_view_agrees_with_the_role_matrix(as_api, api_engine, role):
+def test_the_personal_data_view_agrees_with_the_role_matrix(as_api, api_engine, headers,
+                                                            role):
     with api_engine.connect() as conn:  # the owner reads the truth
         truth = conn.execute(sa.text(
             "SELECT p.id AS party_id, p.name, p.kind, pp.national_id, pp.birth_year, "
@@ -76,8 +94,7 @@ def test_the_personal_data_view_agrees_with_the_role_matrix(as_api, api_engine, 
             "AND pp.address IS NOT NULL ORDER BY p.id LIMIT 5")).mappings().all()
     assert truth
     with as_api.begin() as conn:
-        conn.execute(sa.text("SELECT set_config('cadastre.role', :r, true)"),
-                     {"r": role.value})
+        act(conn, headers, role.value)
         seen = {r["party_id"]: dict(r) for r in conn.execute(sa.text(
             "SELECT party_id, national_id, birth_year, address FROM party_personal_visible "
             "WHERE party_id = ANY(:ids)"), {"ids": [t["party_id"] for t in truth]}).mappings()}
@@ -116,15 +133,16 @@ def dossier_code(client, headers, person) -> str:
     ("anonymous", False, None, False), ("gis_analyst", False, None, False),
     ("counter_clerk", True, "masked", False), ("supervisor", True, "masked", False),
     ("land_officer", True, "full", True), ("admin", True, "full", True)])
-def test_dossier_applicants_as_the_role_may_see_them(as_api, api_engine, dossier_code, role,
-                                                     name, id_number, address):
+def test_dossier_applicants_as_the_role_may_see_them(as_api, api_engine, headers,
+                                                     dossier_code, role, name, id_number,
+                                                     address):
     with api_engine.connect() as conn:  # the owner reads the truth
         truth = conn.execute(sa.text(
             "SELECT id, code, applicant_name, applicant_id_number, applicant_address, "
             "applicant_phone FROM dossier WHERE code = :c"), {"c": dossier_code}
         ).mappings().one()
     with as_api.begin() as conn:
-        conn.execute(sa.text("SELECT set_config('cadastre.role', :r, true)"), {"r": role})
+        act(conn, headers, role)
         seen = conn.execute(sa.text(
             "SELECT * FROM dossier_applicant_visible WHERE id = :i"), {"i": truth["id"]}
         ).mappings().one()

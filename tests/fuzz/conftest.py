@@ -17,13 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from api.app import create_app
-from cadastre.accounts.service import (
-    add_user,
-    authenticate,
-    create_api_key,
-    issue_token,
-    signing_key,
-)
+from cadastre.accounts.service import add_user, create_api_key, sign_in
 from cadastre.db import create_engine
 from cadastre.dbinit import drop_database
 from cadastre.settings import Settings
@@ -85,11 +79,10 @@ def fuzz_app(fuzz_settings: Settings):  # type: ignore[no-untyped-def]
 def caller_headers(fuzz_engine, fuzz_settings: Settings) -> Callable[[str], dict[str, str]]:
     """caller_headers(caller) -> the headers that make a request come from that caller."""
     with fuzz_engine.begin() as conn:
-        key = signing_key(conn, fuzz_settings.secret_key)
         headers: dict[str, dict[str, str]] = {"anonymous": {}}
         for role in ROLES:
-            principal = authenticate(conn, "fz-" + role.replace("_", "-"), PASSWORD)
-            token, _ = issue_token(principal, key, minutes=fuzz_settings.token_minutes)
+            token = sign_in(conn, "fz-" + role.replace("_", "-"), PASSWORD,
+                            minutes=fuzz_settings.token_minutes)
             headers[role] = {"Authorization": f"Bearer {token}"}
         headers["api-key"] = {"X-API-Key": create_api_key(conn, "fz-service", label="fuzz")}
     return lambda caller: headers[caller]
