@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 
+from api import ratelimit
 from api.deps import Caller, require, write
-from api.ratelimit import client_address
 from cadastre.access import Role
 from cadastre.accounts.service import authenticate, issue_token, list_users
 from cadastre.audit.service import Actor
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 @router.post("/auth/token", summary="Sign in: a short-lived bearer token")
 async def token(request: Request,
                 form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, Any]:
-    request.app.state.login_limiter.check(client_address(request))
+    await ratelimit.sign_in(request, form.username)
     # argon2 is deliberately slow: it runs in the thread pool, like every write
     principal = await write(request, lambda conn: authenticate(conn, form.username,
                                                                form.password),

@@ -108,3 +108,142 @@ def test_the_api_runs_with_a_statement_timeout_and_a_bounded_pool(client, api_se
     with engine.connect() as conn:
         timeout = conn.execute(sa.text("SHOW statement_timeout")).scalar_one()
     assert timeout == f"{api_settings.statement_timeout_ms // 1000}s"
+
+
+# -- counters shared by every worker, per address and per account or code ------------------
+
+PROXY = "203.0.113.7"  # the reverse proxy of the tests (TEST-NET-3)
+
+
+@pytest.fixture(scope="module")
+def behind_proxy(api_settings):
+    """The API behind a trusted reverse proxy: the client address is the proxy's
+    X-Forwarded-For, so that one test can speak from many addresses."""
+    settings = api_settings.model_copy(update={"trusted_proxies": ["203.0.113.0/24"]})
+    with TestClient(create_app(settings), client=(PROXY, 40000)) as client:
+        yield client
+
+
+def _from(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address}
+
+
+def _sign_in(client, username: str, headers: dict[str, str] | None = None):
+    return client.post(f"{API}/auth/token", data={"username": username, "password": "wrong"},
+                       headers=headers or {})
+
+
+@pytest.fixture
+def a_dossier(api_engine) -> tuple[str, str, str]:
+    """A dossier's code, the right digits for it and wrong ones."""
+    with api_engine.connect() as conn:
+        code, phone, id_number = conn.execute(sa.text(
+            "SELECT code, applicant_phone, applicant_id_number FROM dossier "
+            "WHERE applicant_phone IS NOT NULL ORDER BY code LIMIT 1")).one()
+    right = phone[-4:]
+    wrong = next(d for d in ("0000", "1111", "2222")
+                 if d not in (right, (id_number or "")[-4:]))
+    return code, right, wrong
+
+
+def test_sign_in_attempts_are_counted_by_every_worker_together(api_settings):
+    # two app instances on one database, as the workers of `cadastre serve --workers 2`
+    with TestClient(create_app(api_settings)) as one, \
+            TestClient(create_app(api_settings)) as two:
+        codes = [_sign_in(one if i % 2 else two, "t-land-officer").status_code
+                 for i in range(30)]
+    assert codes == [401] * 10 + [429] * 20
+
+
+def test_citizen_lookups_are_counted_by_every_worker_together(api_settings, a_dossier):
+    code, _, wrong = a_dossier
+    url = f"{API}/public/dossiers/{code}"
+    with TestClient(create_app(api_settings)) as one, \
+            TestClient(create_app(api_settings)) as two:
+        codes = [(one if i % 2 else two).get(url, params={"verify": wrong}).status_code
+                 for i in range(30)]
+    assert codes == [404] * 20 + [429] * 10
+
+
+def test_sign_in_to_one_account_from_many_addresses_is_limited(behind_proxy):
+    responses = [_sign_in(behind_proxy, "t-land-officer", _from(f"198.51.100.{i}"))
+                 for i in range(30)]
+    assert [r.status_code for r in responses] == [401] * 10 + [429] * 20
+    assert "for this account" in responses[-1].json()["detail"]
+    assert int(responses[-1].headers["retry-after"]) > 0
+
+
+def test_the_4_digit_check_of_a_dossier_is_limited_across_addresses(behind_proxy, a_dossier):
+    code, right, wrong = a_dossier
+    url = f"{API}/public/dossiers/{code}"
+    codes = [behind_proxy.get(url, params={"verify": wrong},
+                              headers=_from(f"198.51.100.{i}")).status_code
+             for i in range(30)]
+    assert codes == [404] * 20 + [429] * 10
+    # once the code's checks are spent, the right digits are refused too: no oracle
+    late = behind_proxy.get(url, params={"verify": right}, headers=_from("192.0.2.200"))
+    assert late.status_code == 429
+    assert "this dossier code today" in late.json()["detail"]
+    # and so is rating it, which checks the same digits
+    rating = behind_proxy.post(f"{url}/rating", params={"verify": right}, json={"rating": 5},
+                               headers=_from("192.0.2.201"))
+    assert rating.status_code == 429
+
+
+def test_the_4_digit_check_of_a_feedback_is_limited_across_addresses(behind_proxy):
+    sent = behind_proxy.post(f"{API}/public/feedback", headers=_from("192.0.2.10"), json={
+        "subject": "Chậm trả kết quả", "body": "...", "contact_phone": "0912345678"})
+    assert sent.status_code == 201, sent.text
+    url = f"{API}/public/feedback/{sent.json()['code']}"
+    codes = [behind_proxy.get(url, params={"verify": "0000"},
+                              headers=_from(f"198.51.100.{i}")).status_code
+             for i in range(25)]
+    assert codes == [404] * 20 + [429] * 5
+    assert behind_proxy.get(url, params={"verify": "5678"},
+                            headers=_from("192.0.2.11")).status_code == 429
+
+
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(api_settings):
+    settings = api_settings.model_copy(update={"trusted_proxies": ["203.0.113.0/24"],
+                                               "login_attempts_per_minute": 3})
+    app = create_app(settings)
+    with TestClient(app, client=("192.0.2.50", 40000)) as stranger:
+        # a stranger naming a new address each time is still one address
+        codes = [_sign_in(stranger, f"nobody-{i}", _from(f"198.51.100.{i}")).status_code
+                 for i in range(4)]
+        assert codes == [401, 401, 401, 429]
+        assert "from this address" in _sign_in(stranger, "nobody-x").json()["detail"]
+    with TestClient(app, client=(PROXY, 40000)) as proxy:
+        # the trusted proxy's addresses are the callers': each of them has its own count
+        codes = [_sign_in(proxy, f"nobody-{i}", _from(f"198.51.100.{i}")).status_code
+                 for i in range(4)]
+        assert codes == [401] * 4
+        # the proxy appends the peer it saw: what the caller wrote before it is not believed
+        spoofed = [_sign_in(proxy, f"someone-{i}", _from(f"10.9.9.{i}, 198.51.100.77"))
+                   .status_code for i in range(4)]
+        assert spoofed == [401, 401, 401, 429]
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(strict):
+    codes = [_sign_in(strict, f"nobody-{i}", _from(f"198.51.100.{i}")).status_code
+             for i in range(4)]
+    assert codes == [401, 401, 401, 429]
+
+
+@pytest.mark.parametrize(("peer", "key"), [
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"), ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+    ("::ffff:192.0.2.1", "192.0.2.1"), ("192.0.2.1", "192.0.2.1"), ("testclient", "testclient")])
+def test_ipv6_clients_are_counted_per_64_block(peer, key):
+    from starlette.requests import Request
+
+    from api.ratelimit import client_address
+
+    request = Request({"type": "http", "client": (peer, 1), "headers": [], "method": "GET",
+                       "path": "/", "query_string": b""})
+    assert client_address(request) == key
+
+
+@pytest.mark.parametrize("proxies", [["*"], ["proxy.internal"], ["10.0.0.0/33"]])
+def test_trusted_proxies_are_addresses_or_networks(proxies):
+    with pytest.raises(ValidationError, match="trusted proxies"):
+        Settings(trusted_proxies=proxies)
