@@ -247,3 +247,98 @@ def test_ipv6_clients_are_counted_per_64_block(peer, key):
 def test_trusted_proxies_are_addresses_or_networks(proxies):
     with pytest.raises(ValidationError, match="trusted proxies"):
         Settings(trusted_proxies=proxies)
+
+
+# -- the Host header never reaches a link ---------------------------------------------------
+
+EVIL = "evil.example"
+
+
+def _link_pages(api_engine) -> list[str]:
+    with api_engine.connect() as conn:
+        commune, parcel = conn.execute(sa.text(
+            "SELECT commune_code, parcel_id FROM current_parcel ORDER BY parcel_id LIMIT 1")
+        ).one()
+    return ["/ogc", "/ogc/", "/ogc/conformance", "/ogc/api", "/ogc/collections",
+            "/ogc/collections/parcels", "/ogc/collections/parcels/items?limit=1",
+            f"/ogc/collections/parcels/items/{parcel}", "/tiles", "/tiles/parcels/tilejson.json",
+            f"{API}/parcels?commune={commune}&limit=1", f"{API}/parcels/", "/openapi.json",
+            "/docs", "/health"]
+
+
+def _assert_no_evil(client, pages: list[str], headers: dict[str, str]) -> list:
+    seen = []
+    for page in pages:
+        response = client.get(page, headers=headers, follow_redirects=False)
+        assert response.status_code < 500, (page, response.text)
+        for name, value in response.headers.items():
+            assert EVIL not in value, (page, name, value)
+        assert EVIL.encode() not in response.content, page
+        seen.append(response)
+    return seen
+
+
+def test_the_host_header_never_reaches_a_link(client, api_engine):
+    pages = _link_pages(api_engine)
+    _assert_no_evil(client, pages, {"Host": EVIL, "X-Forwarded-Host": EVIL})
+    landing = client.get("/ogc", headers={"Host": EVIL}).json()
+    assert {link["href"] for link in landing["links"]} >= {"http://testserver/ogc"}
+
+
+def test_links_start_with_the_public_base_url(api_settings, api_engine):
+    settings = api_settings.model_copy(update={
+        "public_base_url": "https://dat-dai.hanoi.example"})
+    with TestClient(create_app(settings)) as client:
+        seen = _assert_no_evil(client, _link_pages(api_engine),
+                               {"Host": EVIL, "X-Forwarded-Proto": "http"})
+        tilejson = client.get("/tiles/parcels/tilejson.json", headers={"Host": EVIL}).json()
+        items = client.get("/ogc/collections/parcels/items?limit=1",
+                           headers={"Host": EVIL}).json()
+    assert tilejson["tiles"] == ["https://dat-dai.hanoi.example/tiles/parcels/{z}/{x}/{y}.mvt"]
+    assert {link["href"].split("?")[0] for link in items["links"]} == {
+        "https://dat-dai.hanoi.example/ogc/collections/parcels/items",
+        "https://dat-dai.hanoi.example/ogc/collections/parcels"}
+    paged = next(r for r in seen if "link" in r.headers)
+    assert paged.headers["link"].startswith("<https://dat-dai.hanoi.example/api/v1/parcels?")
+
+
+@pytest.mark.parametrize("url", ["dat-dai.hanoi.example", "ftp://dat-dai.hanoi.example",
+                                 "https://dat-dai.hanoi.example/cadastre",
+                                 "https://user:pw@dat-dai.hanoi.example",
+                                 "https://dat-dai.hanoi.example/?a=1", "https://:443"])
+def test_the_public_base_url_is_an_origin(url):
+    with pytest.raises(ValidationError, match="public base URL"):
+        Settings(public_base_url=url)
+
+
+def test_the_public_base_url_loses_its_trailing_slash():
+    assert Settings(public_base_url="https://dat-dai.hanoi.example:8443/").public_base_url == \
+        "https://dat-dai.hanoi.example:8443"
+
+
+# -- CORS only where configured -------------------------------------------------------------
+
+def test_public_layers_send_no_cors_header_unless_configured(client, api_settings):
+    origin = {"Origin": "https://maps.elsewhere.example"}
+    for page in ("/ogc/collections", "/tiles/parcels/tilejson.json", "/tiles"):
+        assert "access-control-allow-origin" not in client.get(page, headers=origin).headers
+    preflight = client.options("/ogc/collections", headers={
+        **origin, "Access-Control-Request-Method": "GET"})
+    assert "access-control-allow-origin" not in preflight.headers
+    settings = api_settings.model_copy(update={"public_layers_any_origin": True})
+    with TestClient(create_app(settings)) as opened:
+        for page in ("/ogc/collections", "/tiles/parcels/tilejson.json"):
+            response = opened.get(page, headers=origin)
+            assert response.headers["access-control-allow-origin"] == "*"
+        # the register's own routes stay closed
+        assert "access-control-allow-origin" not in opened.get(
+            f"{API}/parcels/1", headers=origin).headers
+
+
+def test_a_preflight_from_an_unlisted_origin_is_not_admitted(client, strict):
+    ask = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+           "Access-Control-Request-Headers": "Authorization"}
+    for app in (client, strict):
+        response = app.options(f"{API}/auth/token", headers=ask)
+        assert "access-control-allow-origin" not in response.headers
+        assert response.status_code >= 400  # 405 without CORS, 400 from the allow-list
