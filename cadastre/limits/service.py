@@ -4,6 +4,7 @@ round trip per request, however many keys it is limited by."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,11 @@ class Limit:
     message: str
 
 
+def key_hash(key: str) -> bytes:
+    """What the table keeps of a key: its sha256 (any text, NUL or lone surrogates too)."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+
+
 async def hit(conn: Any, limits: Sequence[Limit]) -> None:
     """Count one request against every limit given (an asyncpg connection or pool,
     outside any transaction: the hits stay counted whatever the request does next).
@@ -37,9 +43,9 @@ async def hit(conn: Any, limits: Sequence[Limit]) -> None:
     if not limits:
         return
     over = await conn.fetch(
-        "SELECT bucket, retry_after FROM rate_limit_hit($1::text[], $2::text[], "
+        "SELECT bucket, retry_after FROM rate_limit_hit($1::text[], $2::bytea[], "
         "$3::integer[], $4::integer[])",
-        [limit.bucket for limit in limits], [limit.key for limit in limits],
+        [limit.bucket for limit in limits], [key_hash(limit.key) for limit in limits],
         [limit.hits for limit in limits], [limit.window_s for limit in limits])
     if over:
         bucket, wait = max(((r["bucket"], int(r["retry_after"])) for r in over),

@@ -4,12 +4,13 @@
 -- hit: at most `limit` hits from then until the window ends, then a new window opens. A
 -- refused hit counts too, but does not move the window's end.
 
--- One hit on each (bucket, key) given, in one statement. Returns the buckets whose key went
+-- One hit on each (bucket, key) given, in one statement (the keys as their sha256, computed
+-- by the caller: a key is whatever a stranger typed, NUL characters included). Returns the buckets whose key went
 -- over its limit, each with the seconds until its window ends (Retry-After); no rows when
 -- every key is within its limit. The rows are locked in (bucket, key) order, so concurrent
 -- calls cannot deadlock. About every 500th call also deletes the windows that ended (the
 -- table stays as small as the number of keys seen in the longest window).
-CREATE OR REPLACE FUNCTION rate_limit_hit(buckets text[], keys text[], limits integer[],
+CREATE OR REPLACE FUNCTION rate_limit_hit(buckets text[], key_hashes bytea[], limits integer[],
                                           windows_s integer[])
 RETURNS TABLE (bucket text, retry_after integer)
 LANGUAGE plpgsql VOLATILE SET search_path = public, pg_temp AS $$
@@ -20,9 +21,9 @@ BEGIN
     END IF;
     RETURN QUERY
     WITH wanted AS (
-        SELECT t.b AS bucket, sha256(convert_to(t.k, 'UTF8')) AS key_hash, t.l AS max_hits,
+        SELECT t.b AS bucket, t.k AS key_hash, t.l AS max_hits,
                make_interval(secs => t.w) AS span
-        FROM unnest(buckets, keys, limits, windows_s) AS t(b, k, l, w)
+        FROM unnest(buckets, key_hashes, limits, windows_s) AS t(b, k, l, w)
     ), hit AS (
         INSERT INTO rate_limit AS r (bucket, key_hash, window_end, hits)
         SELECT DISTINCT ON (w.bucket, w.key_hash) w.bucket, w.key_hash, now() + w.span, 1
@@ -41,6 +42,6 @@ BEGIN
 END;
 $$;
 
-REVOKE ALL ON FUNCTION rate_limit_hit(text[], text[], integer[], integer[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION rate_limit_hit(text[], text[], integer[], integer[]) TO cadastre_api;
+REVOKE ALL ON FUNCTION rate_limit_hit(text[], bytea[], integer[], integer[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION rate_limit_hit(text[], bytea[], integer[], integer[]) TO cadastre_api;
 GRANT SELECT, INSERT, UPDATE, DELETE ON rate_limit TO cadastre_api;
