@@ -294,7 +294,9 @@ def test_the_host_header_never_reaches_a_link(client, api_engine):
     pages = _link_pages(api_engine)
     _assert_no_evil(client, pages, {"Host": EVIL, "X-Forwarded-Host": EVIL})
     landing = client.get("/ogc", headers={"Host": EVIL}).json()
-    assert {link["href"] for link in landing["links"]} >= {"http://testserver/ogc"}
+    # unset, the links name the server's own socket address (the test client's "testserver")
+    assert landing["links"]
+    assert all(link["href"].startswith("http://testserver/") for link in landing["links"])
 
 
 def test_links_start_with_the_public_base_url(api_settings, api_engine):
