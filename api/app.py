@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import docs, limits, problems
 from api.fastpath import PointLookupFastPath
-from api.ratelimit import RateLimiter
+from api.origin import ProxyHeadersMiddleware, PublicOrigin
 from api.responses import JSONResponse
 from api.routers import audit, auth, changes, dossiers, exports, health, ogc, parcels, tiles
 from cadastre import __version__
@@ -92,12 +92,6 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.public_limiter = RateLimiter(settings.public_lookups_per_minute)
-    app.state.login_limiter = RateLimiter(
-        settings.login_attempts_per_minute,
-        "too many sign-in attempts from this address; wait a minute")
-    app.state.search_limiter = RateLimiter(
-        settings.searches_per_minute, "too many searches from this address; wait a minute")
     problems.install(app)
     docs.install(app)
     app.add_middleware(PointLookupFastPath)
@@ -108,6 +102,10 @@ def create_app(settings: Settings) -> FastAPI:
                            allow_headers=limits.CORS_HEADERS,
                            expose_headers=limits.CORS_EXPOSED, max_age=600)
     app.add_middleware(limits.BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # outermost: who the client is and which host the API names, before anything reads them
+    app.add_middleware(PublicOrigin, base_url=settings.public_base_url)
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(parcels.router)

@@ -27,12 +27,18 @@ async def pool(request: Request) -> asyncpg.Pool:
     return await open_pool(request.app)
 
 
+def any_origin(request: Request) -> dict[str, str]:
+    """``Access-Control-Allow-Origin: *`` when CADASTRE_PUBLIC_LAYERS_ANY_ORIGIN says so;
+    otherwise the public layers follow CADASTRE_CORS_ORIGINS like every other route."""
+    return ({"Access-Control-Allow-Origin": "*"}
+            if request.app.state.settings.public_layers_any_origin else {})
+
+
 def respond(request: Request, body: bytes, media_type: str,
             headers: dict[str, str] | None = None) -> Response:
     """The body with a strong ETag (304 when the client has it), cacheable by anyone."""
     tag = etag(body)
-    common = {"ETag": tag, "Cache-Control": PUBLIC, "Access-Control-Allow-Origin": "*",
-              **(headers or {})}
+    common = {"ETag": tag, "Cache-Control": PUBLIC, **any_origin(request), **(headers or {})}
     if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=common)
     return Response(content=body, media_type=media_type, headers=common)

@@ -127,6 +127,13 @@ class Forbidden(CadastreError):
     status = 403
 
 
+class TooManyRequests(CadastreError):
+    """A rate limit was reached; ``retry_after`` (seconds) says when to try again."""
+
+    code = "too-many-requests"
+    status = 429
+
+
 class InvalidParameter(InvalidInput):
     """A query parameter that the OGC API standards answer with 400 Bad Request (a value
     that does not parse, a parameter the operation does not define)."""

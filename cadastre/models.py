@@ -18,6 +18,7 @@ from cadastre.dossiers.models import (
 )
 from cadastre.exports.models import ExportJob
 from cadastre.imports.models import ImportQuarantine, ImportRun
+from cadastre.limits.models import RateLimit
 from cadastre.model import Base
 from cadastre.parcels.models import (
     LandUseType,
@@ -70,6 +71,7 @@ __all__ = [
     "PartyPersonal",
     "Procedure",
     "PublicHoliday",
+    "RateLimit",
     "Responsibility",
     "Restriction",
     "SourceDocument",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,8 +41,10 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     #: Dossier codes: {office} agency code, {day} reception date, {sequence} per office/day.
     dossier_code_format: str = "{office}.{day:%y%m%d}.{sequence:04d}"
-    #: Citizen lookups (dossier status, feedback) per client address per minute.
+    #: Citizen lookups (dossier status, feedback, rating) per client address per minute,
+    #: and 4-digit checks of one dossier or feedback code per day, from any address.
     public_lookups_per_minute: int = Field(default=20, ge=1, le=10_000)
+    public_checks_per_code_per_day: int = Field(default=20, ge=1, le=100_000)
     #: asyncpg pool of each API worker (hot read paths).
     api_pool_min: int = Field(default=8, ge=1, le=100)
     api_pool_max: int = Field(default=10, ge=1, le=200)
@@ -57,6 +61,44 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(default=10, ge=1, le=10_000)
     searches_per_minute: int = Field(default=120, ge=1, le=100_000)
     cors_origins: list[str] = Field(default_factory=list)
+    #: Also send ``Access-Control-Allow-Origin: *`` on the public layers (/ogc, /tiles: the
+    #: same data for every caller, no credentials), so that any site's maps may use them.
+    public_layers_any_origin: bool = False
+    #: The reverse proxies (addresses or networks, a JSON list) whose X-Forwarded-For and
+    #: X-Forwarded-Proto are believed; empty: none, the client is the peer of the socket.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    #: Where clients reach the API (scheme://host[:port]): the absolute links the API writes
+    #: (OGC, TileJSON, paging) start with it, never with the request's Host header. Unset:
+    #: the address the server was reached at (its socket), with the request's scheme.
+    public_base_url: str | None = None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted proxies are IP addresses or networks (CIDR), "
+                                 f"not {proxy!r}") from None
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_origin(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        try:
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if (parts.scheme not in ("http", "https") or not parts.hostname or not port_ok
+                or parts.username or parts.password or parts.path not in ("", "/")
+                or parts.query or parts.fragment):
+            raise ValueError(f"the public base URL is scheme://host[:port] (the API is served "
+                             f"at the root of its host), not {value!r}")
+        return f"{parts.scheme}://{parts.netloc}"
 
     @field_validator("cors_origins")
     @classmethod

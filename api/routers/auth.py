@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from api import ratelimit
 from api.deps import Caller, read, require, write
-from api.ratelimit import client_address
 from cadastre.access import Role
 from cadastre.accounts.service import sign_in
 from cadastre.audit.service import Actor
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 @router.post("/auth/token", summary="Sign in: a short-lived bearer token")
 async def token(request: Request,
                 form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, Any]:
-    request.app.state.login_limiter.check(client_address(request))
+    await ratelimit.sign_in(request, form.username)
     # the database checks the password (bcrypt, deliberately slow: in the thread pool) and
     # mints the token with a key the API cannot read (sql/functions/auth.sql)
     minutes = request.app.state.settings.token_minutes

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from api import ratelimit
 from api.bounds import AMOUNT_MAX, FEE_MAX, RowId
 from api.deps import Caller, actor, read, require, write
 from api.problems import PreconditionRequired
-from api.ratelimit import RateLimiter, client_address
 from api.responses import JSONResponse
 from cadastre.access import Role, mask_national_id, rule
 from cadastre.audit.service import log_personal_read_sync
@@ -260,18 +260,12 @@ async def apology(request: Request, code: str, body: ApologyIn, caller: Caller) 
     return _dossier_response(dossier, caller.role, 201)
 
 
-def _limit(request: Request) -> None:
-    limiter: RateLimiter = request.app.state.public_limiter
-    limiter.check(client_address(request))
-
-
 @router.get("/public/dossiers/{code}", tags=["public"],
             summary="A citizen's dossier status (verify: last 4 digits of phone or ID)")
 async def public_dossier(request: Request, code: str,
                          verify: Annotated[str, Query(min_length=4, max_length=4)]
                          ) -> dict[str, Any]:
-    _limit(request)
-
+    await ratelimit.citizen(request, code)
     return await _read(request, lambda c: service.public_view(
         service.get_verified(c, code, verify)))
 
@@ -279,7 +273,7 @@ async def public_dossier(request: Request, code: str,
 @router.post("/public/feedback", status_code=201, tags=["public"],
              summary="Send feedback or a complaint")
 async def send_feedback(request: Request, body: FeedbackIn) -> dict[str, Any]:
-    _limit(request)
+    await ratelimit.citizen(request)
     item = feedback_service.FeedbackIn(**body.model_dump())
     return await _write(request, lambda c: _public_feedback(
         feedback_service.record(c, item, today=date.today())))
@@ -293,16 +287,14 @@ def _public_feedback(view: dict[str, Any]) -> dict[str, Any]:
 async def feedback_status(request: Request, code: str,
                           verify: Annotated[str, Query(min_length=4, max_length=4)]
                           ) -> dict[str, Any]:
-    _limit(request)
+    await ratelimit.citizen(request, code, kind="feedback")
 
     def read(conn: Any) -> dict[str, Any]:
         try:
             view = feedback_service.view(conn, code)
         except feedback_service.FeedbackNotFound:
             view = None
-        contacts = [] if view is None else [view.get("contact_phone") or "",
-                                            view.get("contact_email") or ""]
-        if view is None or not any(c[-4:] == verify for c in contacts if len(c) >= 4):
+        if view is None or not feedback_service.verifies(view, verify):
             raise feedback_service.FeedbackNotFound("no feedback with this code and digits")
         return _public_feedback(view)
 
@@ -384,7 +376,7 @@ class RatingIn(BaseModel):
              summary="Rate the service (1-5) after the result was returned")
 async def rate(request: Request, code: str, body: RatingIn,
                verify: Annotated[str, Query(min_length=4, max_length=4)]) -> dict[str, Any]:
-    _limit(request)
+    await ratelimit.citizen(request, code)
 
     def write(conn: Any) -> dict[str, Any]:
         dossier = service.get_verified(conn, code, verify)

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 
+from api import ratelimit
 from api.bounds import PARCEL_NUMBER_MAX, PathId
 from api.deps import Caller, Connection, actor
-from api.ratelimit import client_address
 from api.responses import etag
 from cadastre.access import Role
 from cadastre.audit.service import log_personal_read
@@ -187,7 +187,7 @@ async def parcel_dossiers(request: Request, conn: Connection, caller: Caller,
 async def search(request: Request, conn: Connection, caller: Caller,
                  q: Annotated[str, Query(min_length=2, max_length=200)],
                  limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Response:
-    request.app.state.search_limiter.check(client_address(request))
+    await ratelimit.search(request, caller, conn)
     found = await queries.search(conn, q, caller.role, limit=limit)
     shown = [r["party_id"] for r in found["results"] if r.get("party_id") is not None]
     if shown:

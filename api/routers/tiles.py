@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from api.public_layers import extent, json_document, pool
+from api.public_layers import any_origin, extent, json_document, pool
 from cadastre.errors import TileNotFound
 from cadastre.layers import registry, tiles
 
 router = APIRouter(prefix="/tiles", tags=["Vector tiles"])
-_HEADERS = {"Cache-Control": "public, no-cache", "Access-Control-Allow-Origin": "*"}
+_HEADERS = {"Cache-Control": "public, no-cache"}
 #: Tiles each worker keeps (validated against the database on every request).
 CACHE_BYTES = 64 * 1024 * 1024
 
@@ -69,7 +69,7 @@ async def tile(request: Request, collection_id: str, z: str, x: str, y: str) -> 
                                  if_none_match=request.headers.get("if-none-match"),
                                  cache=_cache(request))
     tag = found.etag(layer)
-    headers = {**_HEADERS, "ETag": tag}
+    headers = {**_HEADERS, **any_origin(request), "ETag": tag}
     sent = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
     if found.body is None or tag in sent:  # None: the state matched in the database
         return Response(status_code=304, headers=headers)

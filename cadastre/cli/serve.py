@@ -32,5 +32,9 @@ def serve(
         reload=reload,
         log_level="info",
         access_log=access_log,
+        # X-Forwarded-For/-Proto are read by the application itself, from the proxies of
+        # CADASTRE_TRUSTED_PROXIES only (api/origin.py), the same under any ASGI server.
+        # Uvicorn's own reading (which trusts 127.0.0.1 unless told otherwise) stays off,
+        # so that it can never trust more than the setting.
         proxy_headers=False,
     )

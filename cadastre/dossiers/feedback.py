@@ -4,6 +4,8 @@ citizen by its code."""
 
 from __future__ import annotations
 
+import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -75,6 +77,19 @@ def answer(conn: Connection, code: str, text: str, *, actor: str) -> dict[str, A
             raise FeedbackNotFound(f"no feedback {code}")
         raise InvalidInput(f"feedback {code} is already answered")
     return view(conn, code)
+
+
+_FOUR_DIGITS = re.compile(r"[0-9]{4}")
+
+
+def verifies(feedback: dict[str, Any], digits: str) -> bool:
+    """The citizen proves the feedback is theirs with the last 4 digits of the phone number
+    they gave, and with nothing else: not the e-mail (``.com`` ends most of them), not
+    letters or other characters. Feedback left with an e-mail only cannot be looked up."""
+    if _FOUR_DIGITS.fullmatch(digits) is None:
+        return False
+    phone = "".join(c for c in feedback.get("contact_phone") or "" if c in "0123456789")
+    return len(phone) >= 4 and hmac.compare_digest(phone[-4:], digits)
 
 
 def view(conn: Connection, code: str) -> dict[str, Any]:

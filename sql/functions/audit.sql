@@ -1,7 +1,8 @@
 -- Attach the audit row trigger to every table of the register and of the one-stop service
 -- (re-run on every upgrade, so tables added by later migrations are audited too). Left out:
--- the audit log itself, the migration bookkeeping, and the dossier code counters (their
--- effect is the dossier row, which is audited).
+-- the audit log itself, the migration bookkeeping, the dossier code counters (their
+-- effect is the dossier row, which is audited) and the rate-limit counters (no record of
+-- the register; a row per request would double the cost of a check).
 DO $$
 DECLARE
     t record;
@@ -10,7 +11,7 @@ BEGIN
         SELECT c.relname FROM pg_class c
         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
           AND c.relname NOT IN ('audit_log', 'schema_migration', 'database_setting',
-                                'dossier_sequence', 'spatial_ref_sys')
+                                'dossier_sequence', 'spatial_ref_sys', 'rate_limit')
           AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid
                           AND g.tgname = 'audit_row')
     LOOP

@@ -83,3 +83,15 @@ def person(api_engine) -> dict[str, object]:
               AND pp.birth_year IS NOT NULL AND pp.address <> p.address
             ORDER BY p.parcel_id LIMIT 1""")).mappings().one()
     return dict(row)
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_start_afresh(request: pytest.FixtureRequest) -> None:
+    """The rate-limit counters are in the database, shared by every app the tests build (as
+    by every worker process): each test starts with none, as if a day had passed since the
+    last. (Session fixtures, such as the sign-ins of ``headers``, are set up before.)"""
+    if "api_settings" not in request.fixturenames:
+        return
+    engine = request.getfixturevalue("api_engine")
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM rate_limit"))

@@ -128,7 +128,7 @@ def test_citizen_rates_a_returned_dossier_once(api_settings, api_engine):
         conn.execute(sa.text("UPDATE dossier SET rating = NULL WHERE code = :c"), {"c": code})
         open_code = conn.execute(sa.text(
             "SELECT code FROM dossier WHERE status = 'in_processing' LIMIT 1")).scalar_one()
-    with TestClient(create_app(api_settings)) as fresh:  # a limiter of its own
+    with TestClient(create_app(api_settings)) as fresh:
         url = f"{API}/public/dossiers/{code}/rating"
         ok = fresh.post(url, params={"verify": phone[-4:]}, json={"rating": 4})
         assert ok.status_code == 200, ok.text
@@ -179,3 +179,22 @@ def test_late_dossier_apology_is_recorded_and_printable(client, headers, api_eng
     letter = client.get(f"{API}/dossiers/{code}/apology", headers=clerk)
     assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in letter.text
     assert new_due.strftime("%d/%m/%Y") in letter.text and "Chờ đo đạc lại" in letter.text
+
+
+def test_a_feedback_is_proved_by_the_phone_s_last_4_digits_only(client):
+    sent = client.post(f"{API}/public/feedback", json={
+        "subject": "Chậm trả kết quả", "body": "Quá hẹn 5 ngày", "contact_phone": "0912345678",
+        "contact_email": "an.nguyen@example.com"})
+    assert sent.status_code == 201, sent.text
+    url = f"{API}/public/feedback/{sent.json()['code']}"
+    for guess in (".com", "e.com", " 678", "567８", "٥٦٧٨"):
+        response = client.get(url, params={"verify": guess})
+        assert response.status_code in (404, 422), (guess, response.text)
+    shown = client.get(url, params={"verify": "5678"})
+    assert shown.status_code == 200, shown.text
+    assert "an.nguyen@example.com" not in shown.text and "0912345678" not in shown.text
+    only_email = client.post(f"{API}/public/feedback", json={
+        "subject": "Hỏi thủ tục", "body": "...", "contact_email": "binh@example.com"})
+    assert only_email.status_code == 201
+    assert client.get(f"{API}/public/feedback/{only_email.json()['code']}",
+                      params={"verify": ".com"}).status_code == 404

@@ -52,7 +52,8 @@ def fuzz_settings(tmp_path_factory) -> Iterator[Settings]:
     handlers instead of 429s (tests/api/test_limits.py covers the limits)."""
     base = Settings().model_copy(update={
         "public_lookups_per_minute": 10_000, "login_attempts_per_minute": 10_000,
-        "searches_per_minute": 100_000, "token_minutes": 24 * 60,
+        "searches_per_minute": 100_000, "public_checks_per_code_per_day": 100_000,
+        "token_minutes": 24 * 60,
         "export_dir": Path(tmp_path_factory.mktemp("fuzz-exports"))})
     settings = make_test_settings(base)
     build_register(settings, Path(tmp_path_factory.mktemp("fuzz")), parcels=120, seed=23,
