@@ -6,9 +6,10 @@ driver, a cast or a background job.
 - digits: Python's ``str.isdigit`` and ``int()`` accept Unicode digits (``'²'``, ``'٣'``,
   ``'１２'``) that PostgreSQL's casts and the register's codes do not: only ASCII 0-9 count;
 - instants: Python holds years 1 to 9999 with any UTC offset below 24 h, PostgreSQL's
-  ``timestamptz`` offsets below 16 h; an instant is converted to UTC where it enters and
-  must stay at least a day inside Python's range, so that "end of that day", "+ 1 day" and
-  the round trip through the database all work;
+  ``timestamptz`` literals offsets up to 15:59; an instant with a larger offset is
+  converted to UTC where it enters, and every instant must stay at least a day inside
+  Python's range, so that "end of that day" in any time zone and the round trip through
+  either driver work;
 - ``as_of`` (the register's state at an instant): an instant, and not in the future, since
   the register records what happened, not what will;
 - numbers: finite.
@@ -25,6 +26,8 @@ from cadastre.errors import CadastreError, InvalidInput
 #: datetime can hold, so that a day's end or start in any time zone can still be computed.
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+#: The largest UTC offset PostgreSQL reads in a timestamptz literal (Python allows 23:59).
+PG_MAX_OFFSET = timedelta(hours=15, minutes=59)
 #: How far ahead of now an ``as_of`` may be: the end of today anywhere on Earth.
 AS_OF_LEAD = timedelta(days=1, hours=14)
 
@@ -43,13 +46,15 @@ def finite(value: float, what: str, *, error: type[CadastreError] = InvalidInput
 
 def instant(value: datetime, what: str, *,
             error: type[CadastreError] = InvalidInput) -> datetime:
-    """``value`` in UTC, when the database and Python can both hold it (a naive value is
-    local time). Refused: an offset so large that the UTC value leaves year 1-9999, and any
-    instant within a day of those limits."""
+    """``value`` when the database and Python can both hold it (a naive value is local
+    time), with its own UTC offset when PostgreSQL accepts that offset and in UTC otherwise.
+    Refused: an offset that moves the UTC value out of year 1-9999, and any instant within
+    a day of those limits."""
     moment = _utc(value)
     if moment is None:
         raise error(f"{what} {value.isoformat()[:40]} is out of range", hint=_RANGE_HINT)
-    return moment
+    offset = value.utcoffset()
+    return value if offset is not None and abs(offset) <= PG_MAX_OFFSET else moment
 
 
 def day_start(day: date, what: str, *, error: type[CadastreError] = InvalidInput) -> datetime:
