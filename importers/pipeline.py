@@ -305,7 +305,12 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
     memory.release()
 
     good = checked.geoms.present()
-    bounds = _bounds(checked.geoms.bounds[good]) if good.any() else (0.0, 0.0, 0.0, 0.0)
+    if not good.any():  # every feature already rejected: no coordinates to place the CRS by
+        report.crs = "(not decided: no feature has a usable geometry)"
+        declared = options.srid or (stream.crs.to_epsg() if stream.crs is not None else None)
+        return _Prepared(layer, report, stream, frame, checked.geoms, checked.area, declared,
+                         checked.reason_code, checked.reason, checked.repair_note)
+    bounds = _bounds(checked.geoms.bounds[good])
     try:
         source_crs = infer_source_crs(stream.crs, bounds, srid=options.srid,
                                       province=options.province)
