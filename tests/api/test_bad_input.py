@@ -147,12 +147,6 @@ def test_blank_feedback_fields_are_422(client, api_engine, change):
         assert conn.execute(sa.text("SELECT count(*) FROM feedback")).scalar_one() == before
 
 
-def test_an_unknown_dossier_code_in_feedback_is_422(client):
-    body = _problem(client.post(f"{API}/public/feedback",
-                                json={**FEEDBACK, "dossier_code": "NO-SUCH-DOSSIER"}), 422)
-    assert "no dossier NO-SUCH-DOSSIER" in body["detail"]
-
-
 # -- geometry outside the storage CRS's area of use ---------------------------------------
 
 def _versions(api_engine) -> int:
