@@ -69,6 +69,20 @@ class InvalidGeometry(InvalidInput):
     code = "invalid-geometry"
 
 
+class InvalidBbox(InvalidInput):
+    """Malformed, not finite, inverted, or reaching beyond the area where the register's CRS
+    is defined (a world-sized box)."""
+
+    code = "invalid-bbox"
+
+
+class OutsideCrsArea(InvalidGeometry):
+    """A coordinate of a geometry to be written lies outside the area of use of the storage
+    CRS (cadastre.extent): a mistake (a wrong CRS, a typo, 1e300), never a parcel."""
+
+    code = "outside-crs-area"
+
+
 class Conflict(CadastreError):
     code = "conflict"
     status = 409

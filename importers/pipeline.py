@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from pyproj import CRS, Transformer
 from sqlalchemy.engine import Connection, Engine, Transaction
 
-from cadastre import memory
+from cadastre import extent, memory
 from cadastre.bulk import integrity_rebuilt_after
 from cadastre.errors import (
     CoordinateQuestion,
@@ -74,6 +74,9 @@ class ImportOptions:
     #: indexes and foreign keys after COPY instead of maintaining them row by row (4x faster
     #: from 5,000 parcels: 0.8 s against 3.4 s; smaller loads keep row-by-row audit rows).
     bulk_rows: int = 5_000
+    #: Record an import whose every feature was rejected (all in the quarantine); without
+    #: it such an import fails and writes nothing.
+    allow_empty: bool = False
 
 
 Progress = Callable[[str], None]
@@ -163,6 +166,16 @@ def run_import(
         accepted = sum(p.report.accepted for p in prepared)
         if accepted == 0 and rejected_total == 0:
             raise ImportSourceError(f"{path}: no parcel features to import")
+        if accepted == 0 and not options.allow_empty:
+            transaction.rollback()
+            report.status = "rejected"
+            raise ImportRejected(
+                f"{path.name}: all {rejected_total:,} feature(s) were rejected "
+                f"({_reasons(prepared)}); nothing was written",
+                hint="see each feature's reason in the report (--report FILE) and fix the "
+                "source; --allow-empty records the import with every feature quarantined",
+                report=report,
+            )
         if options.dry_run:
             transaction.rollback()
             report.status = "dry-run"
@@ -177,6 +190,14 @@ def run_import(
         report.timings["total"] = time.perf_counter() - clock
         report.status = "committed"
     return report
+
+
+def _reasons(prepared: list[_Prepared]) -> str:
+    """The rejection codes of an import, most frequent first: ``outside-crs-area: 12``."""
+    counts: Counter[str] = Counter()
+    for p in prepared:
+        counts.update(p.report.rejected)
+    return ", ".join(f"{code}: {n:,}" for code, n in counts.most_common())
 
 
 def _parcel_layers(root: Path, original: Path, options: ImportOptions) -> list[Layer]:
@@ -284,7 +305,12 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
     memory.release()
 
     good = checked.geoms.present()
-    bounds = _bounds(checked.geoms.bounds[good]) if good.any() else (0.0, 0.0, 0.0, 0.0)
+    if not good.any():  # every feature already rejected: no coordinates to place the CRS by
+        report.crs = "(not decided: no feature has a usable geometry)"
+        declared = options.srid or (stream.crs.to_epsg() if stream.crs is not None else None)
+        return _Prepared(layer, report, stream, frame, checked.geoms, checked.area, declared,
+                         checked.reason_code, checked.reason, checked.repair_note)
+    bounds = _bounds(checked.geoms.bounds[good])
     try:
         source_crs = infer_source_crs(stream.crs, bounds, srid=options.srid,
                                       province=options.province)
@@ -293,8 +319,29 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
                                   options.province)
     except CrsQuestion as exc:
         raise CoordinateQuestion(f"{layer.label}: {exc}") from exc
+    _reject_outside_area(geoms, srid, checked.reason_code, checked.reason)
     return _Prepared(layer, report, stream, frame, geoms, area, source_crs.epsg,
                      checked.reason_code, checked.reason, checked.repair_note)
+
+
+def _reject_outside_area(geoms: wkb.EncodedGeometries, srid: int, reason_code: np.ndarray,
+                         reason: np.ndarray) -> None:
+    """Reject (``outside-crs-area``) every accepted feature with a coordinate outside the
+    storage CRS's area of use (cadastre.extent), as the map changes refuse one: its bounds
+    hold every coordinate, so comparing them is enough."""
+    x0, y0, x1, y1 = extent.projected_area(srid)
+    box = geoms.bounds
+    with np.errstate(invalid="ignore"):
+        inside = (box[:, 0] >= x0) & (box[:, 1] >= y0) & (box[:, 2] <= x1) & (box[:, 3] <= y1)
+    outside = np.flatnonzero(~inside & geoms.present() & (reason_code == None))  # noqa: E711
+    if not len(outside):
+        return
+    area = extent.describe_area(srid)
+    reason_code[outside] = "outside-crs-area"
+    for i in outside:
+        bx0, by0, bx1, by1 = box[i]
+        reason[i] = (f"coordinates from ({bx0:.3f} {by0:.3f}) to ({bx1:.3f} {by1:.3f}), "
+                     f"beyond {area}")
 
 
 #: What a layer holds once its accepted geometries are handed to the load.

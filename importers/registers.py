@@ -141,6 +141,16 @@ def import_register(
 
         raise ImportRejected(f"{sum(layer.rejected.values()):,} register row(s) match no "
                              "parcel; nothing was written", report=report)
+    if layer.rejected and not layer.accepted and not options.allow_empty:
+        from cadastre.errors import ImportRejected
+
+        transaction.rollback()
+        report.status = "rejected"
+        raise ImportRejected(
+            f"{path.name}: all {sum(layer.rejected.values()):,} register row(s) were rejected "
+            f"({', '.join(f'{c}: {n:,}' for c, n in layer.rejected.most_common())}); nothing "
+            "was written", hint="see each row's reason in the report (--report FILE); "
+            "--allow-empty records the import with every row quarantined", report=report)
     if options.dry_run:
         transaction.rollback()
         report.status = "dry-run"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from api.bounds import BIGINT_MAX
+from api.bounds import BIGINT_MAX, Instant
 from api.deps import Caller, Connection, require
 from cadastre.access import Role
 from cadastre.audit import service
@@ -27,8 +26,8 @@ async def audit(
     user: Annotated[str | None, Query(max_length=80, description="username")] = None,
     dossier: Annotated[str | None, Query(max_length=40)] = None,
     action: Literal["insert", "update", "delete", "bulk_insert", "read_personal"] | None = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[Instant | None, Query(alias="from")] = None,
+    until: Annotated[Instant | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_ENTRIES)] = 100,
     before_id: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
 ) -> dict[str, Any]:

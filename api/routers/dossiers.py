@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api import ratelimit
-from api.bounds import AMOUNT_MAX, FEE_MAX, RowId
+from api.bounds import AMOUNT_MAX, DIGIT, FEE_MAX, NonBlank, RowId
 from api.deps import Caller, actor, read, require, write
 from api.problems import PreconditionRequired
 from api.responses import JSONResponse
@@ -31,26 +31,26 @@ STAFF = (Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.SUPERVISOR, Role.ADMIN)
 
 
 class ApplicantIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200, examples=["Nguyễn Văn An"])
-    id_number: str | None = Field(None, pattern=r"^\d{9}(\d{3})?$")
-    phone: str | None = Field(None, pattern=r"^\+?\d{9,12}$", examples=["0912345678"])
-    address: str | None = Field(None, max_length=500)
+    name: Annotated[str, NonBlank] = Field(max_length=200, examples=["Nguyễn Văn An"])
+    id_number: str | None = Field(None, pattern=rf"^{DIGIT}{{9}}({DIGIT}{{3}})?$")
+    phone: str | None = Field(None, pattern=rf"^\+?{DIGIT}{{9,12}}$", examples=["0912345678"])
+    address: Annotated[str, NonBlank] | None = Field(None, max_length=500)
 
 
 class DossierIn(BaseModel):
-    procedure_code: str = Field(examples=["CHUYEN-NHUONG"])
-    received_by_office: str = Field(examples=["000.00.37.H49"])
+    procedure_code: Annotated[str, NonBlank] = Field(examples=["CHUYEN-NHUONG"])
+    received_by_office: Annotated[str, NonBlank] = Field(examples=["000.00.37.H49"])
     applicant: ApplicantIn
     channel: Literal["counter", "online", "post"] = "counter"
     parcel_ids: list[RowId] = Field(default_factory=list, max_length=50)
-    commune_code: str | None = None
-    documents: list[str] = Field(default_factory=list, max_length=100,
+    commune_code: Annotated[str, NonBlank] | None = None
+    documents: list[Annotated[str, NonBlank]] = Field(default_factory=list, max_length=100,
                                  description="Documents received, as named in the checklist")
 
 
 class ApprovalHolder(BaseModel):
     party_id: RowId
-    share: str = Field("1/1", pattern=r"^\d{1,6}/\d{1,6}$", examples=["1/2"])
+    share: str = Field("1/1", pattern=rf"^{DIGIT}{{1,6}}/{DIGIT}{{1,6}}$", examples=["1/2"])
 
 
 class ApprovalChange(BaseModel):
@@ -80,21 +80,22 @@ class TransitionIn(BaseModel):
 
 class ApologyIn(BaseModel):
     new_due: date
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Annotated[str, NonBlank] = Field(max_length=2000)
 
 
 class FeedbackIn(BaseModel):
     channel: Literal["counter", "hotline", "web", "email", "chat"] = "web"
-    subject: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1, max_length=10_000)
-    contact_name: str | None = Field(None, max_length=200)
-    contact_phone: str | None = Field(None, pattern=r"^\+?\d{9,12}$")
+    subject: Annotated[str, NonBlank] = Field(max_length=300)
+    body: Annotated[str, NonBlank] = Field(max_length=10_000)
+    contact_name: Annotated[str, NonBlank] | None = Field(None, max_length=200)
+    contact_phone: str | None = Field(None, pattern=rf"^\+?{DIGIT}{{9,12}}$")
     contact_email: str | None = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
-    dossier_code: str | None = None
+    dossier_code: Annotated[str, NonBlank] | None = Field(
+        None, max_length=40, description="The dossier it is about, when there is one")
 
 
 class AnswerIn(BaseModel):
-    answer: str = Field(min_length=1, max_length=10_000)
+    answer: Annotated[str, NonBlank] = Field(max_length=10_000)
 
 
 def _write(request: Request, operation: Any) -> Any:
@@ -333,7 +334,7 @@ async def kpi(request: Request, start: Annotated[date, Query(alias="from")],
 
 
 class ProcedureUpdate(BaseModel):
-    name: str | None = Field(None, min_length=1, max_length=300)
+    name: Annotated[str, NonBlank] | None = Field(None, max_length=300)
     working_days: int | None = Field(None, ge=1, le=200)
     documents: list[str] | None = Field(None, max_length=100)
     fee_vnd: int | None = Field(None, ge=0, le=FEE_MAX)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import orjson
@@ -12,9 +12,11 @@ from api import ratelimit
 from api.bounds import PARCEL_NUMBER_MAX, PathId
 from api.deps import Caller, Connection, actor
 from api.responses import etag
+from cadastre import extent, inputs
 from cadastre.access import Role
 from cadastre.audit.service import log_personal_read
 from cadastre.errors import InvalidInput
+from cadastre.inputs import is_ascii_digits
 from cadastre.parcels import queries
 
 router = APIRouter(prefix="/api/v1", tags=["parcels"])
@@ -86,9 +88,10 @@ async def find_parcels(
     if certificate is not None:
         body, more = await queries.parcels_by_certificate(conn, certificate, out)
     elif bbox is not None:
-        box = _bbox(bbox)
+        box = extent.parse_bbox(bbox)
         bbox_srid = queries.parse_crs(bbox_crs)
         await queries.output_crs(conn, bbox_srid)
+        extent.check_bbox(box, bbox_srid, request.app.state.storage_srid)
         body, more = await queries.parcels_in_bbox(
             conn, box, bbox_srid, out, request.app.state.storage_srid, limit=limit,
             offset=offset)
@@ -96,7 +99,7 @@ async def find_parcels(
         if commune is None:
             raise InvalidInput("a parcel reference needs the commune code (commune=)")
         body, more = await queries.parcels_by_reference(
-            conn, commune, str(int(sheet)) if sheet and sheet.isdigit() else sheet, number,
+            conn, commune, str(int(sheet)) if sheet and is_ascii_digits(sheet) else sheet, number,
             out, limit=limit, offset=offset)
     else:
         raise InvalidInput("give commune (with sheet and number), bbox or certificate")
@@ -108,29 +111,16 @@ async def find_parcels(
     return _respond(request, body, caller.role, headers=headers)
 
 
-def _bbox(text: str) -> tuple[float, float, float, float]:
-    try:
-        x0, y0, x1, y1 = (float(v) for v in text.split(","))
-    except ValueError as exc:
-        raise InvalidInput("bbox must be minx,miny,maxx,maxy") from exc
-    if x0 >= x1 or y0 >= y1:
-        raise InvalidInput("bbox must have minx < maxx and miny < maxy")
-    return x0, y0, x1, y1
-
-
 def _content_crs(srid: int) -> dict[str, str]:
     return {"Content-Crs": f"<http://www.opengis.net/def/crs/EPSG/0/{srid}>"}
 
 
 def _as_of(value: date | None) -> datetime | None:
     """The end of that day, local time; a day whose end cannot be placed in the local time
-    zone (the first or last day a date can name) is a 422."""
+    zone (the first or last day a date can name), or a day in the future, is a 422."""
     if value is None:
         return None
-    try:
-        return datetime.combine(value, time.max).astimezone()
-    except (ValueError, OverflowError) as exc:
-        raise InvalidInput(f"as_of {value.isoformat()} is out of range") from exc
+    return inputs.as_of(inputs.day_end(value, "as_of", local=True))
 
 
 @router.get("/parcels/{parcel_id}", summary="The parcel file",

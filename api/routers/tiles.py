@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.public_layers import any_origin, extent, json_document, pool
 from cadastre.errors import TileNotFound
+from cadastre.inputs import is_ascii_digits
 from cadastre.layers import registry, tiles
 
 router = APIRouter(prefix="/tiles", tags=["Vector tiles"])
@@ -58,10 +59,9 @@ async def tilejson(request: Request, collection_id: str) -> Response:
             response_class=Response)
 async def tile(request: Request, collection_id: str, z: str, x: str, y: str) -> Response:
     layer = registry.layer(collection_id)
-    try:
-        zoom, column, row = int(z), int(x), int(y)
-    except ValueError as exc:
-        raise TileNotFound(f"there is no tile {z[:8]}/{x[:12]}/{y[:12]}") from exc
+    if not all(is_ascii_digits(v) and len(v) <= 12 for v in (z, x, y)):
+        raise TileNotFound(f"there is no tile {z[:8]}/{x[:12]}/{y[:12]}")
+    zoom, column, row = int(z), int(x), int(y)
     tiles.check_address(zoom, column, row)
     async with (await pool(request)).acquire() as conn:
         found = await tiles.tile(conn, layer, zoom, column, row,

@@ -23,6 +23,7 @@ from cadastre.changes.service import (
     refuse_if_blocked,
 )
 from cadastre.errors import InvalidInput, TopologyConflict
+from cadastre.extent import check_wkt_in_area
 
 #: Area (m²) by which geometry rules may be off: children vs parent, kept outer boundary.
 DEFAULT_TOLERANCE_M2 = 0.5
@@ -66,6 +67,7 @@ def _geometry(conn: Connection, wkt: str, srid: int, what: str) -> str:
                         {"w": wkt, "s": srid}).scalar_one()
     if kind not in ("ST_Polygon", "ST_MultiPolygon"):  # GEOS cannot even check the others
         raise InvalidInput(f"{what} is not a polygon ({kind.removeprefix('ST_')})")
+    check_wkt_in_area(conn, wkt, srid, what)
     row = conn.execute(sa.text(
         "SELECT ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason, "
         "ST_AsEWKB(ST_Multi(g)) AS ewkb "
@@ -261,6 +263,7 @@ def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
         if kind not in ("ST_LineString", "ST_MultiLineString"):
             raise InvalidInput(f"the cutting line is a {kind.removeprefix('ST_')}, not a "
                                "LINESTRING")
+        check_wkt_in_area(conn, cut_line_wkt, srid, "the cutting line")
         pieces = conn.execute(sa.text(
             "SELECT ST_AsEWKB(ST_Multi((ST_Dump(ST_Split(p.geom, l))).geom)) FROM parcel p, "
             "(SELECT ST_Force2D(ST_GeomFromText(:w, :s)) AS l) x WHERE p.version_id = :v"),

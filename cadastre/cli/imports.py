@@ -40,6 +40,9 @@ def import_command(
     on_error: str = typer.Option(
         "quarantine", "--on-error", help="quarantine (load the rest) or abort (load nothing)."),
     force: bool = typer.Option(False, "--force", help="Import again a file already imported."),
+    allow_empty: bool = typer.Option(
+        False, "--allow-empty", help="Record the import even when every feature is "
+        "rejected (all quarantined); without it such an import fails and writes nothing."),
     repair: bool = typer.Option(
         False, "--repair", help="Repair invalid polygons (recorded as repaired)."),
     area_tolerance: float = typer.Option(
@@ -68,7 +71,8 @@ def import_command(
     options = ImportOptions(
         kind=kind, profile=profile, province=province, srid=srid, encoding=encoding,
         commune=commune, sheet=sheet, dry_run=dry_run, on_error=on_error, force=force,
-        repair=repair, area_tolerance=area_tolerance, overlap_tolerance=overlap_tolerance)
+        allow_empty=allow_empty, repair=repair, area_tolerance=area_tolerance,
+        overlap_tolerance=overlap_tolerance)
     quiet = not sys.stderr.isatty()
     try:
         with translate_connection_errors(engine.url):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cadastre.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cadastre.errors import InvalidBbox as InvalidBbox  # shared with the API's other boxes
 
 
 class UnknownCollection(InvalidInput):
@@ -18,13 +19,6 @@ class UnknownCrs(InvalidInput):
     (a CRS defined for another part of the world, another CRS than WGS 84 for GeoJSON)."""
 
     code = "unknown-crs"
-
-
-class InvalidBbox(InvalidInput):
-    """Malformed, inverted, or reaching beyond the area where the register's CRS is defined
-    (a world-sized box)."""
-
-    code = "invalid-bbox"
 
 
 class ExportNeedsApproval(Forbidden):

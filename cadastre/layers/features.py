@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from cadastre.errors import FeatureNotFound
+from cadastre.inputs import is_ascii_digits
 from cadastre.layers.crs import OfferedCrs
 from cadastre.layers.params import Instant, ItemsQuery, When
 from cadastre.layers.registry import Layer
@@ -105,10 +106,7 @@ async def items(conn: asyncpg.Connection, layer: Layer, query: ItemsQuery,
 async def feature(conn: asyncpg.Connection, layer: Layer, feature_id: str, out: OfferedCrs,
                   storage_srid: int) -> str:
     """One current feature by id, or FeatureNotFound (404)."""
-    try:
-        number = int(feature_id)
-    except ValueError:
-        number = None
+    number = int(feature_id) if is_ascii_digits(feature_id) and len(feature_id) < 20 else None
     if number is None or not 0 < number < 2**63:
         raise FeatureNotFound(f"no feature {feature_id[:40]!r} in {layer.id}")
     row = await conn.fetchval(

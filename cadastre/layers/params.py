@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
+from cadastre import inputs
 from cadastre.errors import InvalidParameter
 from cadastre.layers.crs import Box, OfferedCrs, bbox_in_domain, parse_bbox, parse_crs
 from cadastre.layers.registry import Layer, Property
@@ -19,7 +20,7 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
 #: Parameters the items operation defines besides the collection's property filters.
 STANDARD = frozenset({"bbox", "bbox-crs", "crs", "datetime", "limit", "after", "f"})
-_INT = re.compile(r"^[+-]?\d{1,18}$")
+_INT = re.compile(r"^[+-]?[0-9]{1,18}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ def parse_items(layer: Layer, params: Mapping[str, str],
 def parse_limit(value: str | None) -> int:
     if value is None:
         return DEFAULT_LIMIT
-    if len(value) > 100 or not re.fullmatch(r"\+?\d+", value.strip()):
+    if len(value) > 100 or not re.fullmatch(r"\+?[0-9]+", value.strip()):
         raise InvalidParameter("limit must be a whole number from 1", hint=f"at most "
                                f"{MAX_LIMIT} features are returned per page")
     limit = int(value)
@@ -91,7 +92,9 @@ def parse_limit(value: str | None) -> int:
 
 def parse_datetime(value: str) -> When:
     """RFC 3339 date-time (an instant), a date (that whole day, UTC) or an interval
-    ``start/end`` with ``..`` or nothing for an open end."""
+    ``start/end`` with ``..`` or nothing for an open end. Instants are in UTC and within
+    what the database holds (cadastre.inputs): 9999-12-31, whose day ends where Python's
+    datetime does, or an offset that moves the UTC value out of year 1-9999, is a 400."""
     text = value.strip()
     if "/" in text:
         start_text, _, end_text = text.partition("/")
@@ -104,9 +107,7 @@ def parse_datetime(value: str) -> When:
         return Interval(start, end)
     if _is_date(text):
         day = _date(text)
-        return Interval(datetime.combine(day, time.min, UTC),
-                        datetime.combine(day, time.min, UTC) + timedelta(days=1)
-                        - timedelta(microseconds=1))
+        return Interval(_day_start(day), _day_end(day))
     return Instant(_datetime(text))
 
 
@@ -116,13 +117,20 @@ def _bound(text: str, *, end: bool) -> datetime | None:
         return None
     if _is_date(text):
         day = _date(text)
-        start = datetime.combine(day, time.min, UTC)
-        return start + timedelta(days=1) - timedelta(microseconds=1) if end else start
+        return _day_end(day) if end else _day_start(day)
     return _datetime(text)
 
 
+def _day_start(day: date) -> datetime:
+    return inputs.day_start(day, "datetime", error=InvalidParameter)
+
+
+def _day_end(day: date) -> datetime:
+    return inputs.day_end(day, "datetime", error=InvalidParameter)
+
+
 def _is_date(text: str) -> bool:
-    return re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) is not None
+    return re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) is not None
 
 
 def _date(text: str) -> date:
@@ -133,18 +141,19 @@ def _date(text: str) -> date:
 
 
 def _datetime(text: str) -> datetime:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?"
-                        r"([Zz]|[+-]\d{2}:\d{2})", text):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+                        r"(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})", text):
         raise InvalidParameter(f"datetime {text[:40]!r} is not an RFC 3339 date-time with a "
                                "time zone", hint="e.g. 2024-05-01T00:00:00Z, 2024-05-01, "
                                "or 2024-01-01/2024-12-31")
-    fraction = re.search(r"\.(\d+)", text)
+    fraction = re.search(r"\.([0-9]+)", text)
     if fraction and len(fraction.group(1)) > 6:  # Python keeps microseconds
         text = text.replace(fraction.group(0), "." + fraction.group(1)[:6])
     try:
-        return datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
+        moment = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
     except ValueError as exc:
         raise InvalidParameter(f"datetime {text[:40]!r} is not a valid date-time") from exc
+    return inputs.instant(moment, "datetime", error=InvalidParameter)
 
 
 def _typed(prop: Property, value: str) -> Any:

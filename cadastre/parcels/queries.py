@@ -149,7 +149,7 @@ async def parcels_by_certificate(conn: asyncpg.Connection, serial: str,
 
 
 def normalise_serial(value: str) -> str:
-    match = re.fullmatch(r"\s*([A-Za-z]{2})\s*-?\s*(\d{6,8})\s*", value)
+    match = re.fullmatch(r"\s*([A-Za-z]{2})\s*-?\s*([0-9]{6,8})\s*", value)
     if not match:
         raise InvalidInput(f"certificate serial {value!r} is not like 'CS 123456'")
     return f"{match.group(1).upper()} {match.group(2)}"
