@@ -92,6 +92,34 @@ def rule(role: Role) -> PersonalDataRule:
     return RULES[role]
 
 
+#: The personal fields an import profile can map (importers/profiles.py), by the kind of
+#: personal data each holds. An import records, in each quarantined row, which of its
+#: source columns the profile maps to these (``"_personal"``), so that the row can be shown
+#: by role wherever it is shown (the audit view, ``import_quarantine_visible``).
+PERSONAL_SOURCE_FIELDS: dict[str, str] = {
+    "owner_name": "name", "owner_id": "national_id", "owner_birth_year": "birth",
+    "owner_address": "address"}
+
+
+def personal_value(role: Role, kind: str, value: Any) -> Any:
+    """One personal value as ``role`` may see it: itself, masked (ID numbers for clerks and
+    supervisors) or ``"withheld"``. Kinds: name, national_id, birth, address, contact
+    (phone, e-mail: with the addresses), reference (financial references and
+    counterparties), amount; an unknown kind is withheld from everyone but the roles that
+    see everything."""
+    if value is None:
+        return None
+    r = rule(role)
+    if kind == "national_id":
+        if r.national_id == "masked":
+            return mask_national_id(str(value))
+        return value if r.national_id == "full" else "withheld"
+    allowed = {"name": r.names, "birth": r.birth, "address": r.addresses,
+               "contact": r.addresses, "reference": r.financial_references,
+               "amount": r.financial_amounts}.get(kind, r.addresses and r.birth)
+    return value if allowed else "withheld"
+
+
 def mask_national_id(value: str) -> str:
     """Only the last 3 digits, the rest as bullets of the same length."""
     return "•" * (len(value) - 3) + value[-3:] if len(value) > 3 else "•" * len(value)
@@ -125,15 +153,16 @@ def holder_view(role: Role, holder: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
+#: What everyone sees of a restriction: that it exists, of which kind, since when.
+_RESTRICTION_FACTS = ("restriction_id", "kind", "since", "until")
+
+
 def restriction_view(role: Role, restriction: dict[str, Any]) -> dict[str, Any]:
     """A restriction (mortgage, injunction, ...) as ``role`` may see it: its kind and dates
     for everyone; reference, description and counterparty for the roles that see
-    references; the secured amount for those that see amounts. ``restriction`` carries the
-    columns as read (``beneficiary_kind`` says whether the counterparty is a person)."""
+    references; the secured amount for those that see amounts."""
     r = rule(role)
-    view: dict[str, Any] = {k: restriction.get(k) for k in ("restriction_id", "kind", "since",
-                                                           "until")
-            if k in restriction}
+    view: dict[str, Any] = {k: restriction[k] for k in _RESTRICTION_FACTS if k in restriction}
     if not r.financial_references:
         view["financial_data"] = "withheld"
         return view

@@ -38,7 +38,7 @@ from importers import load
 from importers.profiles import choose_profile, party_kinds
 from importers.read import LayerStream, reread
 from importers.read import stream_layer as read_stream
-from importers.records import canonicalise
+from importers.records import canonicalise, with_personal_columns
 from importers.report import ImportReport, LayerReport
 from importers.sources import (
     CAD_DRIVERS,
@@ -93,6 +93,8 @@ class _Prepared:
     reason_code: np.ndarray
     reason: np.ndarray
     repair_note: np.ndarray
+    #: source column -> personal field (the profile's mapping), kept with quarantined rows
+    personal: dict[str, str]
 
 
 @contextmanager
@@ -294,7 +296,8 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
     except CrsQuestion as exc:
         raise CoordinateQuestion(f"{layer.label}: {exc}") from exc
     return _Prepared(layer, report, stream, frame, geoms, area, source_crs.epsg,
-                     checked.reason_code, checked.reason, checked.repair_note)
+                     checked.reason_code, checked.reason, checked.repair_note,
+                     choice.profile.personal_columns(stream.columns))
 
 
 #: What a layer holds once its accepted geometries are handed to the load.
@@ -545,7 +548,8 @@ def _quarantine_rows(p: _Prepared, mask: np.ndarray) -> pd.DataFrame:
         "reason_code": p.reason_code[rows],
         "reason": p.reason[rows],
         "identity": identity.to_numpy(),
-        "attributes": [orjson.dumps(r, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        "attributes": [orjson.dumps(with_personal_columns(r, p.personal), default=str,
+                                    option=orjson.OPT_NON_STR_KEYS).decode()
                        for r in attributes.to_dict("records")],
         "geom": geometry,
     })
