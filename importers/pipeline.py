@@ -38,7 +38,7 @@ from importers import load
 from importers.profiles import choose_profile, party_kinds
 from importers.read import LayerStream, reread
 from importers.read import stream_layer as read_stream
-from importers.records import canonicalise
+from importers.records import canonicalise, with_personal_columns
 from importers.report import ImportReport, LayerReport
 from importers.sources import (
     CAD_DRIVERS,
@@ -96,6 +96,8 @@ class _Prepared:
     reason_code: np.ndarray
     reason: np.ndarray
     repair_note: np.ndarray
+    #: source column -> personal field (the profile's mapping), kept with quarantined rows
+    personal: dict[str, str]
 
 
 @contextmanager
@@ -321,7 +323,8 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
         raise CoordinateQuestion(f"{layer.label}: {exc}") from exc
     _reject_outside_area(geoms, srid, checked.reason_code, checked.reason)
     return _Prepared(layer, report, stream, frame, geoms, area, source_crs.epsg,
-                     checked.reason_code, checked.reason, checked.repair_note)
+                     checked.reason_code, checked.reason, checked.repair_note,
+                     choice.profile.personal_columns(stream.columns))
 
 
 def _reject_outside_area(geoms: wkb.EncodedGeometries, srid: int, reason_code: np.ndarray,
@@ -592,7 +595,8 @@ def _quarantine_rows(p: _Prepared, mask: np.ndarray) -> pd.DataFrame:
         "reason_code": p.reason_code[rows],
         "reason": p.reason[rows],
         "identity": identity.to_numpy(),
-        "attributes": [orjson.dumps(r, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        "attributes": [orjson.dumps(with_personal_columns(r, p.personal), default=str,
+                                    option=orjson.OPT_NON_STR_KEYS).decode()
                        for r in attributes.to_dict("records")],
         "geom": geometry,
     })

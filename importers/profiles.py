@@ -13,6 +13,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from cadastre.access import PERSONAL_SOURCE_FIELDS
 from cadastre.errors import UnknownProfile
 from gis.crs import fold
 
@@ -60,6 +61,16 @@ class Profile:
                     if group in FIELDS:
                         mapping.setdefault(group, f"{column}~{group}")
         return mapping
+
+    def personal_columns(self, columns: list[str]) -> dict[str, str]:
+        """source column -> personal field, for every column spelled like one of the
+        profile's spellings of a personal field (not only the one chosen for the mapping: a
+        layer with both CCCD and CMND holds two ID numbers)."""
+        spellings = {normalise_column(alias): canonical
+                     for canonical in PERSONAL_SOURCE_FIELDS
+                     for alias in self.fields.get(canonical, ())}
+        return {c: spellings[normalise_column(c)] for c in columns
+                if normalise_column(c) in spellings}
 
     def missing_required(
         self, mapping: dict[str, str], provided: frozenset[str] = frozenset()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import orjson
@@ -192,3 +193,12 @@ def _json_rows(frame: pd.DataFrame) -> pd.Series:
         for values in frame.itertuples(index=False, name=None)
     ]
     return pd.Series(rows, index=frame.index, dtype=object)
+
+
+def with_personal_columns(attributes: dict[Any, Any], personal: dict[str, str]
+                          ) -> dict[Any, Any]:
+    """A quarantined row's source attributes with the record of which of them are personal
+    (``"_personal"``: source column -> personal field, from the profile's mapping), by which
+    the row is redacted for roles not entitled to them (cadastre.access)."""
+    present = {column: field for column, field in personal.items() if column in attributes}
+    return {**attributes, "_personal": present} if present else attributes

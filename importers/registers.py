@@ -22,7 +22,7 @@ from cadastre.bulk import copy_frame
 from cadastre.errors import EncodingQuestion, ImportSourceError
 from importers import load, vntext
 from importers.profiles import choose_profile, normalise_column, party_kinds
-from importers.records import canonicalise
+from importers.records import canonicalise, with_personal_columns
 from importers.report import ImportReport, LayerReport
 
 if TYPE_CHECKING:
@@ -192,12 +192,13 @@ def import_register(
                             option=orjson.OPT_NON_STR_KEYS).decode(), started_at=started,
         change=change)
     rejected_rows = np.flatnonzero(reason_code != None)  # noqa: E711
+    personal = choice.profile.personal_columns([str(c) for c in frame.columns])
     load.quarantine(conn, import_id, pd.DataFrame({
         "dataset": path.name, "layer": None, "feature_index": rejected_rows,
         "reason_code": reason_code[rejected_rows], "reason": reason[rejected_rows],
         "identity": [f"{key[i][0]}/{key[i][1]}/{key[i][2]}" for i in rejected_rows],
-        "attributes": [orjson.dumps(frame.iloc[i].to_dict(), default=str,
-                                    option=orjson.OPT_NON_STR_KEYS).decode()
+        "attributes": [orjson.dumps(with_personal_columns(frame.iloc[i].to_dict(), personal),
+                                    default=str, option=orjson.OPT_NON_STR_KEYS).decode()
                        for i in rejected_rows],
         "geom": None,
     }))

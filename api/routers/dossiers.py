@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -143,8 +144,9 @@ async def receive(request: Request, body: DossierIn, caller: Caller,
         parcel_ids=body.parcel_ids, commune_code=body.commune_code, documents=body.documents,
         idempotency_key=idempotency_key)
     code_format = request.app.state.settings.dossier_code_format
-    dossier, new = await _write(request, lambda conn: service.receive(
-        conn, intake, actor=str(caller.username), code_format=code_format))
+    dossier, new = await _write(request, _recording_applicant(
+        request, caller.role, "dossier intake", lambda conn: service.receive(
+            conn, intake, actor=str(caller.username), code_format=code_format)))
     return _dossier_response(dossier, caller.role, 201 if new else 200)
 
 
@@ -154,6 +156,23 @@ async def dossier(request: Request, code: str, caller: Caller) -> Response:
     found = await _read(request, lambda c: service.get(c, code))
     await _log_applicant_read(request, found, caller.role, "dossier")
     return _dossier_response(found, caller.role)
+
+
+def _recording_applicant(request: Request, role: Role, reason: str,
+                         operation: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``operation`` (a write returning the dossier, or the dossier and more), followed in
+    its transaction by the audit row of the applicant's data that the response shows."""
+
+    def run(conn: Any) -> Any:
+        result = operation(conn)
+        dossier: dict[str, Any] = result[0] if isinstance(result, tuple) else result
+        if rule(role).names and dossier.get("applicant_name"):
+            code = dossier["code"]
+            log_personal_read_sync(conn, actor(request, code), party_ids=[],
+                                   table="dossier", row_key={"code": code}, reason=reason)
+        return result
+
+    return run
 
 
 async def _log_applicant_read(request: Request, dossier: dict[str, Any], role: Role,
@@ -189,7 +208,8 @@ async def move(request: Request, code: str, body: TransitionIn, caller: Caller,
             expected_version=expected, attachments=body.attachments, rating=body.rating,
             rating_comment=body.rating_comment)
 
-    return _dossier_response(await _write(request, operation), caller.role)
+    return _dossier_response(await _write(request, _recording_applicant(
+        request, caller.role, f"dossier transition to {body.to}", operation)), caller.role)
 
 
 def _apply_change(conn: Any, code: str, change: ApprovalChange) -> None:
@@ -256,8 +276,9 @@ async def apology_letter(request: Request, code: str) -> Response:
 @router.post("/dossiers/{code}/apology", summary="Apology letter with a new appointment",
              dependencies=[require(Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.ADMIN)])
 async def apology(request: Request, code: str, body: ApologyIn, caller: Caller) -> Response:
-    dossier = await _write(request, lambda c: service.apologise(
-        c, code, new_due=body.new_due, reason=body.reason, actor=str(caller.username)))
+    dossier = await _write(request, _recording_applicant(
+        request, caller.role, "apology letter issued", lambda c: service.apologise(
+            c, code, new_due=body.new_due, reason=body.reason, actor=str(caller.username))))
     return _dossier_response(dossier, caller.role, 201)
 
 
@@ -306,8 +327,16 @@ async def feedback_status(request: Request, code: str,
              dependencies=[require(*STAFF)])
 async def answer_feedback(request: Request, code: str, body: AnswerIn,
                           caller: Caller) -> dict[str, Any]:
-    return await _write(request, lambda c: feedback_service.answer(
-        c, code, body.answer, actor=str(caller.username)))
+    def operation(conn: Any) -> dict[str, Any]:
+        answered = feedback_service.answer(conn, code, body.answer,
+                                           actor=str(caller.username))
+        if answered.get("contact_phone") or answered.get("contact_email"):
+            log_personal_read_sync(conn, actor(request, answered.get("dossier_code")),
+                                   party_ids=[], table="feedback", row_key={"code": code},
+                                   reason="feedback answer (the complainant's contact)")
+        return answered
+
+    return await _write(request, operation)
 
 
 @router.get("/reports/kpi", summary="KPIs per office and month (JSON, or CSV)",

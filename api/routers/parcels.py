@@ -138,6 +138,12 @@ async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: 
     if shown:
         await log_personal_read(conn, actor(request), party_ids=shown, table="party",
                                 row_key={"parcel_id": parcel_id}, reason="parcel file")
+    restrictions, about = queries.financial_facts_shown(feature)
+    if restrictions:
+        await log_personal_read(conn, actor(request), party_ids=about, table="restriction",
+                                row_key={"parcel_id": parcel_id,
+                                         "restriction_ids": restrictions},
+                                reason="parcel file: financial facts of restrictions")
     state = f"{parcel_id}-{feature['properties']['last_change_id']}"
     return _respond(request, _json(feature), caller.role, headers=_content_crs(out.srid),
                     state=state)
@@ -160,8 +166,15 @@ async def parcel_lineage(request: Request, conn: Connection, caller: Caller,
 @router.get("/parcels/{parcel_id}/changes", summary="Changes with their documents")
 async def parcel_changes(request: Request, conn: Connection, caller: Caller,
                          parcel_id: PathId) -> Response:
-    body = _json(await queries.changes(conn, parcel_id))
-    return _respond(request, body, caller.role, media_type="application/json")
+    found = await queries.changes(conn, parcel_id, caller.role)
+    private = queries.private_changes_shown(found, caller.role)
+    if private:
+        await log_personal_read(
+            conn, actor(request), party_ids=await queries.parties_of_changes(
+                conn, parcel_id, private), table="change_transaction",
+            row_key={"parcel_id": parcel_id, "change_ids": private},
+            reason="parcel changes: documents of private changes")
+    return _respond(request, _json(found), caller.role, media_type="application/json")
 
 
 @router.get("/parcels/{parcel_id}/dossiers", summary="One-stop dossiers that changed it")

@@ -10,6 +10,7 @@ as one database role for everybody.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,15 +20,35 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadastre.access import Role, mask_national_id, rule
+from cadastre.access import PERSONAL_SOURCE_FIELDS, Role, personal_value, rule
 from cadastre.errors import InvalidInput
 
 MAX_ENTRIES = 1000
-#: Keys of personal data inside the before/after images of audited rows.
-_PERSONAL_KEYS = ("national_id", "birth_year", "gender", "address", "applicant_id_number",
-                  "applicant_address", "applicant_phone", "phone", "email")
-_PERSONAL_TABLES = ("party_personal", "dossier", "party", "import_quarantine")
-
+#: Personal data inside the before/after images of audited rows: table -> column -> kind
+#: (cadastre.access.personal_value). Only these tables: elsewhere the same names are not
+#: personal (a parcel's address, an office's phone, a procedure's name).
+_PERSONAL_COLUMNS: dict[str, dict[str, str]] = {
+    "party": {"name": "name"},
+    "party_personal": {"national_id": "national_id", "birth_year": "birth",
+                       "birth_date": "birth", "gender": "birth", "address": "address",
+                       "phone": "contact", "email": "contact"},
+    "dossier": {"applicant_name": "name", "applicant_id_number": "national_id",
+                "applicant_phone": "contact", "applicant_address": "address"},
+    "feedback": {"contact_name": "name", "contact_phone": "contact",
+                 "contact_email": "contact"},
+    "app_user": {"full_name": "name"},
+    "restriction": {"reference": "reference", "description": "reference",
+                    "party_id": "reference", "amount": "amount"},
+    "import_quarantine": {},  # its attributes: _quarantine_attributes
+}
+#: Keys that are personal wherever they appear in a quarantined row's attributes (the
+#: canonical names of an import's fields, and the usual names of contacts and birth dates).
+_PERSONAL_KEYS = {"national_id": "national_id", "birth_year": "birth", "birth_date": "birth",
+                  "phone": "contact", "email": "contact",
+                  "contact_phone": "contact", "contact_email": "contact",
+                  "contact_name": "name", **PERSONAL_SOURCE_FIELDS}
+#: A search for a national ID (or any long run of digits) typed by the reader of a record.
+_ID_NUMBER = re.compile(r"\d{9,}")
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -82,23 +103,46 @@ def log_personal_read_sync(
          "why": reason})
 
 
-def _redact(image: dict[str, Any] | None, role: Role) -> dict[str, Any] | None:
-    if image is None:
-        return None
-    r = rule(role)
+def _redact(table: str, image: dict[str, Any] | None, role: Role) -> dict[str, Any] | None:
+    """A row image of ``table`` with its personal data as ``role`` may see it."""
+    if image is None or table not in _PERSONAL_COLUMNS:
+        return image
     out = dict(image)
-    for key in _PERSONAL_KEYS:
-        if key not in out or out[key] is None:
-            continue
-        if key in ("national_id", "applicant_id_number") and r.national_id == "masked":
-            out[key] = mask_national_id(str(out[key]))
-        elif not (r.addresses and r.birth and r.national_id == "full"):
-            out[key] = "withheld"
-    if not r.names:
-        for key in ("name", "applicant_name", "full_name", "attributes"):
-            if key in out:
-                out[key] = "withheld"
+    for key, kind in _PERSONAL_COLUMNS[table].items():
+        if key in out:
+            out[key] = personal_value(role, kind, out[key])
+    if table == "import_quarantine" and "attributes" in out:
+        out["attributes"] = _quarantine_attributes(out["attributes"], role)
     return out
+
+
+def _quarantine_attributes(attributes: Any, role: Role) -> Any:
+    """A quarantined import row's source attributes: the columns the import's profile
+    mapped to personal fields (recorded under ``_personal``, e.g. CCCD -> owner_id) and the
+    usual personal keys as ``role`` may see them. A row without that record (imported before
+    it was kept) is shown only to the roles that see all personal data."""
+    if not isinstance(attributes, dict):
+        return attributes
+    r = rule(role)
+    everything = r.names and r.national_id == "full" and r.birth and r.addresses
+    personal = attributes.get("_personal")
+    if not isinstance(personal, dict):
+        return attributes if everything else {"personal_data": "withheld"}
+    out = dict(attributes)
+    for key, value in attributes.items():
+        field = personal.get(key) or _PERSONAL_KEYS.get(key)
+        if field is not None:
+            out[key] = personal_value(role, PERSONAL_SOURCE_FIELDS.get(field, field), value)
+    return out
+
+
+def _redact_row_key(row_key: Any, role: Role) -> Any:
+    """A holder search's text (``q``) may be a national ID: masked as the role sees IDs."""
+    if not isinstance(row_key, dict) or not isinstance(row_key.get("q"), str):
+        return row_key
+    masked = _ID_NUMBER.sub(lambda m: str(personal_value(role, "national_id", m.group())),
+                            row_key["q"])
+    return {**row_key, "q": masked}
 
 
 async def entries(
@@ -121,9 +165,9 @@ async def entries(
         item = dict(r)
         for key in ("row_key", "before", "after"):
             item[key] = orjson.loads(item[key]) if item[key] is not None else None
-        if item["table_name"] in _PERSONAL_TABLES:
-            item["before"] = _redact(item["before"], role)
-            item["after"] = _redact(item["after"], role)
+        item["before"] = _redact(item["table_name"], item["before"], role)
+        item["after"] = _redact(item["table_name"], item["after"], role)
+        item["row_key"] = _redact_row_key(item["row_key"], role)
         items.append(item)
     page: dict[str, Any] = {"entries": items}
     if len(rows) > limit:

@@ -15,7 +15,14 @@ from typing import Any
 import asyncpg
 import orjson
 
-from cadastre.access import Role, holder_view, rule
+from cadastre.access import (
+    PRIVATE_CHANGE_KINDS,
+    Role,
+    change_view,
+    holder_view,
+    restriction_view,
+    rule,
+)
 from cadastre.changes.service import LAST_CHANGE_SQL
 from cadastre.errors import InvalidInput, ParcelNotFound
 
@@ -196,21 +203,21 @@ async def parcel_file(conn: asyncpg.Connection, parcel_id: int, role: Role, out:
         f"x.version_id WHERE cp.parcel_id = $1 AND {at} ORDER BY x.issued_on", *params)]
     async with as_role(conn, role):
         props["rights"] = await _rights(conn, at, params, role)
-        restrictions = [dict(r) for r in await conn.fetch(
+        restrictions = [restriction_view(role, dict(r)) for r in await conn.fetch(
             "SELECT x.restriction_id, x.kind, x.reference, x.description, x.amount, "
             "lower(x.lifespan) AS since, b.id AS beneficiary_party_id, b.name AS beneficiary, "
             "b.kind AS beneficiary_kind "
-            f"FROM restriction x LEFT JOIN party_visible b ON b.id = x.party_id "
+            f"FROM restriction_visible x LEFT JOIN party_visible b ON b.id = x.party_id "
             f"WHERE x.parcel_id = $1 AND {at} ORDER BY lower(x.lifespan)", *params)]
-    for restriction in restrictions:
-        if restriction.pop("beneficiary_kind") == "individual" and not rule(role).names:
-            restriction["beneficiary"] = None  # a private lender is personal data
-            restriction["beneficiary_party_id"] = None
     props["restrictions"] = restrictions
     injunctions = [r for r in restrictions if r["kind"] == "injunction"]
-    props["injunction"] = ({"active": True, "references": [r["reference"] for r in injunctions],
-                            "message": "Đang bị ngăn chặn giao dịch: every other change on this "
-                            "parcel is refused"} if injunctions else {"active": False})
+    props["injunction"] = {"active": False}
+    if injunctions:
+        props["injunction"] = {"active": True, "since": min(r["since"] for r in injunctions),
+                               "message": "Đang bị ngăn chặn giao dịch: every other change "
+                               "on this parcel is refused"}
+        if rule(role).financial_references:
+            props["injunction"]["references"] = [r["reference"] for r in injunctions]
     props["mortgaged"] = any(r["kind"] == "mortgage" for r in restrictions)
     last = await conn.fetchrow(LAST_CHANGE_SQL.format(p="$1"), parcel_id)
     props["last_change_id"] = None if last is None else last["id"]
@@ -234,6 +241,22 @@ def parties_shown(feature: dict[str, Any]) -> list[int]:
     ids += [int(r["beneficiary_party_id"]) for r in props.get("restrictions", [])
             if r.get("beneficiary_party_id") is not None and r.get("beneficiary")]
     return ids
+
+
+def financial_facts_shown(feature: dict[str, Any]) -> tuple[list[int], list[int]]:
+    """The restrictions whose financial facts (reference, counterparty, amount) a parcel
+    file carries, and the parties they are about: the parcel's holders (the mortgagor, the
+    party whose dealings are frozen) and the counterparties. Empty for roles that see only
+    kinds and dates."""
+    props = feature["properties"]
+    shown = [r for r in props.get("restrictions", []) if "reference" in r]
+    if not shown:
+        return [], []
+    parties = [int(r["party_id"]) for r in props.get("rights", [])
+               if r.get("party_id") is not None]
+    parties += [int(r["beneficiary_party_id"]) for r in shown
+                if r.get("beneficiary_party_id") is not None]
+    return [int(r["restriction_id"]) for r in shown], parties
 
 
 @asynccontextmanager
@@ -319,11 +342,14 @@ async def lineage(conn: asyncpg.Connection, parcel_id: int) -> dict[str, Any]:
             "children": [dict(r) for r in children]}
 
 
-async def changes(conn: asyncpg.Connection, parcel_id: int) -> list[dict[str, Any]]:
+async def changes(conn: asyncpg.Connection, parcel_id: int,
+                  role: Role = Role.ANONYMOUS) -> list[dict[str, Any]]:
     """Every change that began or ended a version of the parcel or of its rights and
-    restrictions, with the documents that prove it."""
+    restrictions, with the documents that prove it; the documents and notes of private
+    changes as ``role`` may see them (cadastre.access.change_view)."""
     await _require_parcel(conn, parcel_id)
-    rows = await conn.fetch("""
+    async with as_role(conn, role):  # change_document_visible applies the role too
+        rows = await conn.fetch("""
         WITH touched AS (
             SELECT begun_by AS change_id FROM parcel WHERE parcel_id = $1
             UNION SELECT ended_by FROM parcel WHERE parcel_id = $1
@@ -331,14 +357,40 @@ async def changes(conn: asyncpg.Connection, parcel_id: int) -> list[dict[str, An
             UNION SELECT ended_by FROM land_right WHERE parcel_id = $1
             UNION SELECT begun_by FROM restriction WHERE parcel_id = $1
             UNION SELECT ended_by FROM restriction WHERE parcel_id = $1)
-        SELECT c.id, c.kind, c.happened_at, c.dossier_code, c.note,
+        SELECT c.id, c.kind, c.happened_at, c.dossier_code,
+               CASE WHEN role_sees_financial_references() OR NOT change_kind_is_private(c.kind)
+                    THEN c.note END AS note,
                coalesce((SELECT json_agg(json_build_object('kind', s.kind, 'reference',
-                        s.reference, 'issued_on', s.issued_on, 'issuer', s.issuer))
-                        FROM change_source cs JOIN source_document s ON s.id = cs.source_id
-                        WHERE cs.change_id = c.id), '[]'::json) AS documents
+                        s.reference, 'issued_on', s.issued_on, 'issuer', s.issuer)
+                        ORDER BY s.source_id)
+                        FROM change_document_visible s WHERE s.change_id = c.id),
+                        '[]'::json) AS documents
         FROM change_transaction c JOIN touched t ON t.change_id = c.id
         ORDER BY c.happened_at, c.id""", parcel_id)
-    return [{**dict(r), "documents": orjson.loads(r["documents"])} for r in rows]
+    return [change_view(role, {**dict(r), "documents": orjson.loads(r["documents"])})
+            for r in rows]
+
+
+def private_changes_shown(changes_: list[dict[str, Any]], role: Role) -> list[int]:
+    """The private changes (cadastre.access.PRIVATE_CHANGE_KINDS) whose documents a
+    changes response shows to ``role``, for the audit log."""
+    if not rule(role).financial_references:
+        return []
+    return [int(c["id"]) for c in changes_ if c["kind"] in PRIVATE_CHANGE_KINDS]
+
+
+async def parties_of_changes(conn: asyncpg.Connection, parcel_id: int,
+                             change_ids: list[int]) -> list[int]:
+    """The holders of the parcel's rights at those changes (and those the changes began or
+    ended), and the counterparties of the restrictions they began or ended: whose
+    financial facts the changes' documents are."""
+    return [int(r["party_id"]) for r in await conn.fetch(
+        "SELECT r.party_id FROM land_right r JOIN change_transaction c ON c.id = ANY($2) "
+        "WHERE r.parcel_id = $1 AND (r.lifespan @> c.happened_at OR r.begun_by = c.id "
+        "OR r.ended_by = c.id) "
+        "UNION SELECT x.party_id FROM restriction x WHERE x.parcel_id = $1 "
+        "AND x.party_id IS NOT NULL AND (x.begun_by = ANY($2) OR x.ended_by = ANY($2))",
+        parcel_id, change_ids)]
 
 
 async def dossiers(conn: asyncpg.Connection, parcel_id: int) -> list[dict[str, Any]]:

@@ -122,3 +122,146 @@ def test_the_audit_log_cannot_be_rewritten(api_engine):
                       "TRUNCATE audit_log"):
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), api_engine.begin() as conn:
             conn.execute(sa.text(statement))
+
+
+def _reads_of(client, headers, code):
+    return [e for e in _entries(client, headers, dossier=code, action="read_personal")
+            if e["table_name"] == "dossier"]
+
+
+def test_intake_transition_and_apology_responses_record_the_applicant_read(
+        client, headers, api_engine, holder):
+    """Each of these answers with the applicant's name (and, by role, ID and address)."""
+    from datetime import timedelta
+
+    from cadastre.dossiers.calendar import load_calendar
+
+    clerk = headers("counter_clerk")
+    body = {"procedure_code": "THE-CHAP", "received_by_office": "VPDK.HN",
+            "applicant": {"name": "Đỗ Thị Hằng", "id_number": "001085067890",
+                          "phone": "0987654321", "address": "Số 5 Hàng Đào"},
+            "parcel_ids": [holder["parcel_id"]],
+            "documents": ["Phiếu yêu cầu đăng ký thế chấp", "Hợp đồng thế chấp",
+                          "Giấy chứng nhận bản gốc"]}
+    created = client.post(f"{API}/dossiers", json=body, headers=clerk)
+    assert created.status_code == 201 and created.json()["applicant_name"] == "Đỗ Thị Hằng"
+    code = created.json()["code"]
+    intake = _reads_of(client, headers, code)
+    assert [e["reason"] for e in intake] == ["dossier intake"]
+    assert intake[0]["actor"] == "t-counter-clerk"
+    assert intake[0]["endpoint"] == "POST /api/v1/dossiers"
+
+    moved = client.post(f"{API}/dossiers/{code}/transitions", json={"to": "in_processing"},
+                        headers={**clerk, "If-Match": created.headers["etag"]})
+    assert moved.status_code == 200, moved.text
+    assert _reads_of(client, headers, code)[0]["reason"] == "dossier transition to in_processing"
+
+    with api_engine.connect() as conn:
+        due = conn.execute(sa.text("SELECT due_date FROM dossier WHERE code = :c"),
+                           {"c": code}).scalar_one()
+        calendar = load_calendar(conn)
+    new_due = due + timedelta(days=14)
+    while not calendar.is_working_day(new_due):
+        new_due += timedelta(days=1)
+    apology = client.post(f"{API}/dossiers/{code}/apology", headers=clerk,
+                          json={"new_due": new_due.isoformat(), "reason": "Chờ đo đạc lại"})
+    assert apology.status_code == 201, apology.text
+    latest = _reads_of(client, headers, code)[0]
+    assert latest["reason"] == "apology letter issued"
+    assert latest["endpoint"] == "POST /api/v1/dossiers/{code}/apology"
+
+
+def test_a_feedback_answer_records_the_read_of_the_complainants_contact(
+        client, headers, api_engine):
+    from datetime import date
+
+    from cadastre.dossiers import feedback
+
+    with api_engine.begin() as conn:  # (the public form is rate-limited per process)
+        code = feedback.record(conn, feedback.FeedbackIn(
+            channel="web", subject="Chậm trả kết quả", body="Hồ sơ của tôi quá hạn.",
+            contact_name="Vũ Văn Long", contact_phone="0911222333"), today=date.today())["code"]
+    answered = client.post(f"{API}/feedback/{code}/answer", headers=headers("counter_clerk"),
+                           json={"answer": "Văn phòng sẽ trả kết quả trong tuần."})
+    assert answered.status_code == 200 and answered.json()["contact_phone"] == "0911222333"
+    reads = [e for e in _entries(client, headers, action="read_personal",
+                                 user="t-counter-clerk", limit=50)
+             if e["table_name"] == "feedback" and e["row_key"] == {"code": code}]
+    assert reads, "the answer showed the complainant's phone without an audit row"
+    assert reads[0]["endpoint"] == "POST /api/v1/feedback/{code}/answer"
+    # ... and the supervisor's audit view does not show the contact either
+    supervisor = _entries(client, headers, "supervisor", action="insert", limit=200)
+    row = next(e for e in supervisor if e["table_name"] == "feedback"
+               and e["after"]["code"] == code)
+    assert "0911222333" not in str(supervisor)
+    assert row["after"]["contact_phone"] == "withheld"
+    assert row["after"]["contact_name"] == "Vũ Văn Long"  # supervisors see names
+
+
+@pytest.fixture(scope="module")
+def quarantined(api_engine, tmp_path_factory) -> dict[str, object]:
+    """A real import (committed) of four parcels of a commune of their own, one of a
+    private person rejected for its area: its row in the quarantine holds the raw CCCD,
+    NamSinh, DiaChiChu and TenChu."""
+    from cadastre.synth import generate_layer, write_layer
+    from importers.pipeline import ImportOptions, run_import
+
+    layer = generate_layer(4, seed=9, origin=(640_000.0, 2_380_000.0),
+                           communes=[("99917", "Phường Kiểm Thử")])
+    person = layer.index[layer["CCCD"].notna()][0]
+    layer.loc[person, "DienTich"] = layer.loc[person, "DienTich"] * 1.5
+    path = tmp_path_factory.mktemp("quarantine") / "broken.gpkg"
+    write_layer(layer, path)
+    report = run_import(api_engine, path, ImportOptions())
+    assert report.counts["quarantined"] == 1, report.summary()
+    raw = layer.loc[person]
+    return {"import_id": report.import_id, "CCCD": str(raw["CCCD"]),
+            "NamSinh": int(raw["NamSinh"]), "DiaChiChu": str(raw["DiaChiChu"]),
+            "TenChu": str(raw["TenChu"])}
+
+
+def _quarantine_entry(client, headers, role, import_id):
+    rows = [e for e in _entries(client, headers, role, action="insert", limit=1000)
+            if e["table_name"] == "import_quarantine" and e["after"]["import_id"] == import_id]
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_quarantined_rows_are_redacted_by_the_profiles_mapping(client, headers, quarantined):
+    admin = _quarantine_entry(client, headers, "admin", quarantined["import_id"])["after"]
+    assert str(admin["attributes"]["CCCD"]) == quarantined["CCCD"]
+    assert admin["attributes"]["DiaChiChu"] == quarantined["DiaChiChu"]
+    entry = _quarantine_entry(client, headers, "supervisor", quarantined["import_id"])
+    attributes = entry["after"]["attributes"]
+    assert quarantined["CCCD"] not in str(entry)
+    assert quarantined["DiaChiChu"] not in str(entry)
+    assert attributes["CCCD"].endswith(quarantined["CCCD"][-3:])  # masked, as IDs are
+    assert attributes["NamSinh"] == "withheld"
+    assert attributes["DiaChiChu"] == "withheld"
+    assert attributes["TenChu"] == quarantined["TenChu"]  # supervisors see names
+    assert attributes["SoThua"] is not None  # the rest stays readable: why it was rejected
+
+
+@pytest.mark.parametrize("role", ["anonymous", "gis_analyst", "counter_clerk", "supervisor",
+                                  "land_officer", "admin"])
+def test_the_quarantine_view_keeps_personal_fields_for_entitled_roles(
+        api_settings, quarantined, role):
+    from cadastre.access import Role, rule
+    from cadastre.db import api_database_url, create_engine
+
+    engine = create_engine(api_settings, url=api_database_url(api_settings))
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("SELECT set_config('cadastre.role', :r, true)"), {"r": role})
+            attributes = conn.execute(sa.text(
+                "SELECT attributes FROM import_quarantine_visible WHERE import_id = :i"),
+                {"i": quarantined["import_id"]}).scalar_one()
+    finally:
+        engine.dispose()
+    r = rule(Role(role))
+    text = str(attributes)
+    assert (quarantined["CCCD"] in text) is (r.national_id == "full")
+    assert (quarantined["DiaChiChu"] in text) is r.addresses
+    assert (quarantined["TenChu"] in text) is r.names
+    if r.national_id == "masked":
+        assert attributes["CCCD"].endswith(quarantined["CCCD"][-3:])

@@ -105,6 +105,11 @@ def test_register_xlsx_attaches_holders_and_reports_unmatched(conn, run, write, 
     assert report.counts["rights"] == len(small_layer)
     assert count(conn, "SELECT count(*) FROM import_quarantine WHERE import_id = :i "
                        "AND reason_code = 'no-such-parcel'", i=report.import_id) == 1
+    # the row records which of its columns the profile maps to personal fields
+    personal = conn.execute(sa.text(
+        "SELECT attributes -> '_personal' FROM import_quarantine WHERE import_id = :i"),
+        {"i": report.import_id}).scalar_one()
+    assert personal == {"Tên người sử dụng": "owner_name"}
     assert count(conn, "SELECT count(*) FROM parcel_land_use") >= len(small_layer)
     holder = small_layer["TenChu"].iloc[0].removeprefix("Hộ ông ").removeprefix("Hộ bà ")
     assert count(conn, "SELECT count(*) FROM party WHERE name = :n", n=holder) >= 1

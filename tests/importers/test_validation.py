@@ -138,3 +138,18 @@ def test_streamed_batches_give_the_same_import(conn, run, write, small_layer, mo
     streamed = outcome(run(path, force=True))
     assert streamed == whole
     assert len(whole[0]) >= 6 and len(whole[1]) == len(small_layer) - len(whole[0])
+
+
+def test_quarantined_rows_record_their_personal_columns(conn, run, write, small_layer):
+    """By the profile's spellings of personal fields: the mapped ones and any other (a
+    second ID column), so that the row can be redacted by role wherever it is shown."""
+    layer = small_layer.copy()
+    layer["CMND"] = "012345678"  # a second ID column: not the one mapped, personal all the same
+    person = layer.index[layer["CCCD"].notna()][0]
+    layer.loc[person, "DienTich"] = layer.loc[person, "DienTich"] * 1.5
+    report = run(write(layer, "with_ids.gpkg"))
+    personal = conn.execute(sa.text(
+        "SELECT attributes -> '_personal' FROM import_quarantine WHERE import_id = :i "
+        "AND reason_code = 'area-mismatch'"), {"i": report.import_id}).scalar_one()
+    assert personal == {"TenChu": "owner_name", "CCCD": "owner_id", "CMND": "owner_id",
+                        "NamSinh": "owner_birth_year", "DiaChiChu": "owner_address"}
