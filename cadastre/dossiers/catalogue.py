@@ -31,6 +31,8 @@ class StaleProcedure(CadastreError):
 
 def _view(row: sa.RowMapping) -> dict[str, Any]:
     procedure = {k: v for k, v in row.items() if k != "state"}
+    if procedure["fee_vnd"] is not None:  # numeric(14, 0): whole dong
+        procedure["fee_vnd"] = int(procedure["fee_vnd"])
     procedure["etag"] = f'"{row["code"]}-{row["state"]}"'
     return procedure
 
