@@ -1,10 +1,11 @@
-"""Changes for land officers: transfers, mortgages and injunctions. A change request names
-the parcel state it was made against with `If-Match` (the parcel file's ETag); a request
-made against an older state is refused with 409 naming the change that came in between."""
+"""Changes for land officers: rights (transfers, mortgages, injunctions) and the map
+(purpose, split, merge, boundary correction). Every change request names the parcel state it
+was made against with `If-Match` (the parcel file's ETag; one per parcel for a merge or a
+boundary correction): 428 without, 412 for an ETag of another parcel, and 409 naming the
+change that came in between for an older state (checked under the parcel's row lock)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from api.bounds import AMOUNT_MAX, RowId
 from api.deps import require, write
-from api.problems import PreconditionFailed, PreconditionRequired
+from api.preconditions import parcel_state, parcel_states
 from cadastre.access import Role
 from cadastre.changes import service, spatial
 
@@ -89,21 +90,10 @@ class InjunctionIn(BaseModel):
 
 IfMatch = Annotated[str | None, Header(
     alias="If-Match", description="The parcel file's ETag: the state the change was made "
-    "against")]
-_ETAG = re.compile(r'^(?:W/)?"(\d+)-(\d+|None)\.[0-9a-f]+"$')
-
-
-def _expected(parcel_id: int, if_match: str | None, *, required: bool) -> int | None:
-    if if_match is None:
-        if required:
-            raise PreconditionRequired(
-                "send If-Match with the ETag of the parcel file you read",
-                hint=f"GET /api/v1/parcels/{parcel_id} and use its ETag")
-        return None
-    match = _ETAG.match(if_match.strip())
-    if not match or int(match.group(1)) != parcel_id:
-        raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag of parcel {parcel_id}")
-    return None if match.group(2) == "None" else int(match.group(2))
+    "against (required)")]
+IfMatchEach = Annotated[str | None, Header(
+    alias="If-Match", description="The ETag of each parcel's file, as one list "
+    '(`"5-12.ab…", "6-14.cd…"`): the states the change was made against (required)')]
 
 
 def _source(source: Source) -> service.SourceDocument:
@@ -124,7 +114,7 @@ async def _run(request: Request, operation: Any, *args: Any, **kwargs: Any) -> d
 @router.post("/transfer", status_code=201, summary="Transfer, inheritance or gift of rights")
 async def transfer(request: Request, body: TransferIn, if_match: IfMatch = None
                    ) -> dict[str, Any]:
-    expected = _expected(body.parcel_id, if_match, required=True)
+    expected = parcel_state(if_match, body.parcel_id)
     shares = [service.Share(h.party_id, *map(int, h.share.split("/"))) for h in body.holders]
     return await _run(request, service.transfer, body.parcel_id, shares, _source(body.source),
                       kind=body.kind, dossier_code=body.dossier_code, expected_change=expected)
@@ -133,7 +123,7 @@ async def transfer(request: Request, body: TransferIn, if_match: IfMatch = None
 @router.post("/mortgage", status_code=201, summary="Register a mortgage (đăng ký thế chấp)")
 async def mortgage(request: Request, body: MortgageIn, if_match: IfMatch = None
                    ) -> dict[str, Any]:
-    expected = _expected(body.parcel_id, if_match, required=True)
+    expected = parcel_state(if_match, body.parcel_id)
     return await _run(request, service.register_mortgage, body.parcel_id, body.lender_party_id,
                       _source(body.source), amount=body.amount, dossier_code=body.dossier_code,
                       expected_change=expected)
@@ -142,25 +132,29 @@ async def mortgage(request: Request, body: MortgageIn, if_match: IfMatch = None
 @router.post("/mortgage-release", status_code=201, summary="Release a mortgage")
 async def mortgage_release(request: Request, body: ReleaseIn, if_match: IfMatch = None
                            ) -> dict[str, Any]:
-    expected = _expected(body.parcel_id, if_match, required=True)
+    expected = parcel_state(if_match, body.parcel_id)
     return await _run(request, service.release_mortgage, body.parcel_id, body.reference,
                       _source(body.source), dossier_code=body.dossier_code,
                       expected_change=expected)
 
 
 @router.post("/injunction", status_code=201,
-             summary="Block transactions (ngăn chặn) by a court or authority order",
-             description="Applies whatever state the officer saw: If-Match is optional.")
-async def injunction(request: Request, body: InjunctionIn) -> dict[str, Any]:
+             summary="Block transactions (ngăn chặn) by a court or authority order")
+async def injunction(request: Request, body: InjunctionIn, if_match: IfMatch = None
+                     ) -> dict[str, Any]:
+    expected = parcel_state(if_match, body.parcel_id)
     return await _run(request, service.set_injunction, body.parcel_id,
                       body.authority_party_id, _source(body.source),
-                      dossier_code=body.dossier_code)
+                      dossier_code=body.dossier_code, expected_change=expected)
 
 
 @router.post("/injunction-release", status_code=201, summary="Lift an injunction")
-async def injunction_release(request: Request, body: ReleaseIn) -> dict[str, Any]:
+async def injunction_release(request: Request, body: ReleaseIn, if_match: IfMatch = None
+                             ) -> dict[str, Any]:
+    expected = parcel_state(if_match, body.parcel_id)
     return await _run(request, service.lift_injunction, body.parcel_id, body.reference,
-                      _source(body.source), dossier_code=body.dossier_code)
+                      _source(body.source), dossier_code=body.dossier_code,
+                      expected_change=expected)
 
 
 class PurposeIn(BaseModel):
@@ -236,7 +230,7 @@ def _srid_of(crs: str) -> int:
 @router.post("/purpose", status_code=201, summary="Change of land-use purpose")
 async def purpose(request: Request, body: PurposeChangeIn, if_match: IfMatch = None
                   ) -> dict[str, Any]:
-    expected = _expected(body.parcel_id, if_match, required=True)
+    expected = parcel_state(if_match, body.parcel_id)
     purposes = [spatial.Purpose(p.code, p.area, p.term_end, p.origin) for p in body.purposes]
     return await _run(request, spatial.change_purpose, body.parcel_id, purposes,
                       _source(body.source), dossier_code=body.dossier_code,
@@ -245,7 +239,7 @@ async def purpose(request: Request, body: PurposeChangeIn, if_match: IfMatch = N
 
 @router.post("/split", status_code=201, summary="Split a parcel (tách thửa)")
 async def split(request: Request, body: SplitIn, if_match: IfMatch = None) -> dict[str, Any]:
-    expected = _expected(body.parcel_id, if_match, required=True)
+    expected = parcel_state(if_match, body.parcel_id)
     srid = _srid_of(body.crs)
 
     def operation(conn: Any) -> service.ChangeResult:
@@ -269,15 +263,18 @@ async def split(request: Request, body: SplitIn, if_match: IfMatch = None) -> di
     return response
 
 
-@router.post("/merge", status_code=201, summary="Merge adjacent parcels (hợp thửa)")
-async def merge(request: Request, body: MergeIn) -> dict[str, Any]:
+@router.post("/merge", status_code=201, summary="Merge adjacent parcels (hợp thửa)",
+             description="If-Match lists the ETag of every parcel merged.")
+async def merge(request: Request, body: MergeIn, if_match: IfMatchEach = None
+                ) -> dict[str, Any]:
+    expected = parcel_states(if_match, body.parcel_ids)
     merged: list[int] = []
 
     def operation(conn: Any) -> service.ChangeResult:
         result, child = spatial.merge_parcels(
             conn, body.parcel_ids, _source(body.source),
             allow_different_holders=body.allow_different_holders,
-            dossier_code=body.dossier_code)
+            dossier_code=body.dossier_code, expected_changes=expected)
         merged.append(child)
         return result
 
@@ -287,8 +284,11 @@ async def merge(request: Request, body: MergeIn) -> dict[str, Any]:
 
 
 @router.post("/boundary-correction", status_code=201,
-             summary="Move the boundary between two neighbours")
-async def boundary(request: Request, body: BoundaryIn) -> dict[str, Any]:
+             summary="Move the boundary between two neighbours",
+             description="If-Match lists the ETags of both parcels.")
+async def boundary(request: Request, body: BoundaryIn, if_match: IfMatchEach = None
+                   ) -> dict[str, Any]:
+    expected = parcel_states(if_match, [body.first_parcel_id, body.second_parcel_id])
     srid = _srid_of(body.crs)
 
     def operation(conn: Any) -> service.ChangeResult:
@@ -296,6 +296,6 @@ async def boundary(request: Request, body: BoundaryIn) -> dict[str, Any]:
             conn, body.first_parcel_id, spatial.to_storage_wkt(conn, body.first, srid),
             body.second_parcel_id, spatial.to_storage_wkt(conn, body.second, srid),
             _source(body.source), dossier_code=body.dossier_code,
-            tolerance=body.tolerance_m2)
+            expected_changes=expected, tolerance=body.tolerance_m2)
 
     return await _run(request, operation)

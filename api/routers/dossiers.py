@@ -17,13 +17,14 @@ from pydantic import BaseModel, Field
 from api import ratelimit
 from api.bounds import AMOUNT_MAX, DIGIT, FEE_MAX, NonBlank, RowId
 from api.deps import Caller, actor, read, require, write
-from api.problems import PreconditionRequired
+from api.preconditions import dossier_tags, dossier_version, procedure_tag, states_of
+from api.problems import PreconditionFailed
 from api.responses import JSONResponse
 from cadastre.access import Role, mask_national_id, rule
 from cadastre.audit.service import log_personal_read_sync
 from cadastre.changes import service as changes
+from cadastre.dossiers import catalogue, reports, service
 from cadastre.dossiers import feedback as feedback_service
-from cadastre.dossiers import reports, service
 from cadastre.dossiers.receipt import apology_html, receipt_html, receipt_pdf
 from cadastre.errors import InvalidInput
 
@@ -185,24 +186,25 @@ async def _log_applicant_read(request: Request, dossier: dict[str, Any], role: R
             reason=reason), who=who)
 
 
+IfMatch = Annotated[str | None, Header(
+    alias="If-Match", description="The dossier's ETag (required); for an approval that "
+    "applies a change, also the ETag of the parcel file, in one list")]
+
+
 @router.post("/dossiers/{code}/transitions", summary="Move a dossier through the workflow",
              dependencies=[require(*STAFF)])
 async def move(request: Request, code: str, body: TransitionIn, caller: Caller,
-               if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> Response:
-    expected = None
-    if if_match is not None:
-        tag = if_match.strip().removeprefix("W/").strip('"')
-        prefix, _, version = tag.rpartition("-")
-        if prefix != code or not version.isdigit():
-            raise service.StaleDossier(f"If-Match {if_match!r} is not an ETag of {code}")
-        expected = int(version)
-    if if_match is None:
-        raise PreconditionRequired("send If-Match with the dossier's ETag",
-                                   hint=f"GET /api/v1/dossiers/{code}")
+               if_match: IfMatch = None) -> Response:
+    expected, parcel_tags = dossier_tags(if_match, code)
+    applies = body.to == "approved" and body.change is not None
+    if parcel_tags and not applies:
+        raise PreconditionFailed(f'If-Match "{parcel_tags[0]}" is not an ETag of {code}')
 
     def operation(conn: Any) -> dict[str, Any]:
-        if body.to == "approved" and body.change is not None:
-            _apply_change(conn, code, body.change)
+        service.lock(conn, code, expected)  # the dossier first, then its parcel
+        if applies:
+            assert body.change is not None
+            _apply_change(conn, code, body.change, parcel_tags)
         return service.transition(
             conn, code, body.to, role=caller.role, actor=str(caller.username), note=body.note,
             expected_version=expected, attachments=body.attachments, rating=body.rating,
@@ -212,33 +214,40 @@ async def move(request: Request, code: str, body: TransitionIn, caller: Caller,
         request, caller.role, f"dossier transition to {body.to}", operation)), caller.role)
 
 
-def _apply_change(conn: Any, code: str, change: ApprovalChange) -> None:
-    """Approval applies the procedure's change operation in the same transaction."""
+def _apply_change(conn: Any, code: str, change: ApprovalChange,
+                  parcel_tags: list[str]) -> None:
+    """Approval applies the procedure's change operation in the same transaction, made
+    against the parcel state the approver saw (its ETag, beside the dossier's in If-Match)."""
     current = service.get(conn, code)
     operation = conn.execute(sa.text("SELECT change_operation FROM procedure WHERE code = :p"),
                              {"p": current["procedure_code"]}).scalar()
     parcels = current["parcel_ids"]
     if not parcels:
         raise InvalidInput("the dossier names no parcel to change")
+    if operation not in ("transfer", "inheritance", "gift", "mortgage", "mortgage_release"):
+        raise InvalidInput(f"approval of {current['procedure_code']} applies its change "
+                           "through /api/v1/changes (not automated here)")
+    if operation == "mortgage" and change.lender_party_id is None:
+        raise InvalidInput("the approval of a mortgage needs change.lender_party_id")
+    if operation == "mortgage_release" and change.reference is None:
+        raise InvalidInput("the approval of a release needs change.reference (the "
+                           "mortgage's)")
+    seen = states_of(parcel_tags, [parcels[0]])[parcels[0]]
     source = changes.SourceDocument(change.source_kind, change.source_reference or code)
     if operation in ("transfer", "inheritance", "gift"):
         shares = [changes.Share(h.party_id, *map(int, h.share.split("/")))
                   for h in change.holders]
-        changes.transfer(conn, parcels[0], shares, source, kind=operation, dossier_code=code)
+        changes.transfer(conn, parcels[0], shares, source, kind=operation, dossier_code=code,
+                         expected_change=seen)
     elif operation == "mortgage":
-        if change.lender_party_id is None:
-            raise InvalidInput("the approval of a mortgage needs change.lender_party_id")
+        assert change.lender_party_id is not None
         changes.register_mortgage(conn, parcels[0], change.lender_party_id, source,
-                                  amount=change.amount, dossier_code=code)
-    elif operation == "mortgage_release":
-        if change.reference is None:
-            raise InvalidInput("the approval of a release needs change.reference (the "
-                               "mortgage's)")
-        changes.release_mortgage(conn, parcels[0], change.reference, source,
-                                 dossier_code=code)
+                                  amount=change.amount, dossier_code=code,
+                                  expected_change=seen)
     else:
-        raise InvalidInput(f"approval of {current['procedure_code']} applies its change "
-                           "through /api/v1/changes (not automated here)")
+        assert change.reference is not None
+        changes.release_mortgage(conn, parcels[0], change.reference, source,
+                                 dossier_code=code, expected_change=seen)
 
 
 @router.get("/dossiers/{code}/receipt", summary="The receipt with the appointment",
@@ -275,10 +284,13 @@ async def apology_letter(request: Request, code: str) -> Response:
 
 @router.post("/dossiers/{code}/apology", summary="Apology letter with a new appointment",
              dependencies=[require(Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.ADMIN)])
-async def apology(request: Request, code: str, body: ApologyIn, caller: Caller) -> Response:
+async def apology(request: Request, code: str, body: ApologyIn, caller: Caller,
+                  if_match: IfMatch = None) -> Response:
+    expected = dossier_version(if_match, code)
     dossier = await _write(request, _recording_applicant(
         request, caller.role, "apology letter issued", lambda c: service.apologise(
-            c, code, new_due=body.new_due, reason=body.reason, actor=str(caller.username))))
+            c, code, new_due=body.new_due, reason=body.reason, actor=str(caller.username),
+            expected_version=expected)))
     return _dossier_response(dossier, caller.role, 201)
 
 
@@ -286,10 +298,11 @@ async def apology(request: Request, code: str, body: ApologyIn, caller: Caller) 
             summary="A citizen's dossier status (verify: last 4 digits of phone or ID)")
 async def public_dossier(request: Request, code: str,
                          verify: Annotated[str, Query(min_length=4, max_length=4)]
-                         ) -> dict[str, Any]:
+                         ) -> Response:
     await ratelimit.citizen(request, code)
-    return await _read(request, lambda c: service.public_view(
-        service.get_verified(c, code, verify)))
+    dossier = await _read(request, lambda c: service.get_verified(c, code, verify))
+    return JSONResponse(service.public_view(dossier), headers={
+        "ETag": dossier["etag"], "Cache-Control": "private, no-cache"})
 
 
 @router.post("/public/feedback", status_code=201, tags=["public"],
@@ -370,31 +383,27 @@ class ProcedureUpdate(BaseModel):
     active: bool | None = None
 
 
+@router.get("/procedures/{code}", summary="A procedure of the catalogue, with its ETag")
+async def procedure(request: Request, code: str) -> Response:
+    found = await _read(request, lambda c: catalogue.procedure(c, code))
+    etag = found.pop("etag")
+    return JSONResponse(found, headers={"ETag": etag, "Cache-Control": "no-cache"})
+
+
 @router.patch("/procedures/{code}", summary="Edit a procedure of the catalogue (admin)",
               dependencies=[require(Role.ADMIN)])
-async def edit_procedure(request: Request, code: str, body: ProcedureUpdate
-                         ) -> dict[str, Any]:
+async def edit_procedure(request: Request, code: str, body: ProcedureUpdate,
+                         if_match: Annotated[str | None, Header(
+                             alias="If-Match", description="The procedure's ETag "
+                             "(required)")] = None) -> Response:
     changes_ = body.model_dump(exclude_none=True)
     if not changes_:
         raise InvalidInput("nothing to change")
-
-    def write(conn: Any) -> dict[str, Any]:
-        import orjson
-
-        assignments = ", ".join(
-            f"{k} = CAST(:{k} AS jsonb)" if k == "documents" else f"{k} = :{k}"
-            for k in changes_)  # keys come from the model: an allow-list
-        values = {k: orjson.dumps(v).decode() if k == "documents" else v
-                  for k, v in changes_.items()}
-        row = conn.execute(sa.text(
-            f"UPDATE procedure SET {assignments} WHERE code = :code RETURNING code, name, "
-            "level, working_days, documents, fee_vnd, active"),
-            {**values, "code": code}).mappings().first()
-        if row is None:
-            raise InvalidInput(f"unknown procedure {code!r}")
-        return dict(row)
-
-    return await _write(request, write)
+    expected = procedure_tag(if_match, code)
+    edited = await _write(request, lambda c: catalogue.edit_procedure(
+        c, code, changes_, expected_state=expected))
+    etag = edited.pop("etag")
+    return JSONResponse(edited, headers={"ETag": etag, "Cache-Control": "no-cache"})
 
 
 class RatingIn(BaseModel):
@@ -403,20 +412,15 @@ class RatingIn(BaseModel):
 
 
 @router.post("/public/dossiers/{code}/rating", tags=["public"],
-             summary="Rate the service (1-5) after the result was returned")
+             summary="Rate the service (1-5) after the result was returned",
+             description="If-Match: the ETag of the dossier's status page "
+             "(`GET /api/v1/public/dossiers/{code}`).")
 async def rate(request: Request, code: str, body: RatingIn,
-               verify: Annotated[str, Query(min_length=4, max_length=4)]) -> dict[str, Any]:
+               verify: Annotated[str, Query(min_length=4, max_length=4)],
+               if_match: Annotated[str | None, Header(
+                   alias="If-Match", description="The status page's ETag (required)")] = None
+               ) -> dict[str, Any]:
     await ratelimit.citizen(request, code)
-
-    def write(conn: Any) -> dict[str, Any]:
-        dossier = service.get_verified(conn, code, verify)
-        if dossier["status"] != "returned":
-            raise InvalidInput("a dossier is rated once its result has been returned")
-        if dossier["rating"] is not None:
-            raise InvalidInput("this dossier has already been rated")
-        conn.execute(sa.text("UPDATE dossier SET rating = :r, rating_comment = :c "
-                             "WHERE code = :code"),
-                     {"r": body.rating, "c": body.comment, "code": code})
-        return {"code": code, "rating": body.rating, "thanks": "Cảm ơn ý kiến của bạn"}
-
-    return await _write(request, write)
+    expected = dossier_version(if_match, code)
+    return await _write(request, lambda c: service.rate(
+        c, code, verify, rating=body.rating, comment=body.comment, expected_version=expected))

@@ -6,11 +6,12 @@ changing one parcel are serialised: the second sees the first's result (and a st
 ``expected_change`` is refused). While an injunction is active every other change on the
 parcel is refused with the injunction's reference.
 
-Splits, merges, boundary corrections and purpose changes come next (issue 5).
+Splits, merges, boundary corrections and purpose changes are in ``spatial``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -78,23 +79,42 @@ def last_change(conn: Connection, parcel_id: int) -> int | None:
 def lock_parcel(conn: Connection, parcel_id: int, expected_change: int | None) -> None:
     """Lock the parcel for the rest of the transaction: two officers changing one parcel
     are serialised. A caller that saw an older state gets StaleParcel, naming the change
-    that came in between."""
+    that came in between (also when that change retired the parcel: a merge, a split).
+    The check runs after the lock is held, so that of two requests made against the same
+    state exactly one passes it. ``expected_change`` None: no precondition (the command
+    line, whose operator reads and writes in one transaction); the API always sends one."""
     locked = conn.execute(sa.text(
         "SELECT parcel_id FROM parcel_identity WHERE parcel_id = :p FOR UPDATE"),
         {"p": parcel_id}).scalar()
     if locked is None:
         raise ParcelNotFound(f"no parcel {parcel_id}")
+    if expected_change is not None:
+        row = conn.execute(sa.text(_LAST_CHANGE), {"p": parcel_id}).first()
+        if row is None or int(row.id) != expected_change:
+            last = "no change" if row is None else f"change #{row.id} ({row.kind})"
+            raise StaleParcel(
+                f"parcel {parcel_id} was changed by {last} after the state you read "
+                f"(#{expected_change})",
+                hint="read the parcel again and repeat the change",
+                conflicting_change=None if row is None else row.id)
     current = conn.execute(sa.text(
         "SELECT 1 FROM current_parcel WHERE parcel_id = :p"), {"p": parcel_id}).scalar()
     if current is None:
         raise ParcelNotFound(f"parcel {parcel_id} is retired; changes apply to current parcels")
-    if expected_change is not None:
-        row = conn.execute(sa.text(_LAST_CHANGE), {"p": parcel_id}).first()
-        if row is not None and int(row.id) != expected_change:
-            raise StaleParcel(
-                f"parcel {parcel_id} was changed by change #{row.id} ({row.kind}) after the "
-                f"state you read (#{expected_change})",
-                hint="read the parcel again and repeat the change", conflicting_change=row.id)
+
+
+def lock_parcels(conn: Connection, parcel_ids: list[int],
+                 expected_changes: Mapping[int, int] | None) -> None:
+    """lock_parcel for each parcel of a multi-parcel change, in id order (two changes on
+    overlapping sets cannot deadlock); with ``expected_changes`` every parcel needs its
+    state."""
+    ids = sorted(set(parcel_ids))
+    if expected_changes is not None and set(expected_changes) != set(ids):
+        raise InvalidInput(f"the states given name parcels {sorted(expected_changes)}, the "
+                           f"change is on parcels {ids}")
+    for pid in ids:
+        lock_parcel(conn, pid, None if expected_changes is None else expected_changes[pid])
+        refuse_if_blocked(conn, pid)
 
 
 def refuse_if_blocked(conn: Connection, parcel_id: int) -> None:
@@ -218,9 +238,10 @@ def release_mortgage(conn: Connection, parcel_id: int, reference: str, source: S
 
 
 def set_injunction(conn: Connection, parcel_id: int, authority_party_id: int | None,
-                   source: SourceDocument, *, dossier_code: str | None = None) -> ChangeResult:
+                   source: SourceDocument, *, dossier_code: str | None = None,
+                   expected_change: int | None = None) -> ChangeResult:
     """Ngăn chặn: blocks every other change on the parcel until lifted."""
-    lock_parcel(conn, parcel_id, None)
+    lock_parcel(conn, parcel_id, expected_change)
     if authority_party_id is not None:
         require_parties(conn, [authority_party_id])
     change_id, at = begin_change(conn, "injunction", source, dossier_code=dossier_code, note=None)
@@ -234,9 +255,10 @@ def set_injunction(conn: Connection, parcel_id: int, authority_party_id: int | N
 
 
 def lift_injunction(conn: Connection, parcel_id: int, reference: str, source: SourceDocument,
-                    *, dossier_code: str | None = None) -> ChangeResult:
+                    *, dossier_code: str | None = None,
+                    expected_change: int | None = None) -> ChangeResult:
     """Hủy bỏ biện pháp ngăn chặn: ends the injunction with this reference."""
-    lock_parcel(conn, parcel_id, None)
+    lock_parcel(conn, parcel_id, expected_change)
     change_id, at = begin_change(conn, "injunction_release", source, dossier_code=dossier_code,
                            note=None)
     ended = _end(conn, "restriction", "parcel_id = :p AND kind = 'injunction' AND "

@@ -7,6 +7,7 @@ transaction rolls back)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,6 +21,7 @@ from cadastre.changes.service import (
     begin_change,
     check_shares,
     lock_parcel,
+    lock_parcels,
     refuse_if_blocked,
 )
 from cadastre.errors import InvalidInput, TopologyConflict
@@ -29,6 +31,8 @@ from cadastre.extent import check_wkt_in_area
 DEFAULT_TOLERANCE_M2 = 0.5
 #: The most vertices a geometry given to a change may have (a cadastral parcel has tens).
 MAX_VERTICES = 10_000
+#: First key of the map-sheet locks (pg_advisory_xact_lock(int, int)): "SHEE" as an integer.
+_SHEET_LOCK = 0x53484545
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +191,18 @@ def _end_rrr(conn: Connection, parents: list[int], change_id: int, at: object) -
             {"at": at, "c": change_id, "ids": parents})
 
 
+def _lock_sheet(conn: Connection, version: int) -> None:
+    """Serialise the numbering of new parcels on the sheet of this parcel version until the
+    transaction ends: two splits or merges on one sheet at once would otherwise both take
+    the same next number (and the second fail on the unique parcel number)."""
+    conn.execute(sa.text(
+        "SELECT pg_advisory_xact_lock(:k, hashtext(commune_code || '/' || sheet_number)) "
+        "FROM parcel WHERE version_id = :v"), {"k": _SHEET_LOCK, "v": version})
+
+
 def _next_numbers(conn: Connection, parcel_id: int, count: int) -> list[int]:
     """New parcel numbers on the parent's sheet: after the highest number ever used there."""
+    _lock_sheet(conn, _current_version(conn, parcel_id))
     top = conn.execute(sa.text(
         "SELECT max(n.parcel_number) FROM parcel n JOIN current_parcel p ON "
         "p.commune_code = n.commune_code AND p.sheet_number = n.sheet_number "
@@ -315,15 +329,15 @@ def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
 
 def merge_parcels(conn: Connection, parcel_ids: list[int], source: SourceDocument, *,
                   allow_different_holders: bool = False, dossier_code: str | None = None,
+                  expected_changes: Mapping[int, int] | None = None,
                   tolerance: float = DEFAULT_TOLERANCE_M2) -> tuple[ChangeResult, int]:
     """Hợp thửa: adjacent parcels (sharing a boundary) of the same holders become one new
-    parcel with a new number; returns the new parcel's id."""
+    parcel with a new number; returns the new parcel's id. ``expected_changes``: the last
+    change of each parcel that the caller saw (every parcel's)."""
     ids = sorted(set(parcel_ids))
     if len(ids) < 2:
         raise InvalidInput("a merge needs at least two parcels")
-    for pid in ids:
-        lock_parcel(conn, pid, None)
-        refuse_if_blocked(conn, pid)
+    lock_parcels(conn, ids, expected_changes)
     row = conn.execute(sa.text(
         "SELECT ST_NumGeometries(ST_Union(geom)) AS parts, sum(ST_Area(geom)) AS sum_area, "
         "ST_Area(ST_Union(geom)) AS union_area, count(DISTINCT (commune_code, sheet_number)) "
@@ -366,6 +380,7 @@ def merge_parcels(conn: Connection, parcel_ids: list[int], source: SourceDocumen
 
 
 def _next_numbers_for_sheet(conn: Connection, version: int) -> list[int]:
+    _lock_sheet(conn, version)
     top = conn.execute(sa.text(
         "SELECT max(n.parcel_number) FROM parcel n JOIN parcel t ON "
         "t.commune_code = n.commune_code AND t.sheet_number = n.sheet_number "
@@ -376,12 +391,14 @@ def _next_numbers_for_sheet(conn: Connection, version: int) -> list[int]:
 def correct_boundary(conn: Connection, first: int, first_wkt: str, second: int,
                      second_wkt: str, source: SourceDocument, *,
                      dossier_code: str | None = None,
+                     expected_changes: Mapping[int, int] | None = None,
                      tolerance: float = DEFAULT_TOLERANCE_M2) -> ChangeResult:
     """Chỉnh lý ranh giới: two neighbours get new shapes that keep the pair's outer
-    boundary (their union is unchanged) and do not overlap."""
-    for pid in sorted({first, second}):
-        lock_parcel(conn, pid, None)
-        refuse_if_blocked(conn, pid)
+    boundary (their union is unchanged) and do not overlap. ``expected_changes``: the
+    last change of each of the two that the caller saw."""
+    if first == second:
+        raise InvalidInput("a boundary correction is between two different parcels")
+    lock_parcels(conn, [first, second], expected_changes)
     srid = _srid(conn)
     a = _geometry(conn, first_wkt, srid, f"the new shape of parcel {first}")
     b = _geometry(conn, second_wkt, srid, f"the new shape of parcel {second}")

@@ -195,6 +195,7 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> None:
             "UPDATE dossier SET received_at = (CAST(:d AS date) + time '09:30') "
             "AT TIME ZONE 'Asia/Ho_Chi_Minh' WHERE code = :c"),
             {"d": received, "c": dossier["code"]})
+        dossier = service.get(conn, dossier["code"])  # the UPDATE moved its version
         for step in path:
             dossier = service.transition(
                 conn, dossier["code"], step, role=roles.get(step, Role.LAND_OFFICER),

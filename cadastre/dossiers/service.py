@@ -21,6 +21,8 @@ from cadastre.errors import CadastreError, Conflict, Forbidden, InvalidInput, No
 DEFAULT_CODE_FORMAT = "{office}.{day:%y%m%d}.{sequence:04d}"
 OPEN_STATES = ("received", "in_processing", "supplement_requested", "received_back",
                "tax_notice", "approved", "rejected", "result_ready")
+#: First key of the intake locks (pg_advisory_xact_lock(int, int)): "DOSS" as an integer.
+_INTAKE_LOCK = 0x444F5353
 #: Waiting for the citizen (a supplement, the land taxes): the clock stops.
 PAUSED_STATES = ("supplement_requested", "tax_notice")
 
@@ -148,6 +150,10 @@ def receive(conn: Connection, intake: Intake, *, actor: str,
     """Register a dossier at the counter. Returns it and whether it is new: the same
     idempotency key returns the dossier created the first time (a double click)."""
     if intake.idempotency_key:
+        # Two requests with one key at once (a double click): the second waits here for the
+        # first's transaction, then finds its dossier, instead of failing on the unique key.
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k, hashtext(:key))"),
+                     {"k": _INTAKE_LOCK, "key": intake.idempotency_key})
         existing = conn.execute(sa.text("SELECT code FROM dossier WHERE idempotency_key = :k"),
                                 {"k": intake.idempotency_key}).scalar()
         if existing is not None:
@@ -248,17 +254,17 @@ def _pauses(events: Iterable[dict[str, Any]], until: date) -> list[tuple[date, d
     return pauses
 
 
-def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor: str,
-               office_code: str | None = None, note: str | None = None,
-               expected_version: int | None, attachments: list[str] | None = None,
-               rating: int | None = None, rating_comment: str | None = None,
-               ) -> dict[str, Any]:
-    """Move a dossier to another state if the workflow and the caller's role allow it;
-    every move is an event; the due date moves by the working days spent waiting."""
+def lock(conn: Connection, code: str, expected_version: int | None) -> sa.Row[Any]:
+    """Lock the dossier for the rest of the transaction and refuse a stale state: of two
+    requests made against the same version exactly one passes (the other waits for the
+    lock, then sees the version the first one wrote). Every write to a dossier starts
+    here; the row_version trigger (sql/functions/versions.sql) bumps the version on every
+    UPDATE, so no write can leave an old ETag valid."""
     row = conn.execute(sa.text(
-        "SELECT d.id, d.status, d.row_version, d.received_at, d.procedure_code, "
-        "d.commune_code, p.tax_step FROM dossier d JOIN procedure p "
-        "ON p.code = d.procedure_code WHERE d.code = :c FOR UPDATE OF d"), {"c": code}).first()
+        "SELECT d.id, d.code, d.status, d.row_version, d.received_at, d.due_date, "
+        "d.procedure_code, d.commune_code, d.parcel_ids, d.rating, p.tax_step "
+        "FROM dossier d JOIN procedure p ON p.code = d.procedure_code "
+        "WHERE d.code = :c FOR UPDATE OF d"), {"c": code}).first()
     if row is None:
         raise DossierNotFound(f"no dossier {code}")
     if expected_version is None:
@@ -268,6 +274,17 @@ def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor
         raise StaleDossier(
             f"dossier {code} changed since it was read (version {expected_version}, now "
             f"{row.row_version})", hint="read it again")
+    return row
+
+
+def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor: str,
+               office_code: str | None = None, note: str | None = None,
+               expected_version: int | None, attachments: list[str] | None = None,
+               rating: int | None = None, rating_comment: str | None = None,
+               ) -> dict[str, Any]:
+    """Move a dossier to another state if the workflow and the caller's role allow it;
+    every move is an event; the due date moves by the working days spent waiting."""
+    row = lock(conn, code, expected_version)
     allowed = TRANSITIONS.get((row.status, to_status))
     if allowed is None or role not in allowed:
         options = allowed_from(row.status, role)
@@ -291,9 +308,8 @@ def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor
         extra = ", result_at = clock_timestamp()"
     if to_status == "returned":
         extra = ", returned_at = clock_timestamp(), rating = :rating, rating_comment = :rc"
-    conn.execute(sa.text(
-        f"UPDATE dossier SET status = :t, row_version = row_version + 1{extra} WHERE id = :d"),
-        {"t": to_status, "d": row.id, "rating": rating, "rc": rating_comment})
+    conn.execute(sa.text(f"UPDATE dossier SET status = :t{extra} WHERE id = :d"),
+                 {"t": to_status, "d": row.id, "rating": rating, "rc": rating_comment})
     if row.status in PAUSED_STATES and to_status not in PAUSED_STATES:
         _recompute_due(conn, code)
     return get(conn, code)
@@ -327,14 +343,10 @@ def deadlines(conn: Connection, office: str | None, *, today: date,
             "due_soon": [dict(r) for r in rows if r["due_date"] >= today]}
 
 
-def apologise(conn: Connection, code: str, *, new_due: date, reason: str,
-              actor: str) -> dict[str, Any]:
+def apologise(conn: Connection, code: str, *, new_due: date, reason: str, actor: str,
+              expected_version: int | None) -> dict[str, Any]:
     """Phiếu xin lỗi và hẹn lại: a late dossier gets an apology and a new date."""
-    row = conn.execute(sa.text(
-        "SELECT id, due_date, status FROM dossier WHERE code = :c FOR UPDATE"),
-        {"c": code}).first()
-    if row is None:
-        raise DossierNotFound(f"no dossier {code}")
+    row = lock(conn, code, expected_version)
     if row.status in ("returned", "withdrawn"):
         raise InvalidInput("the dossier is closed")
     if new_due <= row.due_date:
@@ -352,10 +364,27 @@ def apologise(conn: Connection, code: str, *, new_due: date, reason: str,
         "INSERT INTO apology_letter (dossier_id, previous_due, new_due, reason, issued_by) "
         "VALUES (:d, :p, :n, :r, :a)"),
         {"d": row.id, "p": row.due_date, "n": new_due, "r": reason, "a": actor})
-    conn.execute(sa.text(
-        "UPDATE dossier SET due_date = :n, row_version = row_version + 1 WHERE id = :d"),
-        {"n": new_due, "d": row.id})
+    conn.execute(sa.text("UPDATE dossier SET due_date = :n WHERE id = :d"),
+                 {"n": new_due, "d": row.id})
     return get(conn, code)
+
+
+def rate(conn: Connection, code: str, verify: str, *, rating: int, comment: str | None,
+         expected_version: int | None) -> dict[str, Any]:
+    """The citizen's 1-5 rating of the service, once, after the result was returned. Made
+    against the version the citizen's status page showed: of two ratings sent at once,
+    exactly one is recorded."""
+    get_verified(conn, code, verify)  # the same 404 for a wrong code or wrong digits
+    row = lock(conn, code, expected_version)
+    if row.status != "returned":
+        raise InvalidInput("a dossier is rated once its result has been returned")
+    if row.rating is not None:
+        raise InvalidInput("this dossier has already been rated")
+    if not 1 <= rating <= 5:
+        raise InvalidInput("a rating is 1 to 5")
+    conn.execute(sa.text("UPDATE dossier SET rating = :r, rating_comment = :c WHERE id = :d"),
+                 {"r": rating, "c": comment, "d": row.id})
+    return {"code": code, "rating": rating, "thanks": "Cảm ơn ý kiến của bạn"}
 
 
 def verifies(dossier: dict[str, Any], verify: str) -> bool:

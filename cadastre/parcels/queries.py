@@ -176,6 +176,10 @@ async def parcel_file(conn: asyncpg.Connection, parcel_id: int, role: Role, out:
     args: list[Any] = [out.srid, out.digits]
     if as_of is not None:
         args.append(as_of)
+    # The state token (the ETag's lead, which If-Match sends back) is read before the
+    # body: a change committed in between makes the token older than the body, so a write
+    # made on it is refused as stale; read after, it could be newer than what was shown.
+    last = await conn.fetchrow(LAST_CHANGE_SQL.format(p="$1"), parcel_id)
     row = await conn.fetchrow(
         f"SELECT {_FEATURE} AS f, p.version_id, p.parcel_id FROM parcel p "
         f"WHERE p.parcel_id = ${len(args) + 1} AND {when}", *args, parcel_id)
@@ -219,7 +223,6 @@ async def parcel_file(conn: asyncpg.Connection, parcel_id: int, role: Role, out:
         if rule(role).financial_references:
             props["injunction"]["references"] = [r["reference"] for r in injunctions]
     props["mortgaged"] = any(r["kind"] == "mortgage" for r in restrictions)
-    last = await conn.fetchrow(LAST_CHANGE_SQL.format(p="$1"), parcel_id)
     props["last_change_id"] = None if last is None else last["id"]
     base = f"/api/v1/parcels/{parcel_id}"
     props["links"] = {"self": base, "history": f"{base}/history", "lineage": f"{base}/lineage",

@@ -189,8 +189,8 @@ BEGIN
     END IF;
     IF TG_OP = 'UPDATE' AND OLD.status = 'returned' AND OLD.rating IS NULL
        AND NEW.rating IS NOT NULL
-       AND to_jsonb(NEW) - 'rating' - 'rating_comment'
-           = to_jsonb(OLD) - 'rating' - 'rating_comment' THEN
+       AND to_jsonb(NEW) - 'rating' - 'rating_comment' - 'row_version'
+           = to_jsonb(OLD) - 'rating' - 'rating_comment' - 'row_version' THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'the % role may not % dossier %', personal_data_role(), lower(TG_OP),

@@ -67,7 +67,8 @@ def test_injunction_blocks_a_mortgage_until_lifted(client, headers, target):
     parcel, buyers = target
     officer = headers("land_officer")
     order = {"kind": "court_order", "reference": "51/2026/QĐ-BPKCTT"}
-    assert client.post(f"{API}/changes/injunction", headers=officer,
+    assert client.post(f"{API}/changes/injunction",
+                       headers={**officer, "If-Match": _etag(client, headers, parcel)},
                        json={"parcel_id": parcel, "source": order}).status_code == 201
     file = client.get(f"{API}/parcels/{parcel}", headers=officer).json()
     assert file["properties"]["injunction"]["active"] is True
@@ -78,7 +79,8 @@ def test_injunction_blocks_a_mortgage_until_lifted(client, headers, target):
     assert blocked.status_code == 409
     assert blocked.json()["code"] == "injunction-active"
     assert "51/2026/QĐ-BPKCTT" in blocked.json()["detail"]
-    lifted = client.post(f"{API}/changes/injunction-release", headers=officer, json={
+    lifted = client.post(f"{API}/changes/injunction-release", headers={
+        **officer, "If-Match": _etag(client, headers, parcel)}, json={
         "parcel_id": parcel, "reference": "51/2026/QĐ-BPKCTT",
         "source": {"kind": "court_order", "reference": "52/2026/QĐ-HBBP"}})
     assert lifted.status_code == 201
@@ -142,7 +144,9 @@ def test_split_over_http_with_a_cut_line_in_vn2000(client, headers, api_engine):
     assert [p["parcel_id"] for p in lineage["parents"]] == [parcel]
     retired = client.get(f"{API}/parcels/{parcel}")
     assert retired.status_code == 404 and "retired" in retired.json()["detail"]
-    not_touching = client.post(f"{API}/changes/merge", headers=officer, json={
+    both = f"{_etag(client, headers, children[0])}, {_etag(client, headers, 1)}"
+    not_touching = client.post(f"{API}/changes/merge", headers={**officer, "If-Match": both},
+                               json={
         "parcel_ids": [children[0], 1], "allow_different_holders": True,
         "source": {"kind": "decision", "reference": "78/QĐ-UBND"}})
     assert not_touching.status_code == 422

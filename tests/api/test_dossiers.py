@@ -106,13 +106,15 @@ def test_admins_edit_the_catalogue(client, headers):
     url = f"{API}/procedures/TRICH-LUC"
     assert client.patch(url, json={"working_days": 3},
                         headers=headers("counter_clerk")).status_code == 403
+    etag = client.get(url).headers["etag"]
     edited = client.patch(url, json={"working_days": 3, "fee_vnd": 25000},
-                          headers=headers("admin"))
+                          headers={**headers("admin"), "If-Match": etag})
     assert edited.status_code == 200 and edited.json()["working_days"] == 3
+    assert edited.headers["etag"] != etag
     listed = {p["code"]: p for p in client.get(f"{API}/procedures").json()}
     assert listed["TRICH-LUC"]["working_days"] == 3
-    assert client.patch(f"{API}/procedures/NOPE", json={"working_days": 3},
-                        headers=headers("admin")).status_code == 422
+    assert client.patch(f"{API}/procedures/NOPE", json={"working_days": 3}, headers={
+        **headers("admin"), "If-Match": f'"NOPE-{"0" * 32}"'}).status_code == 422
 
 
 def test_citizen_rates_a_returned_dossier_once(api_settings, api_engine):
@@ -130,12 +132,18 @@ def test_citizen_rates_a_returned_dossier_once(api_settings, api_engine):
             "SELECT code FROM dossier WHERE status = 'in_processing' LIMIT 1")).scalar_one()
     with TestClient(create_app(api_settings)) as fresh:
         url = f"{API}/public/dossiers/{code}/rating"
-        ok = fresh.post(url, params={"verify": phone[-4:]}, json={"rating": 4})
+        verify = {"verify": phone[-4:]}
+        seen = fresh.get(f"{API}/public/dossiers/{code}", params=verify).headers["etag"]
+        ok = fresh.post(url, params=verify, json={"rating": 4}, headers={"If-Match": seen})
         assert ok.status_code == 200, ok.text
-        twice = fresh.post(url, params={"verify": phone[-4:]}, json={"rating": 5})
+        stale = fresh.post(url, params=verify, json={"rating": 5}, headers={"If-Match": seen})
+        assert stale.status_code == 412
+        now = fresh.get(f"{API}/public/dossiers/{code}", params=verify).headers["etag"]
+        twice = fresh.post(url, params=verify, json={"rating": 5}, headers={"If-Match": now})
         assert twice.status_code == 422
         early = fresh.post(f"{API}/public/dossiers/{open_code}/rating",
-                           params={"verify": "0000"}, json={"rating": 5})
+                           params={"verify": "0000"}, json={"rating": 5},
+                           headers={"If-Match": f'"{open_code}-1"'})
         assert early.status_code == 404
 
 
@@ -173,7 +181,8 @@ def test_late_dossier_apology_is_recorded_and_printable(client, headers, api_eng
     new_due = due + timedelta(days=14)
     while not calendar.is_working_day(new_due):
         new_due += timedelta(days=1)
-    made = client.post(f"{API}/dossiers/{code}/apology", headers=clerk,
+    etag = client.get(f"{API}/dossiers/{code}", headers=clerk).headers["etag"]
+    made = client.post(f"{API}/dossiers/{code}/apology", headers={**clerk, "If-Match": etag},
                        json={"new_due": new_due.isoformat(), "reason": "Chờ đo đạc lại"})
     assert made.status_code == 201, made.text
     letter = client.get(f"{API}/dossiers/{code}/apology", headers=clerk)

@@ -65,7 +65,8 @@ def test_an_escaped_backslash_before_u0000_is_not_nul(client, headers):
     # "\\u0000" in JSON is the six characters \u0000: the request goes on (to a 404 here)
     response = client.post(
         f"{API}/changes/injunction", headers={**headers("land_officer"),
-                                              "Content-Type": "application/json"},
+                                              "Content-Type": "application/json",
+                                              "If-Match": '"999999999-1.0"'},
         content=b'{"parcel_id": 999999999, "source": {"kind": "court_order", '
                 b'"reference": "a\\\\u0000"}}')
     _problem(response, 404)
@@ -133,7 +134,7 @@ def test_an_injunction_by_an_unknown_authority_is_422(client, headers, pair):
     body = {"parcel_id": pair["a"], "authority_party_id": 999_999_999,
             "source": {"kind": "court_order", "reference": "45/2026/QĐ-BPKCTT"}}
     response = client.post(f"{API}/changes/injunction", json=body,
-                           headers=headers("land_officer"))
+                           headers=_officer(client, headers, pair["a"]))
     assert "unknown parties [999999999]" in _problem(response, 422)["detail"]
 
 
@@ -163,8 +164,9 @@ def test_split_geometry_is_refused_with_a_reason(client, headers, pair, split, m
 def test_a_boundary_correction_that_empties_a_parcel_is_refused(client, headers, pair):
     body = {"first_parcel_id": pair["a"], "second_parcel_id": pair["b"],
             "first": pair["both_wkt"], "second": "POLYGON EMPTY", "source": SURVEY}
+    both = [_officer(client, headers, pair[k])["If-Match"] for k in ("a", "b")]
     response = client.post(f"{API}/changes/boundary-correction", json=body,
-                           headers=headers("land_officer"))
+                           headers={**headers("land_officer"), "If-Match": ", ".join(both)})
     assert f"parcel {pair['b']} would measure 0.00 m²" in _problem(response, 422)["detail"]
 
 

@@ -152,13 +152,17 @@ def test_time_waiting_for_a_supplement_moves_the_appointment(conn, offices):
 def test_apology_letter_moves_the_appointment_forward_only(conn, offices):
     d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 27))
     with pytest.raises(InvalidInput, match="must be after"):
-        service.apologise(conn, d["code"], new_due=date(2026, 12, 1), reason="x", actor="a")
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 1), reason="x", actor="a",
+                          expected_version=d["row_version"])
     with pytest.raises(InvalidInput, match="closed on 2026-12-19"):
-        service.apologise(conn, d["code"], new_due=date(2026, 12, 19), reason="x", actor="a")
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 19), reason="x", actor="a",
+                          expected_version=d["row_version"])
     with pytest.raises(InvalidInput, match=r"closed on 2027-01-01 \(Tết Dương lịch\)"):
-        service.apologise(conn, d["code"], new_due=date(2027, 1, 1), reason="x", actor="a")
+        service.apologise(conn, d["code"], new_due=date(2027, 1, 1), reason="x", actor="a",
+                          expected_version=d["row_version"])
     d = service.apologise(conn, d["code"], new_due=date(2026, 12, 18),
-                          reason="Chờ kết quả đo đạc", actor="clerk")
+                          reason="Chờ kết quả đo đạc", actor="clerk",
+                          expected_version=d["row_version"])
     assert d["due_date"] == date(2026, 12, 18)
     assert d["apologies"][0]["previous_due"] == date(2026, 12, 11)
 
