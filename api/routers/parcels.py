@@ -73,7 +73,7 @@ async def parcel_at(request: Request, conn: Connection, caller: Caller,
                 "x and y need point-crs, the CRS they are in",
                 hint="e.g. x=584950&y=2326060&point-crs=EPSG:5897; crs names the "
                 "response's CRS")
-        point = await queries.output_crs(conn, queries.parse_crs(point_crs, name="point-crs"),
+        point = await queries.output_crs(conn, queries.requested_crs(point_crs, name="point-crs"),
                                          name="point-crs")
         if point.geographic and not (-180 <= x <= 180 and -90 <= y <= 90):
             raise InvalidInput(f"x must be within ±180 and y within ±90 in {point_crs[:40]}",
@@ -83,7 +83,7 @@ async def parcel_at(request: Request, conn: Connection, caller: Caller,
         raise InvalidInput("x and y go together (with point-crs)")
     else:
         raise InvalidInput("give lon and lat, or x, y and point-crs")
-    out = await queries.output_crs(conn, queries.parse_crs(crs))
+    out = await queries.output_crs(conn, queries.requested_crs(crs))
     body = await queries.parcels_at(conn, px, py, srid, out, request.app.state.storage_srid)
     return _respond(request, body, caller.role, headers=_content_crs(out))
 
@@ -109,12 +109,12 @@ async def find_parcels(
 ) -> Response:
     _one_search(request, certificate=certificate is not None, bbox=bbox is not None,
                 reference=bool(commune or sheet or number))
-    out = await queries.output_crs(conn, queries.parse_crs(crs))
+    out = await queries.output_crs(conn, queries.requested_crs(crs))
     if certificate is not None:
         body, more = await queries.parcels_by_certificate(conn, certificate, out)
     elif bbox is not None:
         box = _bbox(bbox)
-        box_crs = await queries.output_crs(conn, queries.parse_crs(bbox_crs, name="bbox-crs"),
+        box_crs = await queries.output_crs(conn, queries.requested_crs(bbox_crs, name="bbox-crs"),
                                            name="bbox-crs")
         if box_crs.lat_lon:  # given in the CRS's axis order: latitude first
             box = (box[1], box[0], box[3], box[2])
@@ -184,7 +184,7 @@ async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: 
                  as_of: Annotated[date | None, Query(
                      alias="as_of", description="State at the end of this day")] = None,
                  ) -> Response:
-    out = await queries.output_crs(conn, queries.parse_crs(crs))
+    out = await queries.output_crs(conn, queries.requested_crs(crs))
     feature = await queries.parcel_file(conn, parcel_id, caller.role, out, as_of=_as_of(as_of))
     shown = queries.parties_shown(feature)
     if shown:
@@ -198,7 +198,7 @@ async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: 
 @router.get("/parcels/{parcel_id}/history", summary="Every version of the parcel")
 async def parcel_history(request: Request, conn: Connection, caller: Caller, parcel_id: PathId,
                          crs: CrsParam = None) -> Response:
-    out = await queries.output_crs(conn, queries.parse_crs(crs))
+    out = await queries.output_crs(conn, queries.requested_crs(crs))
     return _respond(request, await queries.history(conn, parcel_id, out), caller.role,
                     headers=_content_crs(out))
 

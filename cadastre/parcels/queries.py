@@ -77,7 +77,17 @@ CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 RequestedCrs = tuple[int, bool]
 
 
-def parse_crs(value: str | None, *, name: str = "crs") -> RequestedCrs:
+def parse_crs(value: str | None) -> int:
+    """The EPSG code of a CRS named in a request body (``EPSG:5897``, the OGC URI forms or
+    CRS84; default WGS 84): a 422 like any other bad body field."""
+    named = crs_name(value) if value is not None and value.strip() else CRS84_NAME
+    if named is None:
+        raise InvalidInput(f"crs {value!r} is not of the form EPSG:N",
+                           hint="e.g. crs=EPSG:5897 for VN-2000 / TM-3 105°00'")
+    return named[0]
+
+
+def requested_crs(value: str | None, *, name: str = "crs") -> RequestedCrs:
     """``EPSG:5897``, ``[EPSG:5897]``, the OGC URI or URN forms, or CRS84; default CRS84
     (WGS 84 longitude/latitude, RFC 7946). Anything else is a 400 naming the parameter."""
     if value is None or not value.strip():
