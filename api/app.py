@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import docs, limits, problems
 from api.fastpath import PointLookupFastPath
 from api.origin import ProxyHeadersMiddleware, PublicOrigin
+from api.query_params import DEFINED_PARAMETERS_ONLY
 from api.responses import JSONResponse
 from api.routers import audit, auth, changes, dossiers, exports, health, ogc, parcels, tiles
 from cadastre import __version__
@@ -106,13 +107,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(PublicOrigin, base_url=settings.public_base_url)
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
-    app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(parcels.router)
-    app.include_router(changes.router)
-    app.include_router(dossiers.router)
-    app.include_router(audit.router)
-    app.include_router(exports.router)
+    for router in (health.router, auth.router, parcels.router, changes.router,
+                   dossiers.router, audit.router, exports.router):
+        # a query parameter an operation does not define is a 400 (api/query_params.py);
+        # the OGC routes check theirs themselves, tiles ignore them (cache-busting keys)
+        app.include_router(router, dependencies=[DEFINED_PARAMETERS_ONLY])
     app.include_router(ogc.router)
     app.include_router(tiles.router)
     return app

@@ -76,5 +76,5 @@ def _headers(body: bytes) -> list[tuple[bytes, bytes]]:
         (b"etag", etag(body).encode()),
         (b"cache-control", b"public, max-age=60"),
         (b"vary", b"Authorization, X-API-Key"),
-        (b"content-crs", b"<http://www.opengis.net/def/crs/EPSG/0/4326>"),
+        (b"content-crs", _WGS84.content_crs.encode()),
     ]

@@ -34,7 +34,7 @@ def landing(base: str, title: str) -> dict[str, Any]:
         "description": "Parcels, land-use purposes, map sheets and administrative units of "
         "the cadastral register, in WGS 84 or VN-2000 TM-3. No personal data.",
         "links": [
-            link(base, "self", JSON, "This document"),
+            link(f"{base}/", "self", JSON, "This document"),
             link(f"{base}/api", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
             link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
             link(f"{base}/collections", "data", JSON, "The collections"),
@@ -112,6 +112,41 @@ def _parameter(name: str, description: str, schema: dict[str, Any], **extra: Any
             "schema": schema, **extra}
 
 
+def standard_parameters(offered: list[str]) -> dict[str, dict[str, Any]]:
+    """The items operation's parameters besides the property filters, by name (OpenAPI 3.0
+    parameter objects), for /ogc/api and the service's own /openapi.json alike."""
+    return {
+        "limit": _parameter(
+            "limit", f"Features per page (default {DEFAULT_LIMIT}; a larger value than "
+            f"{MAX_LIMIT} gives {MAX_LIMIT})",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            style="form", explode=False),
+        "bbox": _parameter(
+            "bbox", "minx,miny,maxx,maxy (or 6 numbers for a 3D box) in bbox-crs's axis "
+            "order (default CRS84: lon,lat,lon,lat)",
+            {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+            style="form", explode=False),
+        "bbox-crs": _parameter("bbox-crs", "CRS of bbox (default CRS84)",
+                               {"type": "string", "format": "uri", "enum": offered}),
+        "crs": _parameter("crs", "CRS of the response (default CRS84)",
+                          {"type": "string", "format": "uri", "enum": offered}),
+        "datetime": _parameter(
+            "datetime", "An instant (RFC 3339, e.g. 2024-05-01T00:00:00Z): the map at that "
+            "moment; a date or an interval (start/end, `..` for open): each feature's latest "
+            "state within it", {"type": "string"}, style="form", explode=False),
+        "after": _parameter("after", "Continue after this id (used by the next links)",
+                            {"type": "integer"}),
+        "f": _parameter("f", "Output format: GeoJSON only",
+                        {"type": "string", "enum": ["json", "geojson"]}),
+    }
+
+
+def filter_parameters(layer: Layer) -> list[dict[str, Any]]:
+    """The collection's property filters as query parameters."""
+    return [_parameter(p.name, p.description, {"type": p.type})
+            for p in layer.filters.values()]
+
+
 def openapi(base: str, version: str, offer: tuple[OfferedCrs, ...]) -> dict[str, Any]:
     """OpenAPI 3.0 description of /ogc. Each collection's items path lists its property
     filters; ``limit`` carries the page size's default and maximum."""
@@ -119,26 +154,8 @@ def openapi(base: str, version: str, offer: tuple[OfferedCrs, ...]) -> dict[str,
     problem = {"description": "A problem (RFC 9457); `code` is stable",
                "content": {"application/problem+json": {"schema": {
                    "$ref": "#/components/schemas/exception"}}}}
-    parameters = {
-        "limit": _parameter(
-            "limit", f"Features per page (default {DEFAULT_LIMIT}; a larger value than "
-            f"{MAX_LIMIT} gives {MAX_LIMIT})",
-            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-            style="form", explode=False),
-        "bbox": _parameter(
-            "bbox", "minx,miny,maxx,maxy in bbox-crs (default CRS84: lon,lat)",
-            {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-            style="form", explode=False),
-        "bbox-crs": _parameter("bbox-crs", "CRS of bbox", {"type": "string", "format": "uri",
-                                                           "enum": offered}),
-        "crs": _parameter("crs", "CRS of the response", {"type": "string", "format": "uri",
-                                                         "enum": offered}),
-        "datetime": _parameter(
-            "datetime", "An instant (RFC 3339, e.g. 2024-05-01T00:00:00Z): the map at that "
-            "moment; a date or an interval (start/end, `..` for open): each feature's latest "
-            "state within it", {"type": "string"}, style="form", explode=False),
-        "after": _parameter("after", "Continue after this id (used by the next links)",
-                            {"type": "integer"}),
+    parameters: dict[str, Any] = {
+        **standard_parameters(offered),
         "featureId": {"name": "featureId", "in": "path", "required": True,
                       "schema": {"type": "integer"}},
     }
@@ -153,11 +170,10 @@ def openapi(base: str, version: str, offer: tuple[OfferedCrs, ...]) -> dict[str,
         "/collections": {"get": {"summary": "The collections", "operationId": "getCollections",
                                  "responses": {"200": {"description": "Collections"}}}},
     }
-    standard = ["limit", "bbox", "bbox-crs", "crs", "datetime", "after"]
+    standard = ["limit", "bbox", "bbox-crs", "crs", "datetime", "after", "f"]
     for layer in LAYERS.values():
         own = f"/collections/{layer.id}"
-        filters = [_parameter(p.name, p.description, {"type": p.type})
-                   for p in layer.filters.values()]
+        filters = filter_parameters(layer)
         paths[own] = {"get": {"summary": layer.title, "operationId": f"describe-{layer.id}",
                               "responses": {"200": {"description": "The collection"},
                                             "404": problem}}}
@@ -171,7 +187,8 @@ def openapi(base: str, version: str, offer: tuple[OfferedCrs, ...]) -> dict[str,
         paths[f"{own}/items/{{featureId}}"] = {"get": {
             "summary": f"{layer.title}: one feature", "operationId": f"feature-{layer.id}",
             "parameters": [{"$ref": "#/components/parameters/featureId"},
-                           {"$ref": "#/components/parameters/crs"}],
+                           {"$ref": "#/components/parameters/crs"},
+                           {"$ref": "#/components/parameters/f"}],
             "responses": {"200": {"description": "The feature",
                                   "content": {GEOJSON: {"schema": {"type": "object"}}}},
                           "400": problem, "404": problem}}}

@@ -15,15 +15,17 @@ from api.responses import etag
 from cadastre import extent, inputs
 from cadastre.access import Role
 from cadastre.audit.service import log_personal_read
-from cadastre.errors import InvalidInput
+from cadastre.errors import InvalidInput, InvalidParameter
 from cadastre.inputs import is_ascii_digits
 from cadastre.parcels import queries
 
 router = APIRouter(prefix="/api/v1", tags=["parcels"])
 GEOJSON = "application/geo+json"
 CrsParam = Annotated[str | None, Query(
-    description="Output CRS, e.g. EPSG:5897 (VN-2000 / TM-3 105°00'); default WGS 84 "
-    "longitude/latitude (RFC 7946)", examples=["EPSG:5897"])]
+    description="The response's CRS (OGC API - Features Part 2), e.g. EPSG:5897 (VN-2000 / "
+    "TM-3 105°00'); default CRS84, WGS 84 longitude/latitude (RFC 7946). EPSG:4326 is "
+    "latitude first, as EPSG defines it. `Content-Crs` names it.",
+    examples=["EPSG:5897"])]
 
 
 def _respond(request: Request, body: bytes, caller_role: Role, *, media_type: str = GEOJSON,
@@ -47,24 +49,45 @@ def _json(value: Any) -> bytes:
 
 
 @router.get("/parcels/at", summary="The parcel at a point",
-            description="`lon`/`lat` in WGS 84, or `x`/`y` with `crs` (e.g. EPSG:5897).")
+            description="`lon`/`lat` in WGS 84, or `x`/`y` in `point-crs` (e.g. EPSG:5897: "
+            "`x` is the easting or longitude, `y` the northing or latitude). `crs` names the "
+            "response's CRS, not the point's.")
 async def parcel_at(request: Request, conn: Connection, caller: Caller,
-                    lon: float | None = None, lat: float | None = None,
+                    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+                    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
                     x: float | None = None, y: float | None = None,
-                    crs: CrsParam = None, output_crs: Annotated[str | None, Query(
-                        alias="output-crs")] = None) -> Response:
-    if lon is not None and lat is not None:
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise InvalidInput("lon must be within ±180 and lat within ±90")
-        px, py, srid = lon, lat, 4326
+                    crs: CrsParam = None, point_crs: Annotated[str | None, Query(
+                        alias="point-crs", description="CRS of x and y (required with "
+                        "them), e.g. EPSG:5897", examples=["EPSG:5897"])] = None,
+                    ) -> Response:
+    if lon is not None or lat is not None:
+        if lon is None or lat is None:
+            raise InvalidInput("lon and lat go together")
+        if x is not None or y is not None:
+            raise InvalidParameter("give lon and lat, or x and y with point-crs, not both")
+        if point_crs is not None:
+            raise InvalidParameter("point-crs applies to x and y; lon and lat are WGS 84",
+                                   hint="x=584950&y=2326060&point-crs=EPSG:5897")
+        px, py, srid = lon, lat, queries.WGS84_SRID
     elif x is not None and y is not None:
-        px, py, srid = x, y, queries.parse_crs(crs)
+        if point_crs is None:
+            raise InvalidParameter(
+                "x and y need point-crs, the CRS they are in",
+                hint="e.g. x=584950&y=2326060&point-crs=EPSG:5897; crs names the "
+                "response's CRS")
+        point = await queries.output_crs(conn, queries.requested_crs(point_crs, name="point-crs"),
+                                         name="point-crs")
+        if point.geographic and not (-180 <= x <= 180 and -90 <= y <= 90):
+            raise InvalidInput(f"x must be within ±180 and y within ±90 in {point_crs[:40]}",
+                               hint="x is the longitude, y the latitude")
+        px, py, srid = x, y, point.srid
+    elif x is not None or y is not None:
+        raise InvalidInput("x and y go together (with point-crs)")
     else:
-        raise InvalidInput("give lon and lat, or x, y and crs")
-    out = await queries.output_crs(conn, queries.parse_crs(output_crs))
-    await queries.output_crs(conn, srid)  # the point's CRS must be known too
+        raise InvalidInput("give lon and lat, or x, y and point-crs")
+    out = await queries.output_crs(conn, queries.requested_crs(crs))
     body = await queries.parcels_at(conn, px, py, srid, out, request.app.state.storage_srid)
-    return _respond(request, body, caller.role, headers=_content_crs(out.srid))
+    return _respond(request, body, caller.role, headers=_content_crs(out))
 
 
 @router.get("/parcels", summary="Find parcels by reference, bounding box or certificate")
@@ -77,23 +100,29 @@ async def find_parcels(
                                         description="Parcel number (số thửa)")] = None,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs "
                                       "(default WGS 84)")] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+    bbox_crs: Annotated[str | None, Query(
+        alias="bbox-crs", description="CRS of bbox, in its axis order (EPSG:4326: "
+        "latitude first); default CRS84", examples=["EPSG:5897"])] = None,
     certificate: Annotated[str | None, Query(description="Certificate serial",
                                              examples=["CS 123456"])] = None,
     crs: CrsParam = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    out = await queries.output_crs(conn, queries.parse_crs(crs))
+    _one_search(request, certificate=certificate is not None, bbox=bbox is not None,
+                reference=bool(commune or sheet or number))
+    out = await queries.output_crs(conn, queries.requested_crs(crs))
     if certificate is not None:
         body, more = await queries.parcels_by_certificate(conn, certificate, out)
     elif bbox is not None:
         box = extent.parse_bbox(bbox)
-        bbox_srid = queries.parse_crs(bbox_crs)
-        await queries.output_crs(conn, bbox_srid)
-        extent.check_bbox(box, bbox_srid, request.app.state.storage_srid)
+        box_crs = await queries.output_crs(conn, queries.requested_crs(bbox_crs, name="bbox-crs"),
+                                           name="bbox-crs")
+        if box_crs.lat_lon:  # given in the CRS's axis order: latitude first
+            box = (box[1], box[0], box[3], box[2])
+        extent.check_bbox(box, box_crs.srid, request.app.state.storage_srid)
         body, more = await queries.parcels_in_bbox(
-            conn, box, bbox_srid, out, request.app.state.storage_srid, limit=limit,
+            conn, box, box_crs.srid, out, request.app.state.storage_srid, limit=limit,
             offset=offset)
     elif commune or sheet or number:
         if commune is None:
@@ -103,7 +132,7 @@ async def find_parcels(
             out, limit=limit, offset=offset)
     else:
         raise InvalidInput("give commune (with sheet and number), bbox or certificate")
-    headers = _content_crs(out.srid)
+    headers = _content_crs(out)
     if more:
         query = dict(request.query_params) | {"offset": str(offset + limit)}
         next_url = str(request.url.replace_query_params(**query))
@@ -111,8 +140,21 @@ async def find_parcels(
     return _respond(request, body, caller.role, headers=headers)
 
 
-def _content_crs(srid: int) -> dict[str, str]:
-    return {"Content-Crs": f"<http://www.opengis.net/def/crs/EPSG/0/{srid}>"}
+def _one_search(request: Request, *, certificate: bool, bbox: bool, reference: bool) -> None:
+    """One way of finding parcels per request, and only the parameters that apply to it."""
+    given = request.query_params
+    if certificate + bbox + reference > 1:
+        raise InvalidParameter("give one of: commune (with sheet and number), bbox, "
+                               "certificate")
+    if "bbox-crs" in given and not bbox:
+        raise InvalidParameter("bbox-crs needs a bbox")
+    if certificate and ("limit" in given or "offset" in given):
+        raise InvalidParameter("limit and offset apply to bbox and reference searches",
+                               hint="a certificate's parcels come in one page")
+
+
+def _content_crs(out: queries.OutputCrs) -> dict[str, str]:
+    return {"Content-Crs": out.content_crs}
 
 
 def _as_of(value: date | None) -> datetime | None:
@@ -132,7 +174,7 @@ async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: 
                  as_of: Annotated[date | None, Query(
                      alias="as_of", description="State at the end of this day")] = None,
                  ) -> Response:
-    out = await queries.output_crs(conn, queries.parse_crs(crs))
+    out = await queries.output_crs(conn, queries.requested_crs(crs))
     feature = await queries.parcel_file(conn, parcel_id, caller.role, out, as_of=_as_of(as_of))
     shown = queries.parties_shown(feature)
     if shown:
@@ -145,15 +187,16 @@ async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: 
                                          "restriction_ids": restrictions},
                                 reason="parcel file: financial facts of restrictions")
     state = f"{parcel_id}-{feature['properties']['last_change_id']}"
-    return _respond(request, _json(feature), caller.role, headers=_content_crs(out.srid),
+    return _respond(request, _json(feature), caller.role, headers=_content_crs(out),
                     state=state)
 
 
 @router.get("/parcels/{parcel_id}/history", summary="Every version of the parcel")
 async def parcel_history(request: Request, conn: Connection, caller: Caller, parcel_id: PathId,
                          crs: CrsParam = None) -> Response:
-    out = await queries.output_crs(conn, queries.parse_crs(crs))
-    return _respond(request, await queries.history(conn, parcel_id, out), caller.role)
+    out = await queries.output_crs(conn, queries.requested_crs(crs))
+    return _respond(request, await queries.history(conn, parcel_id, out), caller.role,
+                    headers=_content_crs(out))
 
 
 @router.get("/parcels/{parcel_id}/lineage", summary="Parent and child parcels")

@@ -10,7 +10,9 @@ keep tiles but ask again each time, which costs one index scan when nothing chan
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
 
 from api.public_layers import any_origin, extent, json_document, pool
 from cadastre.errors import TileNotFound
@@ -21,6 +23,16 @@ router = APIRouter(prefix="/tiles", tags=["Vector tiles"])
 _HEADERS = {"Cache-Control": "public, no-cache"}
 #: Tiles each worker keeps (validated against the database on every request).
 CACHE_BYTES = 64 * 1024 * 1024
+_LAYER = Annotated[str, Path(description="A tile layer: " + ", ".join(registry.LAYERS),
+                             json_schema_extra={"enum": list(registry.LAYERS)})]
+
+
+def _index(description: str, maximum: int) -> Any:
+    """A tile matrix index as the OpenAPI document shows it: an integer. The route parses it
+    itself (a tile address that is not one is a 404, as for any unknown resource), so the
+    schema is documentation only and costs nothing per tile."""
+    return Path(description=description,
+                json_schema_extra={"type": "integer", "minimum": 0, "maximum": maximum})
 
 
 def _cache(request: Request) -> tiles.TileCache:
@@ -45,7 +57,7 @@ async def tile_layers(request: Request) -> Response:
 
 
 @router.get("/{collection_id}/tilejson.json", summary="TileJSON 3.0 of a layer's tiles")
-async def tilejson(request: Request, collection_id: str) -> Response:
+async def tilejson(request: Request, collection_id: _LAYER) -> Response:
     layer = registry.layer(collection_id)
     found = await extent(request, layer)
     url = f"{_root(request)}/{layer.id}/{{z}}/{{x}}/{{y}}.mvt"
@@ -57,7 +69,11 @@ async def tilejson(request: Request, collection_id: str) -> Response:
             "the labels `sheet` and `number` (the parcel id is the feature id). 204 when the "
             "tile is empty.",
             response_class=Response)
-async def tile(request: Request, collection_id: str, z: str, x: str, y: str) -> Response:
+async def tile(request: Request, collection_id: _LAYER,
+               z: Annotated[str, _index(f"Zoom level, 0 to {tiles.MAX_ZOOM}", tiles.MAX_ZOOM)],
+               x: Annotated[str, _index("Column, 0 to 2^z - 1", 2**tiles.MAX_ZOOM - 1)],
+               y: Annotated[str, _index("Row, 0 to 2^z - 1", 2**tiles.MAX_ZOOM - 1)],
+               ) -> Response:
     layer = registry.layer(collection_id)
     if not all(is_ascii_digits(v) and len(v) <= 12 for v in (z, x, y)):
         raise TileNotFound(f"there is no tile {z[:8]}/{x[:12]}/{y[:12]}")

@@ -89,18 +89,34 @@ def parse_crs(value: str | None, offer: tuple[OfferedCrs, ...], *, name: str = "
     CRS84 when absent. Anything else is a 400 naming the parameter."""
     if value is None or not value.strip():
         return CRS84
-    text = value.strip()
-    if _CRS84.match(text):
+    named = crs_name(value)
+    if named == CRS84_NAME:
         return CRS84
-    match = _EPSG.match(text)
-    if match:
-        uri = EPSG_URI.format(int(next(g for g in match.groups() if g)))
+    if named is not None:
+        uri = EPSG_URI.format(named[0])
         for crs in offer:
             if crs.uri == uri:
                 return crs
     raise UnsupportedCrs(f"{name} {value[:80]!r} is not offered",
                          hint=f"see the collection's crs list; e.g. {storage_crs(offer).uri} "
                          f"or {CRS84_URI}")
+
+
+#: What crs_name gives for CRS84: WGS 84 with longitude first.
+CRS84_NAME = (WGS84, True)
+
+
+def crs_name(value: str) -> tuple[int, bool] | None:
+    """The EPSG code a CRS name means and whether it is CRS84 (WGS 84, longitude first),
+    or None when it is not a name of either form: ``EPSG:N``, ``[EPSG:N]``, the OGC URI or
+    URN of EPSG N, ``OGC:CRS84``, ``CRS84`` or its URI or URN."""
+    text = value.strip()
+    if _CRS84.match(text):
+        return CRS84_NAME
+    match = _EPSG.match(text)
+    if match:
+        return int(next(g for g in match.groups() if g)), False
+    return None
 
 
 def parse_bbox(text: str) -> Box:

@@ -60,8 +60,7 @@ def parse_items(layer: Layer, params: Mapping[str, str],
             f"unknown parameter {unknown[0][:40]!r}",
             hint="items take bbox, bbox-crs, crs, datetime, limit and these property "
             "filters: " + ", ".join(filterable))
-    if params.get("f", "json") not in ("json", "geojson"):
-        raise InvalidParameter("only f=json (GeoJSON) is offered")
+    parse_format(params.get("f"))
     out = parse_crs(params.get("crs"), offer)
     bbox_crs = parse_crs(params.get("bbox-crs"), offer, name="bbox-crs")
     if "bbox-crs" in params and "bbox" not in params:
@@ -76,6 +75,12 @@ def parse_items(layer: Layer, params: Mapping[str, str],
     after = _integer(params["after"], "after") if "after" in params else None
     return ItemsQuery(out, bbox, bbox_crs, empty, when, filters,
                       parse_limit(params.get("limit")), after)
+
+
+def parse_format(value: str | None) -> None:
+    """``f``: GeoJSON is the only format offered."""
+    if value is not None and value not in ("json", "geojson"):
+        raise InvalidParameter("only f=json (GeoJSON) is offered")
 
 
 def parse_limit(value: str | None) -> int:

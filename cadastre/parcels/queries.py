@@ -24,17 +24,18 @@ from cadastre.access import (
     rule,
 )
 from cadastre.changes.service import LAST_CHANGE_SQL
-from cadastre.errors import InvalidInput, ParcelNotFound
+from cadastre.errors import InvalidInput, ParcelNotFound, UnsupportedCrs
+from cadastre.layers.crs import CRS84_NAME, crs_name
 
 MAX_PAGE = 1000
 #: Output precision: ~1 cm in degrees, 1 mm in metres.
 DEGREE_DIGITS, METRE_DIGITS = 7, 3
 
-_FEATURE = """
+_FEATURE_TEMPLATE = """
     json_build_object(
         'type', 'Feature',
         'id', p.parcel_id,
-        'geometry', ST_AsGeoJSON(ST_Transform(p.geom, $1::int), $2::int)::json,
+        'geometry', ST_AsGeoJSON(@geometry@, $2::int)::json,
         'properties', json_build_object(
             'parcel_id', p.parcel_id,
             'version_id', p.version_id,
@@ -56,45 +57,90 @@ _FEATURE = """
 
 @dataclass(frozen=True, slots=True)
 class OutputCrs:
+    """A CRS coordinates are written (or read) in. ``lat_lon``: an EPSG geographic CRS,
+    whose axis order is latitude first (OGC API - Features Part 2); WGS 84 longitude first
+    is CRS84, the default."""
+
     srid: int
     digits: int
+    lat_lon: bool = False
+    geographic: bool = True
 
     @property
-    def is_wgs84(self) -> bool:
-        return self.srid == 4326
+    def uri(self) -> str:
+        if self.srid == WGS84_SRID and not self.lat_lon:
+            return CRS84_URI
+        return f"http://www.opengis.net/def/crs/EPSG/0/{self.srid}"
+
+    @property
+    def content_crs(self) -> str:
+        """The ``Content-Crs`` header of coordinates in this CRS."""
+        return f"<{self.uri}>"
 
 
-_CRS_URI = re.compile(r"^(?:EPSG:|https?://www\.opengis\.net/def/crs/EPSG/0/)(\d{4,6})$")
-_CRS84 = ("http://www.opengis.net/def/crs/OGC/1.3/CRS84", "CRS84", "OGC:CRS84")
+WGS84_SRID = 4326
+CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+#: A requested CRS: its EPSG code and whether it is CRS84 (WGS 84, longitude first).
+RequestedCrs = tuple[int, bool]
 
 
 def parse_crs(value: str | None) -> int:
-    """``EPSG:5897``, the OGC URI form, or CRS84; default WGS 84 (RFC 7946)."""
-    if value is None or value.strip() in _CRS84:
-        return 4326
-    match = _CRS_URI.match(value.strip())
-    if not match:
+    """The EPSG code of a CRS named in a request body (``EPSG:5897``, the OGC URI forms or
+    CRS84; default WGS 84): a 422 like any other bad body field."""
+    named = crs_name(value) if value is not None and value.strip() else CRS84_NAME
+    if named is None:
         raise InvalidInput(f"crs {value!r} is not of the form EPSG:N",
                            hint="e.g. crs=EPSG:5897 for VN-2000 / TM-3 105°00'")
-    return int(match.group(1))
+    return named[0]
 
 
-_KNOWN_CRS: dict[int, OutputCrs] = {}
+def requested_crs(value: str | None, *, name: str = "crs") -> RequestedCrs:
+    """``EPSG:5897``, ``[EPSG:5897]``, the OGC URI or URN forms, or CRS84; default CRS84
+    (WGS 84 longitude/latitude, RFC 7946). Anything else is a 400 naming the parameter."""
+    if value is None or not value.strip():
+        return CRS84_NAME
+    named = crs_name(value)
+    if named is None:
+        raise UnsupportedCrs(f"{name} {value[:80]!r} is not a CRS name",
+                             hint=f"e.g. {name}=EPSG:5897 for VN-2000 / TM-3 105°00', or "
+                             f"{name}={CRS84_URI}")
+    return named
 
 
-async def output_crs(conn: asyncpg.Connection, srid: int) -> OutputCrs:
-    """A CRS PostGIS knows, with the precision to print it at (cached: spatial_ref_sys is
-    reference data)."""
-    known = _KNOWN_CRS.get(srid)
+_KNOWN_CRS: dict[RequestedCrs, OutputCrs] = {}
+
+
+async def output_crs(conn: asyncpg.Connection, requested: RequestedCrs, *,
+                     name: str = "crs") -> OutputCrs:
+    """A CRS PostGIS knows, with the precision to print it at and its axis order (cached:
+    spatial_ref_sys is reference data). One it does not know is a 400."""
+    known = _KNOWN_CRS.get(requested)
     if known is not None:
         return known
+    srid, crs84 = requested
     row = await conn.fetchrow(
         "SELECT proj4text FROM spatial_ref_sys WHERE srid = $1", srid)
     if row is None:
-        raise InvalidInput(f"EPSG:{srid} is not a CRS this database knows")
-    metres = "+units=m" in (row["proj4text"] or "")
-    known = _KNOWN_CRS[srid] = OutputCrs(srid, METRE_DIGITS if metres else DEGREE_DIGITS)
+        raise UnsupportedCrs(f"{name} EPSG:{srid} is not a CRS this database knows",
+                             hint="e.g. EPSG:5897 (VN-2000 / TM-3 105°00') or CRS84")
+    proj = row["proj4text"] or ""
+    geographic = "+proj=longlat" in proj or "+proj=latlong" in proj
+    metres = "+units=m" in proj
+    known = _KNOWN_CRS[requested] = OutputCrs(
+        srid, METRE_DIGITS if metres else DEGREE_DIGITS, lat_lon=geographic and not crs84,
+        geographic=geographic)
     return known
+
+
+_GEOMETRY = "ST_Transform(p.geom, $1::int)"
+#: A parcel as a GeoJSON feature, coordinates in the CRS $1 with $2 decimals.
+_FEATURE = _FEATURE_TEMPLATE.replace("@geometry@", _GEOMETRY)
+#: The same for a CRS that is latitude first.
+_FEATURE_LAT_LON = _FEATURE_TEMPLATE.replace("@geometry@", f"ST_FlipCoordinates({_GEOMETRY})")
+
+
+def _feature(out: OutputCrs) -> str:
+    return _FEATURE_LAT_LON if out.lat_lon else _FEATURE
 
 
 def _collection(features: list[str], *, extra: dict[str, Any] | None = None) -> bytes:
@@ -109,15 +155,17 @@ def _collection(features: list[str], *, extra: dict[str, Any] | None = None) -> 
 #: executions instead of planning each lookup again. Planning was about 0.15 ms of the
 #: database's 0.4 ms per lookup (docs/benchmarks.md); tests/api/test_plans.py
 #: checks that the plan is reused.
-PARCELS_AT = (
-    f"SELECT {_FEATURE} AS f FROM current_parcel p "
-    "WHERE ST_Intersects(p.geom, (SELECT ST_Transform(ST_SetSRID(ST_MakePoint($3, $4), "
-    "$5::int), $6::int))) ORDER BY p.parcel_id LIMIT 10")
+_AT = ("SELECT {feature} AS f FROM current_parcel p "
+       "WHERE ST_Intersects(p.geom, (SELECT ST_Transform(ST_SetSRID(ST_MakePoint($3, $4), "
+       "$5::int), $6::int))) ORDER BY p.parcel_id LIMIT 10")
+PARCELS_AT = _AT.format(feature=_FEATURE)
+PARCELS_AT_LAT_LON = _AT.format(feature=_FEATURE_LAT_LON)
 
 
 async def parcels_at(conn: asyncpg.Connection, x: float, y: float, point_srid: int,
                      out: OutputCrs, storage_srid: int) -> bytes:
-    rows = await conn.fetch(PARCELS_AT, out.srid, out.digits, x, y, point_srid, storage_srid)
+    rows = await conn.fetch(PARCELS_AT_LAT_LON if out.lat_lon else PARCELS_AT, out.srid,
+                            out.digits, x, y, point_srid, storage_srid)
     return _collection([r["f"] for r in rows])
 
 
@@ -125,7 +173,7 @@ async def parcels_by_reference(conn: asyncpg.Connection, commune: str | None, sh
                                number: int | None, out: OutputCrs, *, limit: int,
                                offset: int) -> tuple[bytes, int]:
     rows = await conn.fetch(
-        f"SELECT {_FEATURE} AS f FROM current_parcel p "
+        f"SELECT {_feature(out)} AS f FROM current_parcel p "
         "WHERE ($3::text IS NULL OR p.commune_code = $3) AND ($4::text IS NULL OR "
         "p.sheet_number = $4) AND ($5::int IS NULL OR p.parcel_number = $5) "
         "ORDER BY p.commune_code, p.sheet_number, p.parcel_number LIMIT $6 OFFSET $7",
@@ -137,7 +185,7 @@ async def parcels_in_bbox(conn: asyncpg.Connection, bbox: tuple[float, float, fl
                           bbox_srid: int, out: OutputCrs, storage_srid: int, *, limit: int,
                           offset: int) -> tuple[bytes, int]:
     rows = await conn.fetch(
-        f"SELECT {_FEATURE} AS f FROM current_parcel p "
+        f"SELECT {_feature(out)} AS f FROM current_parcel p "
         "WHERE p.geom && ST_Transform(ST_MakeEnvelope($3, $4, $5, $6, $7::int), $8::int) "
         "ORDER BY p.parcel_id LIMIT $9 OFFSET $10",
         out.srid, out.digits, *bbox, bbox_srid, storage_srid, limit + 1, offset)
@@ -147,7 +195,7 @@ async def parcels_in_bbox(conn: asyncpg.Connection, bbox: tuple[float, float, fl
 async def parcels_by_certificate(conn: asyncpg.Connection, serial: str,
                                  out: OutputCrs) -> tuple[bytes, int]:
     rows = await conn.fetch(
-        f"SELECT {_FEATURE} AS f FROM current_certificate c "
+        f"SELECT {_feature(out)} AS f FROM current_certificate c "
         "JOIN certificate_parcel cp ON cp.certificate_version_id = c.version_id "
         "JOIN current_parcel p ON p.parcel_id = cp.parcel_id "
         "WHERE c.serial = $3 ORDER BY p.parcel_id",
@@ -181,7 +229,7 @@ async def parcel_file(conn: asyncpg.Connection, parcel_id: int, role: Role, out:
     # made on it is refused as stale; read after, it could be newer than what was shown.
     last = await conn.fetchrow(LAST_CHANGE_SQL.format(p="$1"), parcel_id)
     row = await conn.fetchrow(
-        f"SELECT {_FEATURE} AS f, p.version_id, p.parcel_id FROM parcel p "
+        f"SELECT {_feature(out)} AS f, p.version_id, p.parcel_id FROM parcel p "
         f"WHERE p.parcel_id = ${len(args) + 1} AND {when}", *args, parcel_id)
     if row is None:
         exists = await conn.fetchval("SELECT 1 FROM parcel_identity WHERE parcel_id = $1",
@@ -308,7 +356,7 @@ async def _rights(conn: asyncpg.Connection, at: str, params: list[Any],
 
 async def history(conn: asyncpg.Connection, parcel_id: int, out: OutputCrs) -> bytes:
     rows = await conn.fetch(
-        f"SELECT {_FEATURE} AS f, lower(p.lifespan) AS began, upper(p.lifespan) AS ended, "
+        f"SELECT {_feature(out)} AS f, lower(p.lifespan) AS began, upper(p.lifespan) AS ended, "
         "p.begun_by, p.ended_by, cb.kind AS began_with, cb.dossier_code AS began_dossier, "
         "ce.kind AS ended_with FROM parcel p "
         "JOIN change_transaction cb ON cb.id = p.begun_by "

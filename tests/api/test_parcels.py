@@ -28,7 +28,7 @@ def test_point_in_parcel_in_wgs84_and_in_vn2000(client, api_engine, person):
             "FROM current_parcel WHERE parcel_id = :p) s"), {"p": person["parcel_id"]}).one()
     by_lonlat = client.get(f"{API}/parcels/at", params={"lon": lon, "lat": lat}).json()
     by_xy = client.get(f"{API}/parcels/at",
-                       params={"x": x, "y": y, "crs": "EPSG:5897"}).json()
+                       params={"x": x, "y": y, "point-crs": "EPSG:5897"}).json()
     assert [f["id"] for f in by_lonlat["features"]] == [person["parcel_id"]]
     assert [f["id"] for f in by_xy["features"]] == [person["parcel_id"]]
     empty = client.get(f"{API}/parcels/at", params={"lon": 100.0, "lat": 10.0}).json()
@@ -158,7 +158,7 @@ def test_fast_point_lookup_answers_exactly_like_the_full_route(client, api_engin
             "AS pt FROM current_parcel WHERE parcel_id = :p) s"), {"p": person["parcel_id"]}).one()
     fast = client.get(f"{API}/parcels/at", params={"lon": lon, "lat": lat})
     full = client.get(f"{API}/parcels/at",
-                      params={"lon": lon, "lat": lat, "output-crs": "EPSG:4326"})
+                      params={"lon": lon, "lat": lat, "crs": "OGC:CRS84"})
     assert fast.content == full.content
     for header in ("content-type", "etag", "cache-control", "content-crs"):
         assert fast.headers[header] == full.headers[header]
