@@ -311,7 +311,8 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
         report.crs = "(not decided: no feature has a usable geometry)"
         declared = options.srid or (stream.crs.to_epsg() if stream.crs is not None else None)
         return _Prepared(layer, report, stream, frame, checked.geoms, checked.area, declared,
-                         checked.reason_code, checked.reason, checked.repair_note)
+                         checked.reason_code, checked.reason, checked.repair_note,
+                         choice.profile.personal_columns(stream.columns))
     bounds = _bounds(checked.geoms.bounds[good])
     try:
         source_crs = infer_source_crs(stream.crs, bounds, srid=options.srid,

@@ -80,7 +80,7 @@ def test_every_parcel_change_needs_if_match(client, headers, pair, operation):
 def test_a_change_id_of_none_is_no_precondition(client, headers, pair, operation):
     body = dict(_one_parcel_writes(pair))[operation]
     officer = headers("land_officer")
-    _head, digest = _state(_tag(client, officer, pair["a"]))
+    head, digest = _state(_tag(client, officer, pair["a"]))
     url = f"{API}/changes/{operation}"
     for forged in (f'"{pair["a"]}-None.{digest}"', f'"{pair["a"]}-null.{digest}"',
                    f'"{pair["a"]}-.{digest}"', f'W/"{head}.{digest}"', f'"{head}"'):
@@ -91,7 +91,7 @@ def test_a_change_id_of_none_is_no_precondition(client, headers, pair, operation
 def test_an_older_state_is_409_naming_the_change(client, headers, pair, operation):
     body = dict(_one_parcel_writes(pair))[operation]
     officer = headers("land_officer")
-    _head, digest = _state(_tag(client, officer, pair["a"]))
+    head, digest = _state(_tag(client, officer, pair["a"]))
     older = f'"{pair["a"]}-0.{digest}"'  # no change has id 0: a state before every change
     refused = _refused(client.post(f"{API}/changes/{operation}", json=body,
                                    headers={**officer, "If-Match": older}), 409)
