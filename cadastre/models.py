@@ -1,6 +1,6 @@
 """Every ORM model, imported once so the metadata is complete."""
 
-from cadastre.accounts.models import ApiKey, AppUser
+from cadastre.accounts.models import ApiKey, AppUser, AuthSigningKey
 from cadastre.admin.models import AdminUnit, AdminUnitSuccession
 from cadastre.audit.models import AuditLog
 from cadastre.changes.models import ChangeSource, ChangeTransaction, SourceDocument
@@ -43,6 +43,7 @@ __all__ = [
     "ApiKey",
     "ApologyLetter",
     "AppUser",
+    "AuthSigningKey",
     "AuditLog",
     "Base",
     "CalendarSetting",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Text
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cadastre.model import Base
@@ -20,6 +20,20 @@ class AppUser(Base):
     disabled: Mapped[bool] = mapped_column(server_default="false")
     created_at: Mapped[datetime] = mapped_column(server_default="now()")
     password_changed_at: Mapped[datetime | None]
+    #: Named by every token; bumped when the account is disabled or changed (auth.sql).
+    token_version: Mapped[int] = mapped_column(server_default="1")
+
+
+class AuthSigningKey(Base):
+    """Token signing keys: owned by cadastre_auth, read by nobody else, never backed up."""
+
+    __tablename__ = "auth_signing_key"
+
+    kid: Mapped[str] = mapped_column(Text, primary_key=True)
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(server_default="now()")
+    retired_at: Mapped[datetime | None]
+    accepted_until: Mapped[datetime | None]
 
 
 class ApiKey(Base):

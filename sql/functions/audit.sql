@@ -11,7 +11,8 @@ BEGIN
         SELECT c.relname FROM pg_class c
         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
           AND c.relname NOT IN ('audit_log', 'schema_migration', 'database_setting',
-                                'dossier_sequence', 'spatial_ref_sys', 'rate_limit')
+                                'dossier_sequence', 'spatial_ref_sys', 'rate_limit',
+                                'auth_signing_key')
           AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid
                           AND g.tgname = 'audit_row')
     LOOP
@@ -20,3 +21,5 @@ BEGIN
     END LOOP;
 END;
 $$;
+-- Token signing keys are secrets: their rows never enter the log (nor a backup).
+DROP TRIGGER IF EXISTS audit_row ON auth_signing_key;

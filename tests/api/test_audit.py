@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from tests.api.test_least_privilege import act
+
 API = "/api/v1"
 
 
@@ -163,7 +165,8 @@ def test_intake_transition_and_apology_responses_record_the_applicant_read(
     new_due = due + timedelta(days=14)
     while not calendar.is_working_day(new_due):
         new_due += timedelta(days=1)
-    apology = client.post(f"{API}/dossiers/{code}/apology", headers=clerk,
+    apology = client.post(f"{API}/dossiers/{code}/apology",
+                          headers={**clerk, "If-Match": moved.headers["etag"]},
                           json={"new_due": new_due.isoformat(), "reason": "Chờ đo đạc lại"})
     assert apology.status_code == 201, apology.text
     latest = _reads_of(client, headers, code)[0]
@@ -200,38 +203,42 @@ def test_a_feedback_answer_records_the_read_of_the_complainants_contact(
 
 @pytest.fixture(scope="module")
 def quarantined(api_engine, tmp_path_factory) -> dict[str, object]:
-    """A real import (committed) of four parcels of a commune of their own, one of a
-    private person rejected for its area: its row in the quarantine holds the raw CCCD,
-    NamSinh, DiaChiChu and TenChu."""
+    """A real import (committed, with --allow-empty) of four parcels of a commune of their
+    own, all rejected for their area: the row of a private person in the quarantine holds
+    the raw CCCD, NamSinh, DiaChiChu and TenChu."""
     from cadastre.synth import generate_layer, write_layer
     from importers.pipeline import ImportOptions, run_import
 
     layer = generate_layer(4, seed=9, origin=(640_000.0, 2_380_000.0),
                            communes=[("99917", "Phường Kiểm Thử")])
     person = layer.index[layer["CCCD"].notna()][0]
-    layer.loc[person, "DienTich"] = layer.loc[person, "DienTich"] * 1.5
+    # every row rejected for its area, so that no parcel of this far-away commune joins the
+    # shared register (the OGC and tile tests measure its extent)
+    layer["DienTich"] = layer["DienTich"] * 1.5
     path = tmp_path_factory.mktemp("quarantine") / "broken.gpkg"
     write_layer(layer, path)
-    report = run_import(api_engine, path, ImportOptions())
-    assert report.counts["quarantined"] == 1, report.summary()
+    report = run_import(api_engine, path, ImportOptions(allow_empty=True))
+    assert report.counts["quarantined"] == 4, report.summary()
     raw = layer.loc[person]
     return {"import_id": report.import_id, "CCCD": str(raw["CCCD"]),
             "NamSinh": int(raw["NamSinh"]), "DiaChiChu": str(raw["DiaChiChu"]),
-            "TenChu": str(raw["TenChu"])}
+            "TenChu": str(raw["TenChu"]), "SoThua": int(raw["SoThua"])}
 
 
-def _quarantine_entry(client, headers, role, import_id):
+def _quarantine_entry(client, headers, role, quarantined):
     rows = [e for e in _entries(client, headers, role, action="insert", limit=1000)
-            if e["table_name"] == "import_quarantine" and e["after"]["import_id"] == import_id]
+            if e["table_name"] == "import_quarantine"
+            and e["after"]["import_id"] == quarantined["import_id"]
+            and int(e["after"]["attributes"]["SoThua"]) == quarantined["SoThua"]]
     assert len(rows) == 1
     return rows[0]
 
 
 def test_quarantined_rows_are_redacted_by_the_profiles_mapping(client, headers, quarantined):
-    admin = _quarantine_entry(client, headers, "admin", quarantined["import_id"])["after"]
+    admin = _quarantine_entry(client, headers, "admin", quarantined)["after"]
     assert str(admin["attributes"]["CCCD"]) == quarantined["CCCD"]
     assert admin["attributes"]["DiaChiChu"] == quarantined["DiaChiChu"]
-    entry = _quarantine_entry(client, headers, "supervisor", quarantined["import_id"])
+    entry = _quarantine_entry(client, headers, "supervisor", quarantined)
     attributes = entry["after"]["attributes"]
     assert quarantined["CCCD"] not in str(entry)
     assert quarantined["DiaChiChu"] not in str(entry)
@@ -245,17 +252,18 @@ def test_quarantined_rows_are_redacted_by_the_profiles_mapping(client, headers, 
 @pytest.mark.parametrize("role", ["anonymous", "gis_analyst", "counter_clerk", "supervisor",
                                   "land_officer", "admin"])
 def test_the_quarantine_view_keeps_personal_fields_for_entitled_roles(
-        api_settings, quarantined, role):
+        api_settings, headers, quarantined, role):
     from cadastre.access import Role, rule
     from cadastre.db import api_database_url, create_engine
 
     engine = create_engine(api_settings, url=api_database_url(api_settings))
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text("SELECT set_config('cadastre.role', :r, true)"), {"r": role})
+            act(conn, headers, role)
             attributes = conn.execute(sa.text(
-                "SELECT attributes FROM import_quarantine_visible WHERE import_id = :i"),
-                {"i": quarantined["import_id"]}).scalar_one()
+                "SELECT attributes FROM import_quarantine_visible WHERE import_id = :i "
+                "AND (attributes ->> 'SoThua')::int = :n"),
+                {"i": quarantined["import_id"], "n": quarantined["SoThua"]}).scalar_one()
     finally:
         engine.dispose()
     r = rule(Role(role))

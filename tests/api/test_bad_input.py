@@ -171,6 +171,13 @@ def test_a_cutting_line_outside_the_crs_area_is_422(client, headers, api_engine,
     assert _versions(api_engine) == before
 
 
+def _both(client, headers, pair) -> dict[str, str]:
+    """A land officer's headers with the ETag of both parcels of a two-parcel change."""
+    a = _officer(client, headers, pair["a"])
+    b = _officer(client, headers, pair["b"])
+    return {**a, "If-Match": f"{a['If-Match']}, {b['If-Match']}"}
+
+
 def test_a_boundary_correction_outside_the_crs_area_is_422(client, headers, api_engine,
                                                            pair):  # noqa: F811
     before = _versions(api_engine)
@@ -178,7 +185,7 @@ def test_a_boundary_correction_outside_the_crs_area_is_422(client, headers, api_
     response = client.post(f"{API}/changes/boundary-correction", json={
         "first_parcel_id": pair["a"], "second_parcel_id": pair["b"], "first": far,
         "second": pair["both_wkt"], "source": SURVEY},
-        headers=_officer(client, headers, pair["a"]))
+        headers=_both(client, headers, pair))
     detail = _problem(response, 422, "outside-crs-area")["detail"]
     assert f"the new shape of parcel {pair['a']} has the coordinate (0.000 0.000)" in detail
     assert _versions(api_engine) == before

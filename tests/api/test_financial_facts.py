@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from cadastre.access import PRIVATE_CHANGE_KINDS, Role, rule
 from cadastre.changes.service import SourceDocument, register_mortgage, set_injunction
 from cadastre.db import api_database_url, create_engine
+from tests.api.test_least_privilege import act
 
 API = "/api/v1"
 ALL_ROLES = ("anonymous", "land_officer", "counter_clerk", "gis_analyst", "supervisor",
@@ -147,12 +148,11 @@ def as_api(api_settings):
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_the_database_views_apply_the_same_rule(as_api, mortgaged, role):
+def test_the_database_views_apply_the_same_rule(as_api, headers, mortgaged, role):
     """Read as the API's database role: restriction_visible and change_document_visible
     show what cadastre.access says, whatever the query."""
     with as_api.begin() as conn:
-        conn.execute(sa.text("SELECT set_config('cadastre.role', :r, true)"),
-                     {"r": role.value})
+        act(conn, headers, role.value)
         row = conn.execute(sa.text(
             "SELECT reference, description, party_id, amount FROM restriction_visible "
             "WHERE parcel_id = :p AND kind = 'mortgage'"), {"p": mortgaged["parcel"]}).one()

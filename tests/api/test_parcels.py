@@ -99,8 +99,6 @@ def test_history_and_as_of(client, person):
 @pytest.mark.parametrize(("query", "problem"), [
     ({"bbox": "106,21,105,22"}, "invalid-bbox"),
     ({"bbox": "a,b,c,d"}, "invalid-bbox"),
-    ({"bbox": "105,21,106,22", "crs": "EPSG:999999"}, "invalid-input"),
-    ({"bbox": "105,21,106,22", "crs": "mercator"}, "invalid-input"),
     ({"bbox": "105,21,106,22", "limit": 100000}, "invalid-request"),
     ({"sheet": "1", "number": 2}, "invalid-input"),
     ({}, "invalid-input"),

@@ -78,7 +78,7 @@ def test_user_commands(fresh_database):
     short = subprocess.run([*CADASTRE, "user", "add", "lan", "--role", "counter_clerk"],
                            input="short\n", capture_output=True, text=True, timeout=60,
                            env={**os.environ, **env})
-    assert short.returncode != 0 and "at least 10 characters" in short.stderr
+    assert short.returncode != 0 and "at least 12 characters" in short.stderr
     bad_role = run("user", "add", "x1y", "--role", "mayor", "--service", env=env)
     assert bad_role.returncode != 0 and "unknown role 'mayor'" in bad_role.stderr
     assert run("user", "add", "thue", "--role", "gis_analyst", "--service",
