@@ -171,7 +171,7 @@ def test_a_cutting_line_outside_the_crs_area_is_422(client, headers, api_engine,
     assert _versions(api_engine) == before
 
 
-def _both(client, headers, pair) -> dict[str, str]:
+def _both(client, headers, pair) -> dict[str, str]:  # noqa: F811
     """A land officer's headers with the ETag of both parcels of a two-parcel change."""
     a = _officer(client, headers, pair["a"])
     b = _officer(client, headers, pair["b"])
