@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api import ratelimit
 from api.deps import Caller, read, require, write
 from cadastre.access import Role
-from cadastre.accounts.service import sign_in
+from cadastre.accounts.service import sign_in, users_for_admin
 from cadastre.audit.service import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -44,6 +43,4 @@ async def me(caller: Caller) -> dict[str, Any]:
 @router.get("/users", summary="Accounts (admin)", dependencies=[require(Role.ADMIN)])
 async def users(request: Request) -> list[dict[str, Any]]:
     """Through auth_users(), which the database runs only for a proven admin."""
-    rows = await read(request, lambda conn: conn.execute(sa.text(
-        "SELECT * FROM auth_users()")).mappings().all())
-    return [dict(r) for r in rows]
+    return await read(request, users_for_admin)  # type: ignore[no-any-return]

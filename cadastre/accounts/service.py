@@ -124,6 +124,12 @@ def list_users(conn: Connection) -> list[sa.Row[tuple[object, ...]]]:
         "AS keys FROM app_user u ORDER BY u.username")).all())
 
 
+def users_for_admin(conn: Connection) -> list[dict[str, object]]:
+    """The account list of the API: read by auth_users(), which the database runs only for
+    a proven admin (no hashes); :func:`list_users` is the command line's."""
+    return [dict(r) for r in conn.execute(sa.text("SELECT * FROM auth_users()")).mappings()]
+
+
 def disable_user(conn: Connection, username: str) -> None:
     updated = conn.execute(sa.text(
         "UPDATE app_user SET disabled = true WHERE username = :u"), {"u": username}).rowcount
@@ -182,13 +188,6 @@ async def principal_for_credential(conn: asyncpg.Connection, credential: str) ->
     """Who a bearer token or API key belongs to, as the database sees the account now."""
     row = await conn.fetchrow(
         "SELECT user_id, username, role, via, problem FROM auth_verify($1)", credential)
-    return _principal(row, credential)
-
-
-def principal_for_credential_sync(conn: Connection, credential: str) -> Principal:
-    row = conn.execute(sa.text(
-        "SELECT user_id, username, role, via, problem FROM auth_verify(:c)"),
-        {"c": credential}).first()
     return _principal(row, credential)
 
 
