@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api import ratelimit
 from api.deps import Caller, read, require, write
-from cadastre.access import Role
+from cadastre.access import Role, rule
 from cadastre.accounts.service import sign_in, users_for_admin
 from cadastre.audit.service import Actor
 
@@ -32,12 +32,11 @@ async def token(request: Request,
 
 @router.get("/auth/me", summary="Who the request is from, and what it may see")
 async def me(caller: Caller) -> dict[str, Any]:
-    from cadastre.access import rule
-
     r = rule(caller.role)
     return {"username": caller.username, "role": caller.role.value, "via": caller.via,
             "personal_data": {"names": r.names, "national_id": r.national_id,
-                              "birth": r.birth, "addresses": r.addresses}}
+                              "birth": r.birth, "addresses": r.addresses,
+                              "financial": r.financial}}
 
 
 @router.get("/users", summary="Accounts (admin)", dependencies=[require(Role.ADMIN)])

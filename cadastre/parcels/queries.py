@@ -408,15 +408,13 @@ async def changes(conn: asyncpg.Connection, parcel_id: int,
             UNION SELECT ended_by FROM land_right WHERE parcel_id = $1
             UNION SELECT begun_by FROM restriction WHERE parcel_id = $1
             UNION SELECT ended_by FROM restriction WHERE parcel_id = $1)
-        SELECT c.id, c.kind, c.happened_at, c.dossier_code,
-               CASE WHEN role_sees_financial_references() OR NOT change_kind_is_private(c.kind)
-                    THEN c.note END AS note,
+        SELECT c.id, c.kind, c.happened_at, c.dossier_code, c.note,
                coalesce((SELECT json_agg(json_build_object('kind', s.kind, 'reference',
                         s.reference, 'issued_on', s.issued_on, 'issuer', s.issuer)
                         ORDER BY s.source_id)
                         FROM change_document_visible s WHERE s.change_id = c.id),
                         '[]'::json) AS documents
-        FROM change_transaction c JOIN touched t ON t.change_id = c.id
+        FROM change_visible c JOIN touched t ON t.change_id = c.id
         ORDER BY c.happened_at, c.id""", parcel_id)
     return [change_view(role, {**dict(r), "documents": orjson.loads(r["documents"])})
             for r in rows]
@@ -439,7 +437,7 @@ async def parties_of_changes(conn: asyncpg.Connection, parcel_id: int,
         "SELECT r.party_id FROM land_right r JOIN change_transaction c ON c.id = ANY($2) "
         "WHERE r.parcel_id = $1 AND (r.lifespan @> c.happened_at OR r.begun_by = c.id "
         "OR r.ended_by = c.id) "
-        "UNION SELECT x.party_id FROM restriction x WHERE x.parcel_id = $1 "
+        "UNION SELECT x.party_id FROM restriction_visible x WHERE x.parcel_id = $1 "
         "AND x.party_id IS NOT NULL AND (x.begun_by = ANY($2) OR x.ended_by = ANY($2))",
         parcel_id, change_ids)]
 

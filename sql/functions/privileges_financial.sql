@@ -81,3 +81,86 @@ FROM import_quarantine q;
 
 GRANT SELECT ON restriction_visible, change_document_visible, import_quarantine_visible
     TO cadastre_api;
+
+-- A change's note as the role may see it: the notes of private changes are financial facts
+-- of the holders, like their documents.
+CREATE OR REPLACE VIEW change_visible WITH (security_barrier) AS
+SELECT c.id, c.kind, c.happened_at, c.recorded_at, c.recorded_by, c.dossier_code,
+       CASE WHEN role_sees_financial_references() OR NOT change_kind_is_private(c.kind)
+            THEN c.note END AS note
+FROM change_transaction c;
+
+GRANT SELECT ON change_visible TO cadastre_api;
+
+-- The API's login reads the financial columns only through the views above: not from the
+-- tables (nor from current_restriction, a plain view with its owner's rights). It may still
+-- write them (a new mortgage names its amount); the writes that must match or copy them go
+-- through the two functions below.
+DO $$
+DECLARE
+    hidden constant jsonb := '{"restriction": ["party_id", "reference", "description", "amount"],
+                               "current_restriction": ["party_id", "reference", "description",
+                                                       "amount"],
+                               "source_document": ["reference", "issuer", "description"],
+                               "change_transaction": ["note"],
+                               "import_quarantine": ["attributes"]}';
+    t text;
+BEGIN
+    FOR t IN SELECT jsonb_object_keys(hidden) LOOP
+        EXECUTE format('REVOKE SELECT ON %I FROM cadastre_api', t);
+        EXECUTE (SELECT format('GRANT SELECT (%s) ON %I TO cadastre_api',
+                               string_agg(quote_ident(attname), ', ' ORDER BY attnum), t)
+                 FROM pg_attribute
+                 WHERE attrelid = t::regclass AND attnum > 0 AND NOT attisdropped
+                   AND NOT (hidden -> t) ? attname::text);
+    END LOOP;
+END;
+$$;
+
+-- End the current restrictions of a kind with a reference on a parcel (a mortgage release,
+-- the lifting of an injunction): the number ended. The statement runs as cadastre_definer,
+-- which reads the reference; the write rule and the history triggers still check the
+-- caller's proven role and the closing of the version.
+CREATE OR REPLACE FUNCTION restriction_end(parcel bigint, restriction_kind text, ref text,
+                                           change bigint, at timestamptz) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    ended integer;
+BEGIN
+    UPDATE restriction SET lifespan = tstzrange(lower(lifespan), at, '[)'), ended_by = change
+    WHERE upper_inf(lifespan) AND parcel_id = parcel AND kind = restriction_kind
+      AND reference = ref;
+    GET DIAGNOSTICS ended = ROW_COUNT;
+    RETURN ended;
+END;
+$$;
+
+-- A split's or merge's child inherits its parents' current restrictions (new ids, beginning
+-- with the change), with their counterparties, references and amounts unchanged whichever
+-- role records the change: the number carried.
+CREATE OR REPLACE FUNCTION restrictions_carry(parents bigint[], child bigint, change bigint,
+                                              at timestamptz) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    carried integer;
+BEGIN
+    INSERT INTO restriction (restriction_id, kind, parcel_id, party_id, reference,
+                             description, amount, lifespan, begun_by)
+    SELECT nextval('restriction_id_seq'), kind, child, party_id, reference, description,
+           amount, tstzrange(at, NULL, '[)'), change
+    FROM (SELECT DISTINCT kind, party_id, reference, description, amount
+          FROM current_restriction WHERE parcel_id = ANY(parents)) r;
+    GET DIAGNOSTICS carried = ROW_COUNT;
+    RETURN carried;
+END;
+$$;
+
+GRANT INSERT ON restriction TO cadastre_definer;
+GRANT UPDATE (lifespan, ended_by) ON restriction TO cadastre_definer;
+ALTER FUNCTION restriction_end(bigint, text, text, bigint, timestamptz) OWNER TO cadastre_definer;
+ALTER FUNCTION restrictions_carry(bigint[], bigint, bigint, timestamptz)
+    OWNER TO cadastre_definer;
+REVOKE ALL ON FUNCTION restriction_end(bigint, text, text, bigint, timestamptz),
+    restrictions_carry(bigint[], bigint, bigint, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION restriction_end(bigint, text, text, bigint, timestamptz),
+    restrictions_carry(bigint[], bigint, bigint, timestamptz) TO cadastre_api;

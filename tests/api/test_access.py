@@ -75,7 +75,10 @@ def test_sign_in_and_me(client, headers):
     me = client.get(f"{API}/auth/me", headers=headers("counter_clerk")).json()
     assert me["username"] == "t-counter-clerk" and me["role"] == "counter_clerk"
     assert me["personal_data"]["national_id"] == "masked"
-    assert client.get(f"{API}/auth/me").json()["role"] == "anonymous"
+    assert me["personal_data"]["financial"] == "references"
+    anonymous = client.get(f"{API}/auth/me").json()
+    assert anonymous["role"] == "anonymous"
+    assert anonymous["personal_data"]["financial"] == "none"
 
 
 @pytest.mark.parametrize(("username", "password"), [

@@ -182,3 +182,51 @@ def test_private_change_kinds_agree_with_the_database(api_engine):
             {"k": sorted(kinds)}).scalars())
     assert "mortgage" in kinds and "split" in kinds
     assert private == PRIVATE_CHANGE_KINDS
+
+
+def test_a_split_carries_and_a_release_ends_facts_the_api_login_cannot_read(
+        client, headers, api_engine):
+    """The API's database login reads no reference or amount, yet a split carries the
+    mortgage's amount, counterparty and reference to the children unchanged, and a release
+    finds the mortgage by its reference (restrictions_carry, restriction_end)."""
+    with api_engine.begin() as conn:
+        parcel, line = conn.execute(sa.text(
+            "SELECT parcel_id, ST_AsText(ST_MakeLine(ST_MakePoint(ST_X(c), ST_YMin(geom) - 1), "
+            "ST_MakePoint(ST_X(c), ST_YMax(geom) + 1))) FROM (SELECT p.parcel_id, p.geom, "
+            "ST_Centroid(p.geom) AS c FROM current_parcel p WHERE NOT EXISTS (SELECT 1 FROM "
+            "restriction x WHERE x.parcel_id = p.parcel_id) ORDER BY p.parcel_id DESC "
+            "OFFSET 9 LIMIT 1) x")).one()
+        lender = conn.execute(sa.text(
+            "SELECT id FROM party WHERE kind = 'organisation' ORDER BY id LIMIT 1")).scalar_one()
+        register_mortgage(conn, parcel, lender, SourceDocument("contract", "SPLIT-1/HĐTC",
+                                                               description="hạn mức"),
+                          amount=7_500_000_000)
+    officer = headers("land_officer")
+
+    def etag(p: int) -> str:
+        return client.get(f"{API}/parcels/{p}", headers=officer).headers["ETag"]
+
+    split = client.post(f"{API}/changes/split", headers={**officer, "If-Match": etag(parcel)},
+                        json={"parcel_id": parcel, "cut_line": line, "crs": "EPSG:5897",
+                              "source": {"kind": "decision", "reference": "SPLIT-1/QĐ"}})
+    assert split.status_code == 201, split.text
+    children = split.json()["children"]
+    shown = client.get(f"{API}/parcels/{children[0]}", headers=headers("supervisor")).json()
+    mortgage = next(r for r in shown["properties"]["restrictions"] if r["kind"] == "mortgage")
+    assert mortgage["reference"] == "SPLIT-1/HĐTC" and mortgage.get("amount") is None
+    with api_engine.connect() as conn:
+        carried = conn.execute(sa.text(
+            "SELECT party_id, reference, description, amount FROM current_restriction "
+            "WHERE parcel_id = ANY(:c) ORDER BY parcel_id"), {"c": children}).all()
+    assert [tuple(r) for r in carried] == [
+        (lender, "SPLIT-1/HĐTC", "hạn mức", 7_500_000_000)] * len(children)
+    release = client.post(
+        f"{API}/changes/mortgage-release", headers={**officer, "If-Match": etag(children[0])},
+        json={"parcel_id": children[0], "reference": "SPLIT-1/HĐTC",
+              "source": {"kind": "contract", "reference": "SPLIT-1/XTC"}})
+    assert release.status_code == 201, release.text
+    with api_engine.connect() as conn:
+        left = conn.execute(sa.text(
+            "SELECT parcel_id FROM current_restriction WHERE parcel_id = ANY(:c)"),
+            {"c": children}).scalars().all()
+    assert left == children[1:]

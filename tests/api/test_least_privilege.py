@@ -64,6 +64,17 @@ def test_the_api_connects_as_a_role_that_owns_nothing_and_bypasses_nothing(
     "UPDATE app_user SET role = 'admin'",
     "ALTER TABLE parcel DISABLE TRIGGER parcel_history",
     "SET ROLE postgres",
+    # financial facts: only through restriction_visible, change_document_visible,
+    # change_visible and import_quarantine_visible
+    "SELECT amount FROM restriction LIMIT 1",
+    "SELECT reference FROM current_restriction LIMIT 1",
+    "SELECT party_id FROM restriction LIMIT 1",
+    "SELECT * FROM restriction LIMIT 1",
+    "SELECT count(*) FROM restriction WHERE reference LIKE 'HĐ%'",
+    "SELECT issuer FROM source_document LIMIT 1",
+    "SELECT note FROM change_transaction LIMIT 1",
+    "SELECT attributes FROM import_quarantine LIMIT 1",
+    "SELECT amount FROM restrictions_as_of(now()) LIMIT 1",
 ])
 def test_what_the_api_role_may_not_do(as_api, statement):
     with pytest.raises(sa.exc.DBAPIError) as caught, as_api.begin() as conn:
