@@ -1,7 +1,8 @@
-"""Races: two clerks moving one dossier, two officers changing one parcel, at the same
-instant, with the same If-Match, many times over HTTP against `cadastre serve` as `make demo`
-runs it. A lost update would be two winners in one round, or a state that is not the
-winner's. Prints the counts and writes bench/out/races.json.
+"""Races: two clerks moving one dossier, two officers changing one parcel, two citizens
+rating one returned dossier, at the same instant, with the same If-Match, many times over
+HTTP against `cadastre serve` as `make demo` runs it. A lost update would be two winners in
+one round, or a state that is not the winner's. Prints the counts and writes
+bench/out/races.json.
 
     python -m bench.races [--rounds 1000]
 
@@ -125,6 +126,41 @@ def parcel_round(officers: list[Any], tokens: list[dict[str, str]], parcel_id: i
                               f"rights begun {begun}")
 
 
+def returned_dossiers(engine: sa.engine.Engine) -> list[tuple[str, str]]:
+    """The returned dossiers a citizen may rate: (code, the digits that verify it)."""
+    with engine.connect() as conn:
+        return [(r.code, r.applicant_phone[-4:]) for r in conn.execute(sa.text(
+            "SELECT code, applicant_phone FROM dossier WHERE status = 'returned' "
+            "AND length(applicant_phone) >= 4 ORDER BY code"))]
+
+
+def rating_round(citizens: list[Any], dossier: tuple[str, str], engine: sa.engine.Engine,
+                 tally: Tally) -> None:
+    """The dossier's rating is cleared; both citizens read its status page's ETag, then
+    each rates it (4 and 5) with that ETag. Exactly one may win; the stored rating must be
+    the winner's."""
+    code, digits = dossier
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE dossier SET rating = NULL, rating_comment = NULL "
+                             "WHERE code = :c"), {"c": code})
+    url = f"{API}/public/dossiers/{code}"
+    etag = citizens[0].get(url, params={"verify": digits}).headers["etag"]
+    answers = _together([
+        (lambda i=i: citizens[i].post(f"{url}/rating", params={"verify": digits},
+                                      json={"rating": 4 + i}, headers={"If-Match": etag}))
+        for i in range(2)])
+    statuses = [a.status_code for a in answers]
+    tally.rounds += 1
+    tally.outcomes.update(str(s) for s in statuses)
+    winners = [i for i, s in enumerate(statuses) if s == 200]
+    with engine.connect() as conn:
+        rating = conn.execute(sa.text("SELECT rating FROM dossier WHERE code = :c"),
+                              {"c": code}).scalar_one()
+    if len(winners) != 1 or rating != 4 + winners[0]:
+        tally.lost_updates += 1
+        tally.problems.append(f"{code}: answers {statuses}, rating {rating}")
+
+
 def prepare(engine: sa.engine.Engine, password: str) -> tuple[int, list[int]]:
     """Accounts for two clerks and two officers, a held parcel and two buyers."""
     from cadastre.accounts.service import add_user
@@ -168,7 +204,9 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     url = recreate_database("cadastre_bench_races", postgis=False)
-    env = {"CADASTRE_DATABASE_URL": url}
+    # citizens' lookups are rate-limited per address and per code: raised for the race
+    env = {"CADASTRE_DATABASE_URL": url, "CADASTRE_PUBLIC_LOOKUPS_PER_MINUTE": "10000",
+           "CADASTRE_PUBLIC_CHECKS_PER_CODE_PER_DAY": "100000"}
     layer = OUT / "races_layer.gpkg"
     timed([*CADASTRE, "db", "init", "--srid", "5897"], env=env)
     timed([*CADASTRE, "synth", "--parcels", "300", "--out", str(layer)], env=env)
@@ -178,6 +216,7 @@ def main() -> None:
         add_demo_extras(conn, seed=5)
     password = "race-password-1"
     parcel, buyers = prepare(engine, password)
+    rated = returned_dossiers(engine)
     port = 8791
     server = _serve([*CADASTRE, "serve", "--port", str(port), "--workers", "2"], env,
                     f"http://127.0.0.1:{port}/health")
@@ -191,7 +230,9 @@ def main() -> None:
                 ("dossier", lambda t, tally: dossier_round(clients, t, parcel, engine, tally),
                  clerks),
                 ("parcel", lambda t, tally: parcel_round(clients, t, parcel, buyers, engine,
-                                                         tally), officers)):
+                                                         tally), officers),
+                ("rating", lambda t, tally: rating_round(
+                    clients, rated[tally.rounds % len(rated)], engine, tally), [])):
             tally = Tally()
             started = time.perf_counter()
             for _ in range(args.rounds):
