@@ -8,6 +8,7 @@ instant; parcels keeping their commune + sheet + number keep their stable ``parc
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +18,8 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadastre.bulk import copy_frame, reserve_from_sequence, reserve_ids
+from cadastre import memory
+from cadastre.bulk import copy_frame, integrity_rebuilt_after, reserve_from_sequence, reserve_ids
 from cadastre.changes.record import RecordedChange, SourceDocument, record_change
 from cadastre.rights.bulk import register_holders
 from gis.wkb import EncodedGeometries
@@ -33,9 +35,17 @@ HOLDER_COLUMNS = ("owner_name", "party_kind", "owner_id", "owner_birth_year", "o
                   "certificate_serial", "registry_number", "certificate_date")
 
 
-def lock_imports(conn: Connection) -> None:
-    """One import at a time (they read and replace whole sheets)."""
+def begin_import(conn: Connection) -> None:
+    """Set up the import's transaction: no per-statement timeout (a city-wide import is a
+    long administrative statement), and one import at a time (they read and replace whole
+    sheets)."""
+    conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
+
+
+def next_import_id(conn: Connection) -> int:
+    return int(conn.execute(sa.text(
+        "SELECT nextval(pg_get_serial_sequence('import_run', 'id'))")).scalar_one())
 
 
 def previous_import(conn: Connection, sha256: str, kind: str) -> dict[str, object] | None:
@@ -154,6 +164,27 @@ def load_parcels(
     }), geometry={"geom": srid})
     counts["parcel_versions_begun"] = len(frame)
     return LoadedParcels(parcel_ids, versions), counts
+
+
+def load_accepted(
+    conn: Connection, frame: pd.DataFrame, geoms: list[EncodedGeometries], area: np.ndarray, *,
+    srid: int, change: RecordedChange, bulk_rows: int,
+) -> tuple[Counter[str], bool]:
+    """``load_parcels`` and ``load_holdings``: ``geoms`` holds the parcels' geometries and
+    is emptied, so that its WKB is freed before the holders are loaded. A load of at least
+    ``bulk_rows`` parcels and half the register takes the bulk path (True): indexes and
+    foreign keys rebuilt after COPY, with the register's tables locked."""
+    current = int(conn.execute(sa.text("SELECT count(*) FROM current_parcel")).scalar_one())
+    bulk = len(frame) >= bulk_rows and len(frame) >= current / 2
+    rebuilt = integrity_rebuilt_after(conn, list(REGISTER_TABLES), change_id=change.change_id)
+    with rebuilt if bulk else nullcontext() as deferred:
+        loaded, counts = load_parcels(conn, frame, geoms.pop(), area, srid=srid, change=change)
+        memory.release()
+        counts.update(load_holdings(conn, frame, loaded, change=change,
+                                    known_codes=land_use_codes(conn)))
+    if bulk:
+        counts["indexes_and_keys_rebuilt"] = int(deferred or 0)
+    return counts, bulk
 
 
 def load_holdings(
