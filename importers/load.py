@@ -8,6 +8,7 @@ instant; parcels keeping their commune + sheet + number keep their stable ``parc
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +18,9 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadastre.bulk import copy_frame, reserve_from_sequence, reserve_ids
+from cadastre import memory
+from cadastre.bulk import copy_frame, integrity_rebuilt_after, reserve_from_sequence, reserve_ids
+from cadastre.changes.record import RecordedChange, SourceDocument, record_change
 from cadastre.rights.bulk import register_holders
 from gis.wkb import EncodedGeometries
 
@@ -32,16 +35,17 @@ HOLDER_COLUMNS = ("owner_name", "party_kind", "owner_id", "owner_birth_year", "o
                   "certificate_serial", "registry_number", "certificate_date")
 
 
-@dataclass(frozen=True, slots=True)
-class ImportChange:
-    change_id: int
-    source_id: int
-    happened_at: datetime
-
-
-def lock_imports(conn: Connection) -> None:
-    """One import at a time (they read and replace whole sheets)."""
+def begin_import(conn: Connection) -> None:
+    """Set up the import's transaction: no per-statement timeout (a city-wide import is a
+    long administrative statement), and one import at a time (they read and replace whole
+    sheets)."""
+    conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
+
+
+def next_import_id(conn: Connection) -> int:
+    return int(conn.execute(sa.text(
+        "SELECT nextval(pg_get_serial_sequence('import_run', 'id'))")).scalar_one())
 
 
 def previous_import(conn: Connection, sha256: str, kind: str) -> dict[str, object] | None:
@@ -56,19 +60,11 @@ def land_use_codes(conn: Connection) -> set[str]:
     return set(conn.execute(sa.text("SELECT code FROM land_use_type")).scalars())
 
 
-def begin_change(conn: Connection, *, source: str, sha256: str, note: str) -> ImportChange:
-    source_id = conn.execute(sa.text(
-        "INSERT INTO source_document (kind, reference, description, sha256, storage_path) "
-        "VALUES ('legacy_file', :ref, :d, :sha, :path) RETURNING id"),
-        {"ref": source.rsplit("/", 1)[-1][:200], "d": note, "sha": sha256, "path": source},
-    ).scalar_one()
-    change_id, at = conn.execute(sa.text(
-        "INSERT INTO change_transaction (kind, happened_at, note) "
-        "VALUES ('import', clock_timestamp(), :n) RETURNING id, happened_at"),
-        {"n": note}).one()
-    conn.execute(sa.text("INSERT INTO change_source (change_id, source_id) VALUES (:c, :s)"),
-                 {"c": change_id, "s": source_id})
-    return ImportChange(int(change_id), int(source_id), at)
+def begin_change(conn: Connection, *, source: str, sha256: str, note: str) -> RecordedChange:
+    """The import's change, proven by the imported file (its name, path and sha256)."""
+    document = SourceDocument("legacy_file", source.rsplit("/", 1)[-1][:200], description=note,
+                              sha256=sha256, storage_path=source)
+    return record_change(conn, "import", [document], note=note)
 
 
 def current_neighbours(
@@ -110,7 +106,7 @@ class LoadedParcels:
 
 def load_parcels(
     conn: Connection, frame: pd.DataFrame, geoms: EncodedGeometries, area: np.ndarray, *,
-    srid: int, change: ImportChange,
+    srid: int, change: RecordedChange,
 ) -> tuple[LoadedParcels, Counter[str]]:
     """COPY the accepted parcels (canonical ``frame`` rows with a RangeIndex; ``geoms`` in
     the storage SRID, with their ``area``): identities, versions, map sheets. The caller
@@ -170,8 +166,29 @@ def load_parcels(
     return LoadedParcels(parcel_ids, versions), counts
 
 
+def load_accepted(
+    conn: Connection, frame: pd.DataFrame, geoms: list[EncodedGeometries], area: np.ndarray, *,
+    srid: int, change: RecordedChange, bulk_rows: int,
+) -> tuple[Counter[str], bool]:
+    """``load_parcels`` and ``load_holdings``: ``geoms`` holds the parcels' geometries and
+    is emptied, so that its WKB is freed before the holders are loaded. A load of at least
+    ``bulk_rows`` parcels and half the register takes the bulk path (True): indexes and
+    foreign keys rebuilt after COPY, with the register's tables locked."""
+    current = int(conn.execute(sa.text("SELECT count(*) FROM current_parcel")).scalar_one())
+    bulk = len(frame) >= bulk_rows and len(frame) >= current / 2
+    rebuilt = integrity_rebuilt_after(conn, list(REGISTER_TABLES), change_id=change.change_id)
+    with rebuilt if bulk else nullcontext() as deferred:
+        loaded, counts = load_parcels(conn, frame, geoms.pop(), area, srid=srid, change=change)
+        memory.release()
+        counts.update(load_holdings(conn, frame, loaded, change=change,
+                                    known_codes=land_use_codes(conn)))
+    if bulk:
+        counts["indexes_and_keys_rebuilt"] = int(deferred or 0)
+    return counts, bulk
+
+
 def load_holdings(
-    conn: Connection, frame: pd.DataFrame, loaded: LoadedParcels, *, change: ImportChange,
+    conn: Connection, frame: pd.DataFrame, loaded: LoadedParcels, *, change: RecordedChange,
     known_codes: set[str],
 ) -> Counter[str]:
     """The land-use rows of the loaded parcel versions, their holders, rights and
@@ -196,7 +213,7 @@ def sheet_index(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]
 
 def _map_sheets(
     conn: Connection, bounds: np.ndarray, sheet_codes: np.ndarray,
-    sheets: list[tuple[str, str]], *, srid: int, change: ImportChange,
+    sheets: list[tuple[str, str]], *, srid: int, change: RecordedChange,
 ) -> np.ndarray:
     """A new map-sheet version per imported sheet (envelope of its parcels); a sheet with a
     current version gets a new edition. Returns the version id of each sheet of ``sheets``."""
@@ -269,7 +286,7 @@ def _land_uses(
 def record_import(
     conn: Connection, *, import_id: int, kind: str, source: str, sha256: str, size: int,
     profile: str, encoding: str, confidence: float, crs: str, options: str, counts: str,
-    report: str, started_at: datetime, change: ImportChange | None,
+    report: str, started_at: datetime, change: RecordedChange | None,
 ) -> None:
     conn.execute(sa.text(
         "INSERT INTO import_run (id, kind, source_path, source_sha256, source_bytes, profile, "
@@ -281,7 +298,7 @@ def record_import(
          "profile": profile, "enc": encoding, "conf": confidence, "crs": crs, "opts": options,
          "counts": counts, "report": report, "started": started_at,
          "change": change.change_id if change else None,
-         "source": change.source_id if change else None})
+         "source": change.source_ids[0] if change else None})
 
 
 def quarantine(conn: Connection, import_id: int, rows: pd.DataFrame) -> int:

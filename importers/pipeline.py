@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,14 +16,9 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pandas as pd
-import pyarrow as pa
-import shapely
-import sqlalchemy as sa
-from pyproj import CRS, Transformer
 from sqlalchemy.engine import Connection, Engine, Transaction
 
-from cadastre import extent, memory
-from cadastre.bulk import integrity_rebuilt_after
+from cadastre import memory
 from cadastre.errors import (
     CoordinateQuestion,
     ImportRejected,
@@ -32,17 +27,16 @@ from cadastre.errors import (
     UnknownProfile,
 )
 from cadastre.migrations import storage_srid
-from gis import topology, wkb
-from gis.crs import CrsQuestion, SourceCrs, check_lonlat_extent, infer_source_crs
-from importers import load
+from gis import wkb
+from gis.crs import CrsQuestion, infer_source_crs
+from importers import checks, load
+from importers.formats import TABLE_EXTENSIONS
 from importers.profiles import choose_profile, party_kinds
 from importers.read import LayerStream, reread
 from importers.read import stream_layer as read_stream
 from importers.records import canonicalise, with_personal_columns
 from importers.report import ImportReport, LayerReport
 from importers.sources import (
-    CAD_DRIVERS,
-    TABLE_EXTENSIONS,
     Layer,
     describe_non_spatial,
     find_datasets,
@@ -50,6 +44,7 @@ from importers.sources import (
     opened,
     source_fingerprint,
 )
+from importers.transform import extent_of, to_storage
 
 POLYGON_TYPES = frozenset({"Polygon", "MultiPolygon", "Polygon Z", "MultiPolygon Z",
                            "3D Polygon", "3D MultiPolygon", "CurvePolygon", "MultiSurface"})
@@ -126,9 +121,7 @@ def run_import(
         raise ImportSourceError(f"{path}: no such file or directory")
     report.sha256, report.bytes = sha256, size
     with _transaction(bind) as (conn, transaction), ExitStack() as unpacked:
-        # A city-wide import is a long administrative statement: no per-statement timeout.
-        conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
-        load.lock_imports(conn)
+        load.begin_import(conn)
         srid = storage_srid(conn)
         report.storage_srid = srid
         previous = load.previous_import(conn, sha256, options.kind)
@@ -147,7 +140,8 @@ def run_import(
         prepared = [_prepare(layer, options, srid, say) for layer in layers]
         report.layers = [p.report for p in prepared]
         report.timings["read and check"] = time.perf_counter() - clock
-        _cross_checks(conn, prepared, options, srid, say)
+        checks.cross_checks(conn, prepared, area_tolerance=options.area_tolerance,
+                            overlap_tolerance=options.overlap_tolerance, srid=srid, say=say)
         memory.release()
         report.timings["topology"] = time.perf_counter() - clock - report.timings["read and check"]
         rejected_total = sum(int((p.reason_code != None).sum()) for p in prepared)  # noqa: E711
@@ -217,9 +211,9 @@ def _parcel_layers(root: Path, original: Path, options: ImportOptions) -> list[L
             shown = f"{original.name}/{shown}"
         found = list_layers(dataset, shown)
         polygonal = [layer for layer in found
-                     if layer.driver in CAD_DRIVERS or layer.geometry_type in POLYGON_TYPES
+                     if layer.format.cad or layer.geometry_type in POLYGON_TYPES
                      or (layer.geometry_type in (None, "Unknown") and _has_polygons(layer))]
-        if options.profile != "auto" or any(layer.driver == "EDIGEO" for layer in found):
+        if options.profile != "auto" or any(layer.format.layers_by_profile for layer in found):
             polygonal = [layer for layer in polygonal if _profile_wants(layer, options)]
         if not polygonal:
             kinds = ", ".join(sorted({str(layer.geometry_type) for layer in found})) or "none"
@@ -269,13 +263,13 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
             raise UnknownProfile(f"{layer.label}: {exc.message}", hint=exc.hint) from exc
         report.profile, report.profile_reason = choice.profile.name, choice.reason
         frames: list[pd.DataFrame] = []
-        checks: list[_Checked] = []
+        checked_batches: list[checks.Checked] = []
         # A batch's geometry is checked while its text is decoded and mapped: both cores
         # work side by side. When the text fails (an encoding question), the check is
         # waited for and the text's error raised, as when the two ran one after the other.
         with ThreadPoolExecutor(1) as geometry:
             for batch in stream.batches:
-                checking = geometry.submit(_check_geometries, layer, batch.geometry,
+                checking = geometry.submit(checks.check_geometries, layer, batch.geometry,
                                            repair=options.repair)
                 try:
                     canonical = canonicalise(stream.decode(batch.frame), choice,
@@ -294,16 +288,16 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
                 checked.reason[bad_identity & free] = (
                     canonical.problems.to_numpy()[bad_identity & free])
                 frames.append(frame)
-                checks.append(checked)
+                checked_batches.append(checked)
                 del batch, canonical
     frame = (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
              ).reset_index(drop=True)
     del frames
     report.features = len(frame)
-    checked = _Checked(wkb.EncodedGeometries.concat([c.geoms for c in checks]),
-                       *(np.concatenate([getattr(c, f) for c in checks])
-                         for f in ("area", "reason_code", "reason", "repair_note")))
-    del checks
+    checked = checks.Checked(wkb.EncodedGeometries.concat([c.geoms for c in checked_batches]),
+                             *(np.concatenate([getattr(c, f) for c in checked_batches])
+                               for f in ("area", "reason_code", "reason", "repair_note")))
+    del checked_batches
     memory.release()
 
     good = checked.geoms.present()
@@ -313,193 +307,23 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
         return _Prepared(layer, report, stream, frame, checked.geoms, checked.area, declared,
                          checked.reason_code, checked.reason, checked.repair_note,
                          choice.profile.personal_columns(stream.columns))
-    bounds = _bounds(checked.geoms.bounds[good])
+    bounds = extent_of(checked.geoms.bounds[good])
     try:
         source_crs = infer_source_crs(stream.crs, bounds, srid=options.srid,
                                       province=options.province)
         report.crs = source_crs.how
-        geoms, area = _to_storage(checked.geoms, checked.area, source_crs, srid, bounds,
+        geoms, area = to_storage(checked.geoms, checked.area, source_crs, srid, bounds,
                                   options.province)
     except CrsQuestion as exc:
         raise CoordinateQuestion(f"{layer.label}: {exc}") from exc
-    _reject_outside_area(geoms, srid, checked.reason_code, checked.reason)
+    checks.reject_outside_area(geoms, srid, checked.reason_code, checked.reason)
     return _Prepared(layer, report, stream, frame, geoms, area, source_crs.epsg,
                      checked.reason_code, checked.reason, checked.repair_note,
                      choice.profile.personal_columns(stream.columns))
 
 
-def _reject_outside_area(geoms: wkb.EncodedGeometries, srid: int, reason_code: np.ndarray,
-                         reason: np.ndarray) -> None:
-    """Reject (``outside-crs-area``) every accepted feature with a coordinate outside the
-    storage CRS's area of use (cadastre.extent), as the map changes refuse one: its bounds
-    hold every coordinate, so comparing them is enough."""
-    x0, y0, x1, y1 = extent.projected_area(srid)
-    box = geoms.bounds
-    with np.errstate(invalid="ignore"):
-        inside = (box[:, 0] >= x0) & (box[:, 1] >= y0) & (box[:, 2] <= x1) & (box[:, 3] <= y1)
-    outside = np.flatnonzero(~inside & geoms.present() & (reason_code == None))  # noqa: E711
-    if not len(outside):
-        return
-    area = extent.describe_area(srid)
-    reason_code[outside] = "outside-crs-area"
-    for i in outside:
-        bx0, by0, bx1, by1 = box[i]
-        reason[i] = (f"coordinates from ({bx0:.3f} {by0:.3f}) to ({bx1:.3f} {by1:.3f}), "
-                     f"beyond {area}")
-
-
 #: What a layer holds once its accepted geometries are handed to the load.
 _NO_GEOMETRIES = wkb.EncodedGeometries.concat([])
-#: Features per chunk of the geometry checks.
-_CHECK_CHUNK = 65_536
-
-
-@dataclass(frozen=True, slots=True)
-class _Checked:
-    geoms: wkb.EncodedGeometries
-    area: np.ndarray
-    reason_code: np.ndarray
-    reason: np.ndarray
-    repair_note: np.ndarray
-
-
-def _check_geometries(layer: Layer, source: pa.ChunkedArray, *, repair: bool) -> _Checked:
-    """``topology.check_geometries`` a chunk at a time: the layer's WKB is decoded chunk by
-    chunk and the accepted geometries are kept as WKB, with their bounds and areas."""
-    def check(start: int) -> tuple[wkb.EncodedGeometries, np.ndarray, np.ndarray, np.ndarray,
-                                   np.ndarray]:
-        try:
-            shapes = wkb.decode(wkb.objects(source.slice(start, _CHECK_CHUNK)))
-        except shapely.errors.GEOSException as exc:
-            raise ImportSourceError(
-                f"{layer.label}: a geometry cannot be read ({exc})") from exc
-        checked = topology.check_geometries(shapes, repair=repair)
-        del shapes
-        return (wkb.EncodedGeometries.of(checked.geometries), shapely.area(checked.geometries),
-                checked.reason_code, checked.reason, checked.repair_note)
-
-    # Two chunks in work at a time (GEOS releases the GIL): both cores, and only ~130,000
-    # decoded features (about 350 MB with their checked copies) in memory at once.
-    with ThreadPoolExecutor(2) as pool:
-        parts = list(pool.map(check, range(0, max(len(source), 1), _CHECK_CHUNK)))
-    return _Checked(wkb.EncodedGeometries.concat([p[0] for p in parts]),
-                    *(np.concatenate([p[k] for p in parts]) for k in range(1, 5)))
-
-
-def _bounds(boxes: np.ndarray) -> tuple[float, float, float, float]:
-    """The extent of rows of (xmin, ymin, xmax, ymax)."""
-    return (float(boxes[:, 0].min()), float(boxes[:, 1].min()), float(boxes[:, 2].max()),
-            float(boxes[:, 3].max()))
-
-
-def _to_storage(
-    geoms: wkb.EncodedGeometries, area: np.ndarray, source: SourceCrs, srid: int,
-    bounds: tuple[float, float, float, float], province: str | None,
-) -> tuple[wkb.EncodedGeometries, np.ndarray]:
-    source_crs = CRS.from_wkt(source.wkt)
-    to_lonlat = Transformer.from_crs(source_crs, CRS.from_epsg(4326), always_xy=True)
-    xs, ys = to_lonlat.transform([bounds[0], bounds[2]], [bounds[1], bounds[3]])
-    if not np.all(np.isfinite([*xs, *ys])):
-        raise CrsQuestion("the coordinates cannot be placed on the Earth in that CRS")
-    check_lonlat_extent(source, (min(xs), min(ys), max(xs), max(ys)), province=province)
-    if source.epsg == srid:
-        return geoms, area
-    target = CRS.from_epsg(srid)
-    transformer = Transformer.from_crs(source_crs, target, always_xy=True)
-
-    def project(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
-
-    parts, areas = [], []
-    for start in range(0, len(geoms), wkb.CHUNK):
-        moved = shapely.transform(geoms[start:start + wkb.CHUNK], project)
-        parts.append(wkb.EncodedGeometries.of(moved))
-        areas.append(shapely.area(moved))
-    if not parts:
-        return geoms, area
-    return wkb.EncodedGeometries.concat(parts), np.concatenate(areas)
-
-
-def _identity(frame: pd.DataFrame) -> pd.Series:
-    return (frame["commune_code"].astype(str) + "/" + frame["sheet_number"].astype(str) + "/"
-            + frame["parcel_number"].astype(str))
-
-
-def _cross_checks(
-    conn: Connection, prepared: list[_Prepared], options: ImportOptions, srid: int,
-    say: Progress,
-) -> None:
-    """Checks across the whole import: identity duplicates, recorded vs computed area,
-    overlaps inside the import and with current parcels outside the replaced sheets."""
-    if not prepared:
-        return
-    columns = ["commune_code", "sheet_number", "parcel_number"]
-    keys = (prepared[0].frame[columns] if len(prepared) == 1 else
-            pd.concat([p.frame[columns] for p in prepared], ignore_index=True))
-    codes = np.concatenate([p.reason_code for p in prepared])
-    reasons = np.concatenate([p.reason for p in prepared])
-    geoms = wkb.EncodedGeometries.concat([p.geoms for p in prepared])
-    computed = np.concatenate([p.area for p in prepared])
-
-    def where(mask: np.ndarray) -> pd.DataFrame:  # no copy of a clean import's keys
-        return keys if mask.all() else keys[mask]
-
-    def identity(row: int) -> str:  # spelled out only for the rows a reason names
-        return str(_identity(keys.iloc[[row]]).iloc[0])
-
-    usable = codes == None  # noqa: E711
-    dupes = np.zeros(len(keys), dtype=bool)
-    dupes[usable] = topology.duplicate_keys(where(usable))
-    codes[dupes] = "duplicate-identity"
-    reasons[dupes] = [f"parcel {k} appears more than once in the import"
-                      for k in _identity(keys[dupes])]
-
-    area = np.concatenate([
-        p.frame["area"].to_numpy(dtype=float) if "area" in p.frame
-        else np.full(len(p.frame), np.nan) for p in prepared])
-    usable = codes == None  # noqa: E711
-    mismatch = np.zeros(len(keys), dtype=bool)
-    mismatch[usable] = topology.areas_differ(computed[usable], area[usable],
-                                             tolerance=options.area_tolerance)
-    codes[mismatch] = "area-mismatch"
-    reasons[mismatch] = [
-        f"recorded area {a:,.1f} m² but the polygon measures {c:,.1f} m² "
-        f"(tolerance {options.area_tolerance:.0%})"
-        for a, c in zip(area[mismatch], computed[mismatch], strict=True)]
-
-    usable = codes == None  # noqa: E711
-    say(f"checking overlaps among {int(usable.sum()):,} parcels")
-    usable_rows = np.flatnonzero(usable)
-    replaced = load.existing_sheets(conn, load.sheet_index(where(usable))[1])
-    others, info = (load.current_neighbours(conn, _bounds(geoms.bounds[usable]), srid,
-                                            replaced)
-                    if usable.any() else (np.array([], dtype=object), pd.DataFrame()))
-    memory.release()  # the search below is the import's high-water mark
-    within, against = topology.find_overlaps(geoms.subset(usable_rows),
-                                             tolerance=options.overlap_tolerance,
-                                             others=others if len(others) else None)
-    for overlap in within:
-        pair = usable_rows[overlap.first], usable_rows[overlap.second]
-        for me, other in (pair, pair[::-1]):
-            if codes[me] is None:
-                codes[me] = "overlap"
-                reasons[me] = (f"overlaps parcel {identity(other)} of the same import by "
-                               f"{overlap.area:,.2f} m²")
-    for overlap in against:
-        me = usable_rows[overlap.first]
-        if codes[me] is None:
-            hit = info.iloc[overlap.second]
-            codes[me] = "overlaps-current-parcel"
-            reasons[me] = (
-                f"overlaps current parcel #{hit['parcel_id']} ({hit['commune_code']}/"
-                f"{hit['sheet_number']}/{hit['parcel_number']}) by {overlap.area:,.2f} m²")
-
-    offset = 0
-    for p in prepared:
-        n = len(p.frame)
-        p.reason_code = codes[offset:offset + n]
-        p.reason = reasons[offset:offset + n]
-        offset += n
 
 
 def _load(
@@ -525,8 +349,8 @@ def _load(
              else pd.concat(accepted_frames, ignore_index=True))
     del accepted_frames
     memory.release()
-    # In a list that load_parcels empties: its argument is then the last reference, and the
-    # WKB (200 MB per million parcels) is freed before the holders are loaded.
+    # In a list that the load empties: its WKB (200 MB per million parcels) is freed
+    # before the holders are loaded.
     geoms = [wkb.EncodedGeometries.concat(accepted)]
     del accepted
     area = np.concatenate(areas)
@@ -534,24 +358,13 @@ def _load(
     change = load.begin_change(conn, source=report.source, sha256=sha256, note=note)
     counts: Counter[str] = Counter()
     if len(frame):
-        current = int(conn.execute(sa.text(
-            "SELECT count(*) FROM current_parcel")).scalar_one())
-        bulk = len(frame) >= options.bulk_rows and len(frame) >= current / 2
-        rebuilt = integrity_rebuilt_after(conn, list(load.REGISTER_TABLES),
-                                          change_id=change.change_id)
-        with rebuilt if bulk else nullcontext() as deferred:
-            loaded, counts = load.load_parcels(conn, frame, geoms.pop(), area, srid=srid,
-                                               change=change)
-            memory.release()
-            counts.update(load.load_holdings(conn, frame, loaded, change=change,
-                                             known_codes=load.land_use_codes(conn)))
+        counts, bulk = load.load_accepted(conn, frame, geoms, area, srid=srid, change=change,
+                                          bulk_rows=options.bulk_rows)
         if bulk:
-            counts["indexes_and_keys_rebuilt"] = int(deferred or 0)
             report.warnings.append(
                 "bulk load: indexes and foreign keys were rebuilt and re-validated after COPY "
                 "(the register's tables were locked while the import ran)")
-    import_id = int(conn.execute(sa.text(
-        "SELECT nextval(pg_get_serial_sequence('import_run', 'id'))")).scalar_one())
+    import_id = load.next_import_id(conn)
     rejected = pd.concat(quarantine_rows, ignore_index=True) if quarantine_rows else (
         pd.DataFrame())
     report.import_id = import_id
@@ -587,7 +400,7 @@ def _with_note(attributes: str, note: str | None) -> str:
 def _quarantine_rows(p: _Prepared, mask: np.ndarray) -> pd.DataFrame:
     rows = np.flatnonzero(mask)
     attributes, source = reread(p.stream, rows)
-    identity = _identity(p.frame.iloc[rows])
+    identity = checks.identities(p.frame.iloc[rows])
     geometry = wkb.ewkb_hex(wkb.objects(source), p.source_srid or 0)
     return pd.DataFrame({
         "dataset": p.layer.dataset,

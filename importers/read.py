@@ -24,13 +24,8 @@ from pyproj import CRS
 from cadastre.errors import EncodingQuestion, ImportSourceError
 from gis import wkb
 from importers import vntext
-from importers.sources import CAD_DRIVERS, Layer
+from importers.sources import Layer
 
-#: Drivers whose text is stored as raw bytes of an unknown (often legacy) encoding: they are
-#: read as Latin-1 so that every byte survives, then decoded here.
-RAW_TEXT_DRIVERS = frozenset({"ESRI Shapefile", "MapInfo File", "DXF", "DGN"})
-_CPG = {"utf-8": "utf-8", "utf8": "utf-8", "65001": "utf-8", "1258": "cp1258",
-        "cp1258": "cp1258", "windows-1258": "cp1258", "ansi 1258": "cp1258"}
 _DETECTION_SAMPLES = 5_000  # distinct non-ASCII values: ample evidence
 _LABELS = "\x00labels"  # a drawing's text labels, among the encoding detection's samples
 
@@ -49,20 +44,9 @@ class RawLayer:
 
 
 def declared_encoding(layer: Layer) -> str | None:
-    """The encoding a shapefile's .cpg or a MapInfo header declares, if any."""
-    path = Path(layer.path)
-    if path.suffix.lower() == ".shp":
-        for candidate in path.parent.iterdir():
-            if candidate.stem == path.stem and candidate.suffix.lower() == ".cpg":
-                text = candidate.read_text(encoding="ascii", errors="replace").strip().lower()
-                return _CPG.get(text, text or None)
-    if path.suffix.lower() in (".tab", ".mif"):
-        header = path.read_bytes()[:4096].decode("latin-1", "replace")
-        match = re.search(r'charset\s+"([^"]+)"', header, re.IGNORECASE)
-        if match:
-            charset = match.group(1).lower()
-            return {"windowsvietnamese": "cp1258", "utf-8": "utf-8"}.get(charset, charset)
-    return None
+    """The encoding the layer's file declares (a shapefile's .cpg, a MapInfo header)."""
+    declared = layer.format.declared_encoding
+    return None if declared is None else declared(Path(layer.path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,26 +82,19 @@ class LayerStream:
 BATCH_ROWS = 65_536
 
 
-def _streams(layer: Layer) -> bool:
-    """Drivers read a batch at a time: those pyogrio reads through Arrow, drawings aside
-    (their labels are matched to polygons across the whole file)."""
-    raw_text = layer.driver in RAW_TEXT_DRIVERS
-    return layer.driver not in CAD_DRIVERS and (not raw_text or layer.driver == "ESRI Shapefile")
-
-
 @contextmanager
 def stream_layer(layer: Layer, *, encoding: str = "auto",
                  rows: int | None = None) -> Iterator[LayerStream]:
     """The layer's features in batches (memory: a batch, not the file): text decoded with
     the encoding chosen (or detected on the first batch), geometries as WKB."""
-    if not _streams(layer):
+    if not layer.format.streams:
         raw = read_layer(layer, encoding=encoding)
         yield LayerStream(layer, [str(c) for c in raw.frame.columns], raw.crs, raw.encoding,
                           raw.encoding_confidence, raw.encoding_reason,
                           raw.skipped_non_polygon,
                           iter([RawBatch(0, raw.frame, raw.geometry)]), _decoded_already, raw)
         return
-    raw_text = layer.driver in RAW_TEXT_DRIVERS
+    raw_text = layer.format.raw_text
     with _arrow_batches(layer, rows=rows or BATCH_ROWS) as (meta, batches):
         first = next(batches, None)
         if first is None:  # no features: the columns still count (profile choice)
@@ -145,7 +122,7 @@ def _decoded_already(frame: pd.DataFrame) -> pd.DataFrame:
 def _arrow_batches(
     layer: Layer, *, rows: int
 ) -> Iterator[tuple[dict[str, Any], Iterator[RawBatch]]]:
-    encoding = "latin1" if layer.driver in RAW_TEXT_DRIVERS else None
+    encoding = "latin1" if layer.format.raw_text else None
     try:
         opened = pyogrio.open_arrow(layer.path, layer=layer.name, encoding=encoding,
                                     batch_size=rows, use_pyarrow=True)
@@ -234,9 +211,9 @@ def _mixed(layer: Layer, chosen: str, exc: UnicodeDecodeError) -> EncodingQuesti
 def read_layer(layer: Layer, *, encoding: str = "auto") -> RawLayer:
     """The whole layer in memory (drawings, and drivers without Arrow text); the importer
     streams the others (``stream_layer``)."""
-    raw_text = layer.driver in RAW_TEXT_DRIVERS
+    raw_text = layer.format.raw_text
     try:
-        with _cad_polygons(layer):
+        with _gdal_options(layer):
             attributes, geometry, crs = _read(layer, raw_text=raw_text)
     except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError) as exc:
         raise ImportSourceError(f"{layer.label}: cannot be read ({exc})") from exc
@@ -246,7 +223,7 @@ def read_layer(layer: Layer, *, encoding: str = "auto") -> RawLayer:
 
     skipped = 0
     labels = None
-    if layer.driver in CAD_DRIVERS:  # drawings are small: their shapes are decoded whole
+    if layer.format.cad:  # drawings are small: their shapes are decoded whole
         shapes = _decoded(layer, geometry)
         attributes, shapes, skipped, labels = _split_cad(attributes, shapes)
         geometry = wkb.encode(shapes)
@@ -279,7 +256,7 @@ def _read(layer: Layer, *, raw_text: bool) -> tuple[pd.DataFrame, pa.ChunkedArra
     # Arrow reads are fastest, but pyogrio reads non-UTF-8 text through Arrow only for
     # shapefiles (where the encoding is an open option).
     encoding = "latin1" if raw_text else None
-    if not raw_text or layer.driver == "ESRI Shapefile":
+    if layer.format.arrow:
         meta, table = pyogrio.read_arrow(layer.path, layer=layer.name, encoding=encoding)
         name = meta["geometry_name"] or "wkb_geometry"
         geometry = wkb.binary(np.full(table.num_rows, None, dtype=object))
@@ -306,19 +283,17 @@ def _decoded(layer: Layer, geometry: pa.ChunkedArray) -> np.ndarray:
         raise ImportSourceError(f"{layer.label}: a geometry cannot be read ({exc})") from exc
 
 
-class _cad_polygons:
-    """GDAL reads closed DXF polylines as polygons only when asked to."""
-
-    def __init__(self, layer: Layer) -> None:
-        self.active = layer.driver == "DXF"
-
-    def __enter__(self) -> None:
-        if self.active:
-            pyogrio.set_gdal_config_options({"DXF_CLOSED_LINE_AS_POLYGON": "TRUE"})
-
-    def __exit__(self, *exc: object) -> None:
-        if self.active:
-            pyogrio.set_gdal_config_options({"DXF_CLOSED_LINE_AS_POLYGON": None})
+@contextmanager
+def _gdal_options(layer: Layer) -> Iterator[None]:
+    """The GDAL configuration the layer's format reads with, while it is read."""
+    options = layer.format.gdal_options
+    if options:
+        pyogrio.set_gdal_config_options(dict(options))
+    try:
+        yield
+    finally:
+        if options:
+            pyogrio.set_gdal_config_options(dict.fromkeys(options))
 
 
 def _split_cad(

@@ -177,8 +177,7 @@ def import_register(
             report.warnings.append(
                 f"{int(differs.sum()):,} rows record an area that differs from the parcel's "
                 "legal area by more than 0.5 m² (not applied: an area correction is a change)")
-    import_id = int(conn.execute(sa.text(
-        "SELECT nextval(pg_get_serial_sequence('import_run', 'id'))")).scalar_one())
+    import_id = load.next_import_id(conn)
     report.import_id = import_id
     report.counts.update(counts)
     report.counts["unmatched_rows"] = int(unmatched.sum())

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import struct
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -20,16 +19,8 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from cadastre.errors import ImportSourceError
-
-#: File extensions (lower case) that open as a vector dataset. Directories ending in .gdb
-#: are FileGDB datasets.
-DATASET_EXTENSIONS = frozenset(
-    {".shp", ".tab", ".mif", ".gpkg", ".geojson", ".json", ".gml", ".dxf", ".dgn", ".thf",
-     ".fgb", ".sqlite"}
-)
-TABLE_EXTENSIONS = frozenset({".xlsx", ".xls", ".csv", ".ods"})
-#: Formats whose files mix parcel polygons with linework and text (CAD drawings).
-CAD_DRIVERS = frozenset({"DXF", "DGN"})
+from importers import formats
+from importers.formats import DATASET_EXTENSIONS, DIRECTORY_EXTENSIONS, SourceFormat
 
 MAX_ARCHIVE_BYTES = 8 * 1024**3  # uncompressed
 MAX_ARCHIVE_MEMBERS = 100_000
@@ -46,6 +37,10 @@ class Layer:
     driver: str
     geometry_type: str | None
     features: int
+
+    @property
+    def format(self) -> SourceFormat:
+        return formats.by_driver(self.driver)
 
     @property
     def label(self) -> str:
@@ -167,13 +162,13 @@ def find_datasets(root: Path) -> list[Path]:
     """Every dataset under root (root itself when it is one)."""
     if root.is_file():
         return [root]
-    if root.suffix.lower() == ".gdb":
+    if root.suffix.lower() in DIRECTORY_EXTENSIONS:
         return [root]
     found: list[Path] = []
     for directory, subdirs, files in os.walk(root):
         here = Path(directory)
         for sub in list(subdirs):
-            if sub.lower().endswith(".gdb"):
+            if sub.lower().endswith(tuple(DIRECTORY_EXTENSIONS)):
                 found.append(here / sub)
                 subdirs.remove(sub)
         for file in sorted(files):
@@ -185,75 +180,11 @@ def find_datasets(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _sibling(path: Path, suffix: str) -> Path | None:
-    for candidate in path.parent.iterdir():
-        if candidate.stem == path.stem and candidate.suffix.lower() == suffix:
-            return candidate
-    return None
-
-
-def check_shapefile(path: Path, shown: str) -> None:
-    """A shapefile needs its .shx and .dbf, untruncated, with the same record counts."""
-    shx = _sibling(path, ".shx")
-    dbf = _sibling(path, ".dbf")
-    if shx is None:
-        raise ImportSourceError(
-            f"{shown}: the .shx index file is missing (a shapefile is .shp + .shx + .dbf)")
-    if dbf is None:
-        raise ImportSourceError(
-            f"{shown}: the .dbf attribute file is missing (a shapefile is .shp + .shx + .dbf)")
-    shp_size = path.stat().st_size
-    with path.open("rb") as handle:
-        header = handle.read(100)
-    if len(header) < 100 or struct.unpack(">i", header[:4])[0] != 9994:
-        raise ImportSourceError(f"{shown}: not a shapefile (bad header)")
-    declared = struct.unpack(">i", header[24:28])[0] * 2
-    if shp_size < declared:
-        raise ImportSourceError(
-            f"{shown}: truncated: the header says {declared:,} bytes, the file has "
-            f"{shp_size:,}")
-    shx_records = (shx.stat().st_size - 100) // 8
-    with dbf.open("rb") as handle:
-        dbf_header = handle.read(32)
-    if len(dbf_header) < 32:
-        raise ImportSourceError(f"{shown}: the .dbf file is truncated")
-    dbf_records = struct.unpack("<I", dbf_header[4:8])[0]
-    header_len, record_len = struct.unpack("<HH", dbf_header[8:12])
-    if dbf.stat().st_size < header_len + dbf_records * record_len:
-        raise ImportSourceError(
-            f"{shown}: the .dbf file is truncated ({dbf_records:,} records declared)")
-    if shx_records != dbf_records:
-        raise ImportSourceError(
-            f"{shown}: the .shx lists {shx_records:,} shapes but the .dbf holds "
-            f"{dbf_records:,} records: the files do not belong together")
-
-
-def check_dxf(path: Path, shown: str) -> None:
-    """A DXF file ends with the group 0 / EOF; one that stops before it was cut short (an
-    interrupted copy), and GDAL's reader loops forever on a POLYLINE cut short."""
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        head = handle.read(22)
-        handle.seek(max(size - 256, 0))
-        tail = handle.read()
-    if head.startswith(b"AutoCAD Binary DXF"):
-        ended = tail.rstrip(b"\x00\x1a").endswith(b"EOF")
-    else:
-        lines = [line.strip() for line in tail.splitlines()]
-        lines = [line for line in lines if line and line != b"\x1a"]
-        ended = lines[-2:] == [b"0", b"EOF"]
-    if not ended:
-        raise ImportSourceError(
-            f"{shown}: truncated: a DXF file ends with an EOF record and this one stops "
-            "before it (an interrupted copy?)")
-
-
 def list_layers(dataset: Path, shown: str) -> list[Layer]:
     """The layers of one dataset, after checking its parts."""
-    if dataset.suffix.lower() == ".shp":
-        check_shapefile(dataset, shown)
-    elif dataset.suffix.lower() == ".dxf":
-        check_dxf(dataset, shown)
+    precheck = formats.by_path(dataset).precheck
+    if precheck is not None:
+        precheck(dataset, shown)
     try:
         layers = pyogrio.list_layers(dataset)
     except (DataSourceError, DataLayerError, OSError) as exc:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from fractions import Fraction
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cadastre.changes.record import SourceDocument as SourceDocument
+from cadastre.changes.record import record_change
 from cadastre.errors import Conflict, InvalidInput, ParcelNotFound
 
 
@@ -28,17 +30,6 @@ class InjunctionActive(Conflict):
 
 class StaleParcel(Conflict):
     code = "stale-parcel"
-
-
-@dataclass(frozen=True, slots=True)
-class SourceDocument:
-    """The document that proves a change (contract, decision, court order, ...)."""
-
-    kind: str
-    reference: str
-    issued_on: date | None = None
-    issuer: str | None = None
-    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,21 +122,10 @@ def refuse_if_blocked(conn: Connection, parcel_id: int) -> None:
 
 
 def begin_change(conn: Connection, kind: str, source: SourceDocument, *, dossier_code: str | None,
-           note: str | None) -> tuple[int, object]:
-    if not source.reference.strip():
-        raise InvalidInput("a change needs the reference of its source document")
-    change_id, at = conn.execute(sa.text(
-        "INSERT INTO change_transaction (kind, happened_at, dossier_code, note) "
-        "VALUES (:k, clock_timestamp(), :d, :n) RETURNING id, happened_at"),
-        {"k": kind, "d": dossier_code, "n": note}).one()
-    source_id = conn.execute(sa.text(
-        "INSERT INTO source_document (kind, reference, issued_on, issuer, description) "
-        "VALUES (:k, :r, :i, :s, :d) RETURNING id"),
-        {"k": source.kind, "r": source.reference, "i": source.issued_on, "s": source.issuer,
-         "d": source.description}).scalar_one()
-    conn.execute(sa.text("INSERT INTO change_source (change_id, source_id) VALUES (:c, :s)"),
-                 {"c": change_id, "s": source_id})
-    return int(change_id), at
+                 note: str | None) -> tuple[int, datetime]:
+    """``record_change`` for a change proven by one document: its id and instant."""
+    change = record_change(conn, kind, [source], dossier_code=dossier_code, note=note)
+    return change.change_id, change.happened_at
 
 
 def _end(conn: Connection, table: str, where: str, params: dict[str, object], change_id: int,

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from cadastre.accounts.service import add_user
 from cadastre.bulk import copy_frame, reserve_from_sequence, reserve_ids
+from cadastre.changes.record import record_change
 from cadastre.synth import DEMO_COMMUNES
 
 DEMO_MARKER = "demo_loaded"
@@ -53,9 +54,11 @@ def add_demo_extras(conn: Connection, *, seed: int = 7) -> DemoExtras:
     parcels, and mark the database as holding the demo. The caller owns the transaction."""
     rng = np.random.default_rng(seed)
     communes = _admin_units(conn)
-    change = int(conn.execute(sa.text(
-        "INSERT INTO change_transaction (kind, note) VALUES ('first_registration', "
-        "'demo: house ownership, mortgages and injunctions') RETURNING id")).scalar_one())
+    # The rights and restrictions below begin at their lifespans' default, the transaction's
+    # start: so does the change.
+    change = record_change(conn, "first_registration", [],
+                           note="demo: house ownership, mortgages and injunctions",
+                           instant="transaction").change_id
     houses = _house_rights(conn, rng, change)
     mortgages, injunctions = _restrictions(conn, rng, change)
     for username, role in DEMO_ACCOUNTS.items():

@@ -134,7 +134,7 @@ def test_streamed_batches_give_the_same_import(conn, run, write, small_layer, mo
 
     whole = outcome(run(path))
     monkeypatch.setattr("importers.read.BATCH_ROWS", 7)
-    monkeypatch.setattr("importers.pipeline._CHECK_CHUNK", 5)
+    monkeypatch.setattr("importers.checks.CHECK_CHUNK", 5)
     streamed = outcome(run(path, force=True))
     assert streamed == whole
     assert len(whole[0]) >= 6 and len(whole[1]) == len(small_layer) - len(whole[0])
