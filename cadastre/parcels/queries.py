@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,11 +24,17 @@ from cadastre.access import (
 )
 from cadastre.changes.service import LAST_CHANGE_SQL
 from cadastre.errors import InvalidInput, ParcelNotFound, UnsupportedCrs
-from cadastre.layers.crs import CRS84_NAME, crs_name
+from cadastre.layers.crs import (
+    DEGREE_DIGITS,
+    METRE_DIGITS,
+    OutputCrs,
+    RequestedCrs,
+    body_srid,
+)
 
 MAX_PAGE = 1000
-#: Output precision: ~1 cm in degrees, 1 mm in metres.
-DEGREE_DIGITS, METRE_DIGITS = 7, 3
+#: The CRS of a request body (a change's geometry), by the name api/routers/changes.py reads.
+parse_crs = body_srid
 
 _FEATURE_TEMPLATE = """
     json_build_object(
@@ -53,58 +58,6 @@ _FEATURE_TEMPLATE = """
             'valid_from', lower(p.lifespan)
         )
     )"""
-
-
-@dataclass(frozen=True, slots=True)
-class OutputCrs:
-    """A CRS coordinates are written (or read) in. ``lat_lon``: an EPSG geographic CRS,
-    whose axis order is latitude first (OGC API - Features Part 2); WGS 84 longitude first
-    is CRS84, the default."""
-
-    srid: int
-    digits: int
-    lat_lon: bool = False
-    geographic: bool = True
-
-    @property
-    def uri(self) -> str:
-        if self.srid == WGS84_SRID and not self.lat_lon:
-            return CRS84_URI
-        return f"http://www.opengis.net/def/crs/EPSG/0/{self.srid}"
-
-    @property
-    def content_crs(self) -> str:
-        """The ``Content-Crs`` header of coordinates in this CRS."""
-        return f"<{self.uri}>"
-
-
-WGS84_SRID = 4326
-CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-#: A requested CRS: its EPSG code and whether it is CRS84 (WGS 84, longitude first).
-RequestedCrs = tuple[int, bool]
-
-
-def parse_crs(value: str | None) -> int:
-    """The EPSG code of a CRS named in a request body (``EPSG:5897``, the OGC URI forms or
-    CRS84; default WGS 84): a 422 like any other bad body field."""
-    named = crs_name(value) if value is not None and value.strip() else CRS84_NAME
-    if named is None:
-        raise InvalidInput(f"crs {value!r} is not of the form EPSG:N",
-                           hint="e.g. crs=EPSG:5897 for VN-2000 / TM-3 105°00'")
-    return named[0]
-
-
-def requested_crs(value: str | None, *, name: str = "crs") -> RequestedCrs:
-    """``EPSG:5897``, ``[EPSG:5897]``, the OGC URI or URN forms, or CRS84; default CRS84
-    (WGS 84 longitude/latitude, RFC 7946). Anything else is a 400 naming the parameter."""
-    if value is None or not value.strip():
-        return CRS84_NAME
-    named = crs_name(value)
-    if named is None:
-        raise UnsupportedCrs(f"{name} {value[:80]!r} is not a CRS name",
-                             hint=f"e.g. {name}=EPSG:5897 for VN-2000 / TM-3 105°00', or "
-                             f"{name}={CRS84_URI}")
-    return named
 
 
 _KNOWN_CRS: dict[RequestedCrs, OutputCrs] = {}
