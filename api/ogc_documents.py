@@ -87,7 +87,7 @@ def collections(base: str, documents: list[dict[str, Any]], offer: tuple[OutputC
 def schema(base: str, layer: Layer) -> dict[str, Any]:
     """JSON Schema (2019-09) of one feature of the collection."""
     properties: dict[str, Any] = {}
-    for p in layer.properties:
+    for p in layer.ogc:
         entry: dict[str, Any] = {"type": [p.type, "null"], "description": p.description}
         if p.format:
             entry["format"] = p.format

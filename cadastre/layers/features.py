@@ -44,7 +44,7 @@ def feature_sql(layer: Layer, out: OutputCrs, storage_srid: int) -> str:
         geometry = f"ST_Transform({geometry}, {out.srid:d})"
     if out.lat_lon:
         geometry = f"ST_FlipCoordinates({geometry})"
-    properties = ", ".join(f"'{p.name}', {p.sql}" for p in layer.properties)
+    properties = ", ".join(f"'{p.name}', {p.sql}" for p in layer.ogc)
     return (f"""'{{"type":"Feature","id":' || {layer.feature_id} || ',"geometry":' || """
             f"coalesce(ST_AsGeoJSON({geometry}, {out.digits:d}, 0), 'null') || "
             f"""',"properties":' || json_build_object({properties})::text || '}}'""")
