@@ -17,10 +17,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.problems import CONNECTION_LOST
 from api.responses import etag
+from cadastre.layers.crs import CRS84
 from cadastre.parcels import queries
 
 PATH = "/api/v1/parcels/at"
-_WGS84 = queries.OutputCrs(4326, queries.DEGREE_DIGITS)
+_WGS84 = CRS84
 _DELEGATE = (b"authorization", b"x-api-key", b"if-none-match")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from cadastre.layers import crs as crs_list
-from cadastre.layers.crs import OfferedCrs
+from cadastre.layers.crs import OutputCrs
 from cadastre.layers.features import Extent
 from cadastre.layers.params import DEFAULT_LIMIT, MAX_LIMIT
 from cadastre.layers.registry import LAYERS, Layer
@@ -46,7 +46,7 @@ def conformance() -> dict[str, Any]:
     return {"conformsTo": CONFORMANCE}
 
 
-def collection(base: str, layer: Layer, extent: Extent, offer: tuple[OfferedCrs, ...],
+def collection(base: str, layer: Layer, extent: Extent, offer: tuple[OutputCrs, ...],
                tiles_base: str) -> dict[str, Any]:
     own = f"{base}/collections/{layer.id}"
     document: dict[str, Any] = {
@@ -75,7 +75,7 @@ def collection(base: str, layer: Layer, extent: Extent, offer: tuple[OfferedCrs,
     return document
 
 
-def collections(base: str, documents: list[dict[str, Any]], offer: tuple[OfferedCrs, ...],
+def collections(base: str, documents: list[dict[str, Any]], offer: tuple[OutputCrs, ...],
                 ) -> dict[str, Any]:
     return {
         "links": [link(f"{base}/collections", "self", JSON, "The collections")],
@@ -87,7 +87,7 @@ def collections(base: str, documents: list[dict[str, Any]], offer: tuple[Offered
 def schema(base: str, layer: Layer) -> dict[str, Any]:
     """JSON Schema (2019-09) of one feature of the collection."""
     properties: dict[str, Any] = {}
-    for p in layer.properties:
+    for p in layer.ogc:
         entry: dict[str, Any] = {"type": [p.type, "null"], "description": p.description}
         if p.format:
             entry["format"] = p.format
@@ -147,7 +147,7 @@ def filter_parameters(layer: Layer) -> list[dict[str, Any]]:
             for p in layer.filters.values()]
 
 
-def openapi(base: str, version: str, offer: tuple[OfferedCrs, ...]) -> dict[str, Any]:
+def openapi(base: str, version: str, offer: tuple[OutputCrs, ...]) -> dict[str, Any]:
     """OpenAPI 3.0 description of /ogc. Each collection's items path lists its property
     filters; ``limit`` carries the page size's default and maximum."""
     offered = [c.uri for c in offer]

@@ -18,7 +18,7 @@ JSON = "application/json"
 PUBLIC = "public, max-age=60"
 _EXTENT_SECONDS = 300
 _extents: dict[tuple[int, str], tuple[float, features.Extent]] = {}
-_offers: dict[int, tuple[crs_list.OfferedCrs, ...]] = {}
+_offers: dict[int, tuple[crs_list.OutputCrs, ...]] = {}
 
 
 async def pool(request: Request) -> asyncpg.Pool:
@@ -60,7 +60,7 @@ async def extent(request: Request, layer: registry.Layer) -> features.Extent:
     return found
 
 
-async def offer(request: Request) -> tuple[crs_list.OfferedCrs, ...]:
+async def offer(request: Request) -> tuple[crs_list.OutputCrs, ...]:
     """The CRSs offered (those of the list the database can transform to), read once."""
     found = _offers.get(id(request.app))
     if found is None:

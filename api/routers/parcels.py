@@ -17,7 +17,10 @@ from cadastre.access import Role
 from cadastre.audit.service import log_personal_read
 from cadastre.errors import InvalidInput, InvalidParameter
 from cadastre.inputs import is_ascii_digits
+from cadastre.layers import crs as crs_names
+from cadastre.layers.crs import OutputCrs
 from cadastre.parcels import queries
+from gis.crs import WGS84
 
 router = APIRouter(prefix="/api/v1", tags=["parcels"])
 GEOJSON = "application/geo+json"
@@ -68,14 +71,14 @@ async def parcel_at(request: Request, conn: Connection, caller: Caller,
         if point_crs is not None:
             raise InvalidParameter("point-crs applies to x and y; lon and lat are WGS 84",
                                    hint="x=584950&y=2326060&point-crs=EPSG:5897")
-        px, py, srid = lon, lat, queries.WGS84_SRID
+        px, py, srid = lon, lat, WGS84
     elif x is not None and y is not None:
         if point_crs is None:
             raise InvalidParameter(
                 "x and y need point-crs, the CRS they are in",
                 hint="e.g. x=584950&y=2326060&point-crs=EPSG:5897; crs names the "
                 "response's CRS")
-        point = await queries.output_crs(conn, queries.requested_crs(point_crs, name="point-crs"),
+        point = await queries.output_crs(conn, crs_names.requested_crs(point_crs, name="point-crs"),
                                          name="point-crs")
         if point.geographic and not (-180 <= x <= 180 and -90 <= y <= 90):
             raise InvalidInput(f"x must be within ±180 and y within ±90 in {point_crs[:40]}",
@@ -85,7 +88,7 @@ async def parcel_at(request: Request, conn: Connection, caller: Caller,
         raise InvalidInput("x and y go together (with point-crs)")
     else:
         raise InvalidInput("give lon and lat, or x, y and point-crs")
-    out = await queries.output_crs(conn, queries.requested_crs(crs))
+    out = await queries.output_crs(conn, crs_names.requested_crs(crs))
     body = await queries.parcels_at(conn, px, py, srid, out, request.app.state.storage_srid)
     return _respond(request, body, caller.role, headers=_content_crs(out))
 
@@ -111,12 +114,12 @@ async def find_parcels(
 ) -> Response:
     _one_search(request, certificate=certificate is not None, bbox=bbox is not None,
                 reference=bool(commune or sheet or number))
-    out = await queries.output_crs(conn, queries.requested_crs(crs))
+    out = await queries.output_crs(conn, crs_names.requested_crs(crs))
     if certificate is not None:
         body, more = await queries.parcels_by_certificate(conn, certificate, out)
     elif bbox is not None:
         box = extent.parse_bbox(bbox)
-        box_crs = await queries.output_crs(conn, queries.requested_crs(bbox_crs, name="bbox-crs"),
+        box_crs = await queries.output_crs(conn, crs_names.requested_crs(bbox_crs, name="bbox-crs"),
                                            name="bbox-crs")
         if box_crs.lat_lon:  # given in the CRS's axis order: latitude first
             box = (box[1], box[0], box[3], box[2])
@@ -153,7 +156,7 @@ def _one_search(request: Request, *, certificate: bool, bbox: bool, reference: b
                                hint="a certificate's parcels come in one page")
 
 
-def _content_crs(out: queries.OutputCrs) -> dict[str, str]:
+def _content_crs(out: OutputCrs) -> dict[str, str]:
     return {"Content-Crs": out.content_crs}
 
 
@@ -174,7 +177,7 @@ async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: 
                  as_of: Annotated[date | None, Query(
                      alias="as_of", description="State at the end of this day")] = None,
                  ) -> Response:
-    out = await queries.output_crs(conn, queries.requested_crs(crs))
+    out = await queries.output_crs(conn, crs_names.requested_crs(crs))
     feature = await queries.parcel_file(conn, parcel_id, caller.role, out, as_of=_as_of(as_of))
     shown = queries.parties_shown(feature)
     if shown:
@@ -194,7 +197,7 @@ async def parcel(request: Request, conn: Connection, caller: Caller, parcel_id: 
 @router.get("/parcels/{parcel_id}/history", summary="Every version of the parcel")
 async def parcel_history(request: Request, conn: Connection, caller: Caller, parcel_id: PathId,
                          crs: CrsParam = None) -> Response:
-    out = await queries.output_crs(conn, queries.requested_crs(crs))
+    out = await queries.output_crs(conn, crs_names.requested_crs(crs))
     return _respond(request, await queries.history(conn, parcel_id, out), caller.role,
                     headers=_content_crs(out))
 

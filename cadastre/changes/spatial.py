@@ -116,22 +116,46 @@ def _end_parcels(conn: Connection, parcel_ids: list[int], change_id: int, at: ob
         {"at": at, "c": change_id, "ids": parcel_ids})
 
 
+#: What a new parcel version sets itself; every other column of ``parcel`` is copied from
+#: the template version, so that a column a migration adds is carried over by every change.
+#: None: the column's default (a new version id, not yet ended).
+_NEW_VERSION_SETS: dict[str, str | None] = {
+    "version_id": None,
+    "parcel_id": ":pid",
+    "parcel_number": "coalesce(:num, t.parcel_number)",
+    "area_measured": "CASE WHEN :g IS NULL THEN t.area_measured "
+                     "ELSE round(ST_Area(g.geom)::numeric, 2) END",
+    "area_legal": "CASE WHEN :g IS NULL THEN t.area_legal "
+                  "ELSE round(ST_Area(g.geom)::numeric, 2) END",
+    "geom": "coalesce(g.geom, t.geom)",
+    "lifespan": "tstzrange(:at, NULL, '[)')",
+    "begun_by": ":c",
+    "ended_by": None,
+}
+
+
+def _new_version_sql(conn: Connection) -> str:
+    """The INSERT of a new version, over the parcel table's columns as the database has
+    them (generated columns excepted)."""
+    columns = conn.execute(sa.text(
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'parcel'::regclass "
+        "AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum")
+    ).scalars().all()
+    values = [(c, _NEW_VERSION_SETS.get(c, f"t.{c}")) for c in columns]
+    written = [(c, v) for c, v in values if v is not None]
+    return (f"INSERT INTO parcel ({', '.join(c for c, _ in written)}) "
+            f"SELECT {', '.join(v for _, v in written)} "
+            "FROM parcel t LEFT JOIN (SELECT ST_GeomFromEWKB(decode(:g, 'hex')) AS geom) g "
+            "ON :g IS NOT NULL WHERE t.version_id = :v RETURNING version_id")
+
+
 def _new_version(conn: Connection, template_version: int, *, parcel_id: int, number: int | None,
                  ewkb: str | None, change_id: int, at: object) -> int:
     """A new parcel version copying the template's attributes, with another identity,
     number or geometry when given."""
-    return int(conn.execute(sa.text(
-        "INSERT INTO parcel (parcel_id, commune_code, sheet_number, parcel_number, "
-        "map_sheet_version, area_measured, area_legal, address, geom, source_attributes, "
-        "lifespan, begun_by) SELECT :pid, t.commune_code, t.sheet_number, "
-        "coalesce(:num, t.parcel_number), t.map_sheet_version, "
-        "CASE WHEN :g IS NULL THEN t.area_measured ELSE round(ST_Area(g.geom)::numeric, 2) END, "
-        "CASE WHEN :g IS NULL THEN t.area_legal ELSE round(ST_Area(g.geom)::numeric, 2) END, "
-        "t.address, coalesce(g.geom, t.geom), t.source_attributes, tstzrange(:at, NULL, '[)'), "
-        ":c FROM parcel t LEFT JOIN (SELECT ST_GeomFromEWKB(decode(:g, 'hex')) AS geom) g "
-        "ON :g IS NOT NULL WHERE t.version_id = :v RETURNING version_id"),
-        {"pid": parcel_id, "num": number, "g": ewkb, "at": at, "c": change_id,
-         "v": template_version}).scalar_one())
+    return int(conn.execute(sa.text(_new_version_sql(conn)), {
+        "pid": parcel_id, "num": number, "g": ewkb, "at": at, "c": change_id,
+        "v": template_version}).scalar_one())
 
 
 def _copy_land_use(conn: Connection, from_version: int, to_version: int, *,

@@ -8,7 +8,9 @@ address (địa chỉ thửa đất) is its location and is exported.
 Where the rows come from (the current state, the state at an instant), the collection's
 id, title, geometry and geometry type are those of the published layer of the same id
 (cadastre.layers.registry, alias ``x``), so that an export and the OGC API read the same
-rows; an export adds its own columns (and the joins they need).
+rows. The parcels' columns are the published properties that say how they are exported
+(the registry's ``Exported``); the other collections list their own columns (and the joins
+they need).
 
 SQL placeholders are psycopg2's ``%(name)s``: the query is bound client-side (``mogrify``)
 because ``COPY (query) TO STDOUT`` takes no server-side parameters.
@@ -75,22 +77,21 @@ class Collection:
         return self.source.at.format(at="%(as_of)s::timestamptz") + self.joins
 
 
-_LOCAL_DAY = "(lower({}) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
+_ARROW_TYPES = {"int32": pa.int32(), "int64": pa.int64(), "float64": pa.float64(),
+                "string": pa.string(), "date32": pa.date32()}
+
+
+def published_columns(layer: Layer) -> tuple[Column, ...]:
+    """The columns of the layer's properties that say how they are exported."""
+    return tuple(Column(p.name, p.export.sql or p.sql, _ARROW_TYPES[p.export.type],
+                        p.export.width)
+                 for p in layer.properties if p.export is not None)
+
 
 PARCELS = Collection(
     source=registry.PARCELS,
     layer="parcels",
-    columns=(
-        Column("parcel_id", "x.parcel_id", pa.int64()),
-        Column("commune_code", "x.commune_code", pa.string(), 10),
-        Column("sheet_number", "x.sheet_number", pa.string(), 20),
-        Column("parcel_number", "x.parcel_number", pa.int32()),
-        Column("land_use", registry.LAND_USE_CODES, pa.string(), 60),
-        Column("area_legal", "x.area_legal::float8", pa.float64()),
-        Column("area_measured", "x.area_measured::float8", pa.float64()),
-        Column("address", "x.address", pa.string(), 254),
-        Column("valid_from", _LOCAL_DAY.format("x.lifespan"), pa.date32()),
-    ),
+    columns=published_columns(registry.PARCELS),
     commune="x.commune_code = %(commune)s",
     noun="parcels",
 )
@@ -126,7 +127,7 @@ MAP_SHEETS = Collection(
         Column("scale", "x.scale", pa.int32()),
         Column("survey_year", "x.survey_year::int", pa.int32()),
         Column("grid_reference", "x.grid_reference", pa.string(), 60),
-        Column("valid_from", _LOCAL_DAY.format("x.lifespan"), pa.date32()),
+        Column("valid_from", registry.LOCAL_DAY.format("x.lifespan"), pa.date32()),
     ),
     commune="x.commune_code = %(commune)s",
     noun="map sheets",

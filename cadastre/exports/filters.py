@@ -17,10 +17,8 @@ from cadastre.extent import area_of_use as _area
 from cadastre.extent import check_bbox as check_bbox  # boxes: as every box a request reads
 from cadastre.extent import crs_name as crs_name
 from cadastre.extent import parse_bbox as parse_bbox
+from cadastre.layers.crs import read_crs_name
 
-_EPSG = re.compile(r"^(?:EPSG:|https?://www\.opengis\.net/def/crs/EPSG/0/)([0-9]{4,6})$",
-                   re.IGNORECASE)
-_CRS84 = ("CRS84", "OGC:CRS84", "http://www.opengis.net/def/crs/OGC/1.3/CRS84")
 _COMMUNE = re.compile(r"^[0-9A-Z]{2,10}$")
 
 
@@ -46,15 +44,13 @@ class Filters:
 
 
 def parse_srid(value: str) -> int:
-    """``EPSG:5897``, the OGC URI form, or CRS84 (WGS 84 longitude/latitude)."""
-    text = value.strip()
-    if text.upper() in (c.upper() for c in _CRS84):
-        return 4326
-    match = _EPSG.match(text)
-    if not match:
+    """``EPSG:5897``, the OGC URI or URN forms, or CRS84 (WGS 84 longitude/latitude): the
+    names every request takes (cadastre.layers.crs)."""
+    named = read_crs_name(value)
+    if named is None:
         raise UnknownCrs(f"CRS {value!r} is not of the form EPSG:N",
                          hint="e.g. EPSG:5897 for VN-2000 / TM-3 105°00', EPSG:4326 for WGS 84")
-    return int(match.group(1))
+    return named[0]
 
 
 def check_crs(srid: int, storage_srid: int, *, known_to_postgis: bool) -> None:

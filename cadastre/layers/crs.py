@@ -1,7 +1,8 @@
-"""Coordinate reference systems the OGC API offers (Part 2: ``crs``, ``bbox-crs``,
-``Content-Crs``): WGS 84 as CRS84 (longitude, latitude: the GeoJSON default) and as
-EPSG:4326 (latitude, longitude, the EPSG axis order, as Part 2 requires), every VN-2000
-TM-3 zone (easting, northing) and the database's storage CRS.
+"""CRS names in requests, read in one place (``read_crs_name``) for the parcel lookups, the
+OGC API, request bodies and exports, and the CRSs the OGC API offers (Part 2: ``crs``,
+``bbox-crs``, ``Content-Crs``): WGS 84 as CRS84 (longitude, latitude: the GeoJSON default)
+and as EPSG:4326 (latitude, longitude, the EPSG axis order, as Part 2 requires), every
+VN-2000 TM-3 zone (easting, northing) and the database's storage CRS.
 
 Bounding boxes are clamped to a working domain around Việt Nam before PostGIS transforms
 them, so that a world-sized box (or one in metres far outside a zone) never asks PROJ for a
@@ -17,7 +18,7 @@ from functools import cache
 
 from pyproj import CRS, Transformer
 
-from cadastre.errors import InvalidParameter, UnsupportedCrs
+from cadastre.errors import InvalidInput, InvalidParameter, UnsupportedCrs
 from gis.crs import VN2000_TM3_CODES, WGS84
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -38,24 +39,34 @@ Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True, slots=True)
-class OfferedCrs:
-    """One CRS of the list, with what it takes to write coordinates in it."""
+class OutputCrs:
+    """A CRS coordinates are written (or read) in, with the precision to print them at.
+    ``lat_lon``: an EPSG geographic CRS, whose axis order is latitude first (OGC API -
+    Features Part 2), so coordinates are flipped after transforming; WGS 84 longitude first
+    is CRS84, the default."""
 
-    uri: str
     srid: int  # the PostGIS SRID coordinates are transformed to
-    lat_lon: bool  # EPSG:4326: latitude first, so coordinates are flipped after transforming
     digits: int
+    lat_lon: bool = False
+    geographic: bool = True
 
     @property
-    def geographic(self) -> bool:
-        return self.srid == WGS84
+    def uri(self) -> str:
+        if self.srid == WGS84 and not self.lat_lon:
+            return CRS84_URI
+        return EPSG_URI.format(self.srid)
 
     @property
     def content_crs(self) -> str:
+        """The ``Content-Crs`` header of coordinates in this CRS."""
         return f"<{self.uri}>"
 
 
-CRS84 = OfferedCrs(CRS84_URI, WGS84, lat_lon=False, digits=DEGREE_DIGITS)
+CRS84 = OutputCrs(WGS84, DEGREE_DIGITS)
+#: A requested CRS: its EPSG code and whether it is CRS84 (WGS 84, longitude first).
+RequestedCrs = tuple[int, bool]
+#: What read_crs_name gives for CRS84: WGS 84 with longitude first.
+CRS84_NAME: RequestedCrs = (WGS84, True)
 
 
 def candidates(storage_srid: int) -> tuple[int, ...]:
@@ -64,32 +75,32 @@ def candidates(storage_srid: int) -> tuple[int, ...]:
 
 
 @cache
-def offered(storage_srid: int, known: frozenset[int]) -> tuple[OfferedCrs, ...]:
+def offered(storage_srid: int, known: frozenset[int]) -> tuple[OutputCrs, ...]:
     """CRS84 first (the default), then EPSG:4326, the storage CRS and the TM-3 zones that
     the database's spatial_ref_sys knows (``known``; sql/functions/vn2000_zones.sql adds
     the zones PostGIS lacks)."""
     zones = [c for c in VN2000_TM3_CODES if c != storage_srid and c in known]
-    return (CRS84, OfferedCrs(EPSG_URI.format(WGS84), WGS84, lat_lon=True,
-                              digits=DEGREE_DIGITS),
-            *(OfferedCrs(EPSG_URI.format(c), c, lat_lon=False, digits=_digits(c))
-              for c in [storage_srid, *zones]))
+    return (CRS84, OutputCrs(WGS84, DEGREE_DIGITS, lat_lon=True),
+            *(_projected_or_not(c) for c in [storage_srid, *zones]))
 
 
-def _digits(srid: int) -> int:
-    return DEGREE_DIGITS if CRS.from_epsg(srid).is_geographic else METRE_DIGITS
+def _projected_or_not(srid: int) -> OutputCrs:
+    geographic = CRS.from_epsg(srid).is_geographic
+    return OutputCrs(srid, DEGREE_DIGITS if geographic else METRE_DIGITS,
+                     geographic=geographic)
 
 
-def storage_crs(offer: tuple[OfferedCrs, ...]) -> OfferedCrs:
+def storage_crs(offer: tuple[OutputCrs, ...]) -> OutputCrs:
     return offer[2]
 
 
-def parse_crs(value: str | None, offer: tuple[OfferedCrs, ...], *, name: str = "crs",
-              ) -> OfferedCrs:
+def parse_crs(value: str | None, offer: tuple[OutputCrs, ...], *, name: str = "crs",
+              ) -> OutputCrs:
     """An offered CRS from its OGC URI (or ``EPSG:N``, ``[EPSG:N]``, ``OGC:CRS84``);
     CRS84 when absent. Anything else is a 400 naming the parameter."""
     if value is None or not value.strip():
         return CRS84
-    named = crs_name(value)
+    named = read_crs_name(value)
     if named == CRS84_NAME:
         return CRS84
     if named is not None:
@@ -102,11 +113,32 @@ def parse_crs(value: str | None, offer: tuple[OfferedCrs, ...], *, name: str = "
                          f"or {CRS84_URI}")
 
 
-#: What crs_name gives for CRS84: WGS 84 with longitude first.
-CRS84_NAME = (WGS84, True)
+def requested_crs(value: str | None, *, name: str = "crs") -> RequestedCrs:
+    """Any CRS by name, for the reads that take every CRS PostGIS knows (the parcel
+    lookups): ``EPSG:5897``, ``[EPSG:5897]``, the OGC URI or URN forms, or CRS84; default
+    CRS84 (WGS 84 longitude/latitude, RFC 7946). Anything else is a 400 naming the
+    parameter."""
+    if value is None or not value.strip():
+        return CRS84_NAME
+    named = read_crs_name(value)
+    if named is None:
+        raise UnsupportedCrs(f"{name} {value[:80]!r} is not a CRS name",
+                             hint=f"e.g. {name}=EPSG:5897 for VN-2000 / TM-3 105°00', or "
+                             f"{name}={CRS84_URI}")
+    return named
 
 
-def crs_name(value: str) -> tuple[int, bool] | None:
+def body_srid(value: str | None) -> int:
+    """The EPSG code of a CRS named in a request body (the same names; default WGS 84): a
+    422 like any other bad body field."""
+    named = read_crs_name(value) if value is not None and value.strip() else CRS84_NAME
+    if named is None:
+        raise InvalidInput(f"crs {value!r} is not of the form EPSG:N",
+                           hint="e.g. crs=EPSG:5897 for VN-2000 / TM-3 105°00'")
+    return named[0]
+
+
+def read_crs_name(value: str) -> RequestedCrs | None:
     """The EPSG code a CRS name means and whether it is CRS84 (WGS 84, longitude first),
     or None when it is not a name of either form: ``EPSG:N``, ``[EPSG:N]``, the OGC URI or
     URN of EPSG N, ``OGC:CRS84``, ``CRS84`` or its URI or URN."""
@@ -137,7 +169,7 @@ def parse_bbox(text: str) -> Box:
     return values[0], values[1], values[2], values[3]
 
 
-def bbox_in_domain(box: Box, crs: OfferedCrs) -> Box | None:
+def bbox_in_domain(box: Box, crs: OutputCrs) -> Box | None:
     """The part of ``box`` (in ``crs``'s axis order) inside the working domain, as
     (minx, miny, maxx, maxy) in x/y order, or None when nothing of it is. A first value
     larger than the third is a box across the antimeridian in a geographic CRS (Part 1),

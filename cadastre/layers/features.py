@@ -12,7 +12,7 @@ import asyncpg
 
 from cadastre.errors import FeatureNotFound
 from cadastre.inputs import is_ascii_digits
-from cadastre.layers.crs import OfferedCrs
+from cadastre.layers.crs import OutputCrs
 from cadastre.layers.params import Instant, ItemsQuery, When
 from cadastre.layers.registry import Layer
 
@@ -37,14 +37,14 @@ class Page:
     next_after: int | None  # the keyset value to continue after, when there is more
 
 
-def feature_sql(layer: Layer, out: OfferedCrs, storage_srid: int) -> str:
+def feature_sql(layer: Layer, out: OutputCrs, storage_srid: int) -> str:
     """One feature as GeoJSON text."""
     geometry = layer.geometry
     if out.srid != storage_srid:
         geometry = f"ST_Transform({geometry}, {out.srid:d})"
     if out.lat_lon:
         geometry = f"ST_FlipCoordinates({geometry})"
-    properties = ", ".join(f"'{p.name}', {p.sql}" for p in layer.properties)
+    properties = ", ".join(f"'{p.name}', {p.sql}" for p in layer.ogc)
     return (f"""'{{"type":"Feature","id":' || {layer.feature_id} || ',"geometry":' || """
             f"coalesce(ST_AsGeoJSON({geometry}, {out.digits:d}, 0), 'null') || "
             f"""',"properties":' || json_build_object({properties})::text || '}}'""")
@@ -103,7 +103,7 @@ async def items(conn: asyncpg.Connection, layer: Layer, query: ItemsQuery,
     return Page([r["f"] for r in rows], int(rows[-1]["k"]) if more else None)
 
 
-async def feature(conn: asyncpg.Connection, layer: Layer, feature_id: str, out: OfferedCrs,
+async def feature(conn: asyncpg.Connection, layer: Layer, feature_id: str, out: OutputCrs,
                   storage_srid: int) -> str:
     """One current feature by id, or FeatureNotFound (404)."""
     number = int(feature_id) if is_ascii_digits(feature_id) and len(feature_id) < 20 else None

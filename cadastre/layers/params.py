@@ -11,7 +11,7 @@ from typing import Any
 
 from cadastre import inputs
 from cadastre.errors import InvalidParameter
-from cadastre.layers.crs import Box, OfferedCrs, bbox_in_domain, parse_bbox, parse_crs
+from cadastre.layers.crs import Box, OutputCrs, bbox_in_domain, parse_bbox, parse_crs
 from cadastre.layers.registry import Layer, Property
 
 DEFAULT_LIMIT = 10
@@ -39,9 +39,9 @@ When = Instant | Interval
 
 @dataclass(frozen=True, slots=True)
 class ItemsQuery:
-    out: OfferedCrs
+    out: OutputCrs
     bbox: Box | None  # in bbox_crs's x/y order, inside the working domain
-    bbox_crs: OfferedCrs
+    bbox_crs: OutputCrs
     empty: bool  # the bbox lies outside the domain: no feature can match
     when: When | None
     filters: tuple[tuple[Property, Any], ...]
@@ -50,7 +50,7 @@ class ItemsQuery:
 
 
 def parse_items(layer: Layer, params: Mapping[str, str],
-                offer: tuple[OfferedCrs, ...]) -> ItemsQuery:
+                offer: tuple[OutputCrs, ...]) -> ItemsQuery:
     """Every parameter of an items request; unknown ones are refused (Part 1,
     /req/core/query-param-unknown)."""
     filterable = layer.filters

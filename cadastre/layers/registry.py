@@ -1,6 +1,6 @@
-"""The published layers: what each OGC API collection and vector-tile layer reads, and
-which attributes it shows. This is the allow-list the query builders take identifiers
-from; nothing from a request is ever written into SQL.
+"""The published layers: what each OGC API collection, vector-tile layer, bulk export and
+the parcel lookups read, and which attributes each shows. This is the allow-list the query
+builders take identifiers from; nothing from a request is ever written into SQL.
 
 No layer carries personal data (cadastre.access): no holder names, national IDs, birth
 years or holders' addresses. The parcel's own address (địa chỉ thửa đất) is not personal
@@ -20,37 +20,71 @@ from cadastre.errors import CollectionNotFound
 
 
 @dataclass(frozen=True, slots=True)
+class Exported:
+    """How a property is written by the bulk exports: its Arrow type (a pyarrow type name:
+    int32, int64, float64, string, date32), the width of a text column in a shapefile's
+    .dbf (bytes, at most 254), and its own SQL where the file's type needs another value
+    (a local day, a float)."""
+
+    type: str
+    width: int | None = None
+    sql: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tiled:
+    """A property in the vector tiles: its name there (default: its own), and whether it
+    is a label, shipped from the layer's ``label_minzoom`` up."""
+
+    name: str | None = None
+    label: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Property:
-    """One published attribute. ``filter`` makes it a query parameter of the items
-    operation: an SQL condition over ``x`` with ``{v}`` for the bound value."""
+    """One published attribute, and every output that shows it. ``filter`` makes it a
+    query parameter of the OGC items operation: an SQL condition over ``x`` with ``{v}``
+    for the bound value. ``ogc``: a property of the OGC API collection (items, schema,
+    queryables); ``lookup``: of the parcel lookups' GeoJSON (/api/v1/parcels/...), read
+    by ``lookup_sql`` when that differs; ``export`` and ``tile``: a column of the bulk
+    exports, an attribute of the vector tiles. Each output lists its properties in the
+    order of the layer's tuple."""
 
     name: str
     sql: str
-    type: str  # JSON Schema type: integer, number, string
+    type: str  # JSON Schema type: integer, number, string, boolean
     description: str
     format: str | None = None  # date, date-time
     filter: str | None = None
+    ogc: bool = True
+    lookup: bool = False
+    lookup_sql: str | None = None
+    export: Exported | None = None
+    tile: Tiled | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TileSpec:
-    """The vector-tile layer of a collection. ``state`` is the FROM + WHERE (over alias
-    ``x``, current versions only) whose ``count(*)`` and ``sum(version)`` identify what a
-    tile shows: versions are never edited, a change closes some and inserts new ones with
-    fresh, larger ids, so the pair changes with every change inside the tile (the ETag).
-    None: the ETag is a hash of the tile."""
+    """The vector-tile layer of a collection (its attributes: the properties with
+    ``tile``). ``state`` is the FROM + WHERE (over alias ``x``, current versions only)
+    whose ``count(*)`` and ``sum(version)`` identify what a tile shows: versions are never
+    edited, a change closes some and inserts new ones with fresh, larger ids, so the pair
+    changes with every change inside the tile (the ETag). None: the ETag is a hash of the
+    tile."""
 
     minzoom: int
     maxzoom: int
     source: str
     geometry: str
     feature_id: str
-    attributes: tuple[tuple[str, str, str], ...]  # (name, sql, TileJSON field type)
     version: str | None = None
-    #: Label attributes, shipped from ``label_minzoom`` up: below it a feature is too small
-    #: on screen for its label, and the label is most of a small feature's bytes.
-    labels: tuple[tuple[str, str, str], ...] = ()
+    #: Label attributes are shipped from ``label_minzoom`` up: below it a feature is too
+    #: small on screen for its label, and the label is most of a small feature's bytes.
     label_minzoom: int = 0
+
+
+#: A tile attribute: its name, SQL and TileJSON field type.
+TileField = tuple[str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +105,35 @@ class Layer:
     since: str
 
     @property
+    def ogc(self) -> tuple[Property, ...]:
+        """The OGC API collection's properties."""
+        return tuple(p for p in self.properties if p.ogc)
+
+    @property
     def filters(self) -> dict[str, Property]:
-        return {p.name: p for p in self.properties if p.filter}
+        return {p.name: p for p in self.properties if p.ogc and p.filter}
+
+    @property
+    def lookup(self) -> tuple[Property, ...]:
+        """The properties of the parcel lookups' features."""
+        return tuple(p for p in self.properties if p.lookup)
+
+    def tile_fields(self, *, labels: bool) -> tuple[TileField, ...]:
+        """The tile attributes (``labels``: the labels, else the others)."""
+        return tuple((p.tile.name or p.name, p.sql, "String" if p.type == "string" else
+                      "Number") for p in self.properties
+                     if p.tile is not None and p.tile.label is labels)
 
 
 #: A parcel version's land-use codes, largest area first, joined by '+' (ODT+CLN).
 LAND_USE_CODES = (
     "(SELECT string_agg(u.land_use_code, '+' ORDER BY u.area DESC NULLS LAST, "
     "u.land_use_code) FROM parcel_land_use u WHERE u.parcel_version_id = x.version_id)")
+#: The same as a JSON array (the parcel lookups).
+LAND_USE_LIST = (
+    "(SELECT coalesce(json_agg(u.land_use_code ORDER BY u.area DESC NULLS LAST, "
+    "u.land_use_code), '[]'::json) FROM parcel_land_use u "
+    "WHERE u.parcel_version_id = x.version_id)")
 #: Each object's latest version within the interval (a flat subquery, so that the bbox and
 #: property filters reach the index scans). A later version is looked for among the open
 #: and the closed versions separately, each set having its own partial index on the id.
@@ -94,6 +149,51 @@ _SINCE = "SELECT min(happened_at) FROM change_transaction"
 _PARCEL_EXTENT = ("coalesce(ST_EstimatedExtent('public', 'parcel', 'geom'), "
                   "(SELECT ST_Extent(geom) FROM parcel))")
 
+#: A version's first day, local time (an export's date column).
+LOCAL_DAY = "(lower({}) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
+
+#: The parcel's published properties (thửa đất), once for every output: the lookups, the
+#: OGC API, the tiles and the exports. A published field is a migration adding the column
+#: plus one entry here (docs/architecture.md).
+PARCEL_PROPERTIES = (
+    Property("parcel_id", "x.parcel_id", "integer", "The parcel", ogc=False, lookup=True,
+             export=Exported("int64")),
+    Property("commune_code", "x.commune_code", "string", "Commune code (mã xã)",
+             filter="x.commune_code = {v}", lookup=True, export=Exported("string", 10)),
+    # The map label is the parcel number; at zoom 16 the median synthetic parcel is 12 px
+    # wide on a 512 px tile (13.5 m at 1.1 m/px), too narrow for it, at 17 it is 24 px.
+    # Sheet and number are 27 % of a zoom-16 tile's bytes.
+    Property("sheet_number", "x.sheet_number", "string", "Map sheet number (số tờ)",
+             filter="x.sheet_number = {v}", lookup=True, export=Exported("string", 20),
+             tile=Tiled("sheet", label=True)),
+    Property("parcel_number", "x.parcel_number", "integer", "Parcel number (số thửa)",
+             filter="x.parcel_number = {v}", lookup=True, export=Exported("int32"),
+             tile=Tiled("number", label=True)),
+    Property("land_use", LAND_USE_CODES, "string",
+             "Land-use codes, largest area first, joined by '+' (e.g. ODT+CLN); the "
+             "filter matches any one code",
+             filter="EXISTS (SELECT 1 FROM parcel_land_use f WHERE "
+             "f.parcel_version_id = x.version_id AND f.land_use_code = {v})",
+             lookup=True, lookup_sql=LAND_USE_LIST, export=Exported("string", 60),
+             tile=Tiled()),
+    Property("area_legal", "x.area_legal", "number", "Legal area (m²)", lookup=True,
+             export=Exported("float64", sql="x.area_legal::float8")),
+    Property("area_measured", "x.area_measured", "number", "Measured area (m²)", lookup=True,
+             export=Exported("float64", sql="x.area_measured::float8")),
+    Property("address", "x.address", "string", "The parcel's address (địa chỉ thửa đất)",
+             lookup=True, export=Exported("string", 254)),
+    Property("version_id", "x.version_id", "integer", "This version of the parcel",
+             lookup=True),
+    Property("injunction", "EXISTS (SELECT 1 FROM current_restriction r WHERE "
+             "r.parcel_id = x.parcel_id AND r.kind = 'injunction')", "boolean",
+             "Under an active injunction (đang bị ngăn chặn)", ogc=False, lookup=True),
+    Property("valid_from", "lower(x.lifespan)", "string", "Start of this version",
+             format="date-time", lookup=True,
+             export=Exported("date32", sql=LOCAL_DAY.format("x.lifespan"))),
+    Property("valid_to", "upper(x.lifespan)", "string", "End of this version (null: current)",
+             format="date-time"),
+)
+
 PARCELS = Layer(
     id="parcels",
     title="Land parcels (thửa đất)",
@@ -106,39 +206,11 @@ PARCELS = Layer(
     during=_PARCEL_LATEST + " x",
     feature_id="x.parcel_id",
     geometry="x.geom",
-    properties=(
-        Property("commune_code", "x.commune_code", "string", "Commune code (mã xã)",
-                 filter="x.commune_code = {v}"),
-        Property("sheet_number", "x.sheet_number", "string", "Map sheet number (số tờ)",
-                 filter="x.sheet_number = {v}"),
-        Property("parcel_number", "x.parcel_number", "integer", "Parcel number (số thửa)",
-                 filter="x.parcel_number = {v}"),
-        Property("land_use", LAND_USE_CODES, "string",
-                 "Land-use codes, largest area first, joined by '+' (e.g. ODT+CLN); the "
-                 "filter matches any one code",
-                 filter="EXISTS (SELECT 1 FROM parcel_land_use f WHERE "
-                 "f.parcel_version_id = x.version_id AND f.land_use_code = {v})"),
-        Property("area_legal", "x.area_legal", "number", "Legal area (m²)"),
-        Property("area_measured", "x.area_measured", "number", "Measured area (m²)"),
-        Property("address", "x.address", "string", "The parcel's address (địa chỉ thửa đất)"),
-        Property("version_id", "x.version_id", "integer", "This version of the parcel"),
-        Property("valid_from", "lower(x.lifespan)", "string", "Start of this version",
-                 format="date-time"),
-        Property("valid_to", "upper(x.lifespan)", "string",
-                 "End of this version (null: current)", format="date-time"),
-    ),
+    properties=PARCEL_PROPERTIES,
     geometry_type="MultiPolygon",
     tile=TileSpec(
         minzoom=15, maxzoom=22, source="current_parcel x", geometry="x.geom",
-        feature_id="x.parcel_id",
-        attributes=(("land_use", LAND_USE_CODES, "String"),),
-        # The map label is the parcel number (DOMAIN.md); at zoom 16 the median synthetic
-        # parcel is 12 px wide on a 512 px tile (13.5 m at 1.1 m/px), too narrow for it,
-        # at 17 it is 24 px. Sheet and number are 27 % of a zoom-16 tile's bytes.
-        labels=(("sheet", "x.sheet_number", "String"),
-                ("number", "x.parcel_number", "Number")),
-        label_minzoom=17,
-        version="x.version_id"),
+        feature_id="x.parcel_id", label_minzoom=17, version="x.version_id"),
     extent=_PARCEL_EXTENT,
     since=_SINCE,
 )
@@ -159,7 +231,7 @@ LAND_USE_PURPOSES = Layer(
     geometry="x.geom",
     properties=(
         Property("land_use_code", "u.land_use_code", "string", "Land-use code (mã loại đất)",
-                 filter="u.land_use_code = {v}"),
+                 filter="u.land_use_code = {v}", tile=Tiled("land_use")),
         Property("name_vi", "t.name_vi", "string", "Name (Vietnamese)"),
         Property("name_en", "t.name_en", "string", "Name (English)"),
         Property("land_group", "t.land_group", "string",
@@ -182,9 +254,7 @@ LAND_USE_PURPOSES = Layer(
     tile=TileSpec(
         minzoom=15, maxzoom=22,
         source="current_parcel x JOIN parcel_land_use u ON u.parcel_version_id = x.version_id",
-        geometry="x.geom", feature_id="u.id",
-        attributes=(("land_use", "u.land_use_code", "String"),),
-        version="x.version_id"),
+        geometry="x.geom", feature_id="u.id", version="x.version_id"),
     extent=_PARCEL_EXTENT,
     since=_SINCE,
 )
@@ -201,10 +271,11 @@ MAP_SHEETS = Layer(
     geometry="x.geom",
     properties=(
         Property("commune_code", "x.commune_code", "string", "Commune code (mã xã)",
-                 filter="x.commune_code = {v}"),
+                 filter="x.commune_code = {v}", tile=Tiled("commune")),
         Property("sheet_number", "x.sheet_number", "string", "Map sheet number (số tờ)",
-                 filter="x.sheet_number = {v}"),
-        Property("scale", "x.scale", "integer", "Scale denominator", filter="x.scale = {v}"),
+                 filter="x.sheet_number = {v}", tile=Tiled("sheet")),
+        Property("scale", "x.scale", "integer", "Scale denominator", filter="x.scale = {v}",
+                 tile=Tiled()),
         Property("survey_year", "x.survey_year", "integer", "Survey year"),
         Property("grid_reference", "x.grid_reference", "string",
                  "Grid reference (phiên hiệu mảnh)"),
@@ -214,11 +285,7 @@ MAP_SHEETS = Layer(
     geometry_type="Polygon",
     tile=TileSpec(
         minzoom=12, maxzoom=22, source="(SELECT * FROM map_sheet WHERE upper_inf(lifespan)) x",
-        geometry="x.geom", feature_id="x.sheet_id",
-        attributes=(("commune", "x.commune_code", "String"),
-                    ("sheet", "x.sheet_number", "String"),
-                    ("scale", "x.scale", "Number")),
-        version="x.version_id"),
+        geometry="x.geom", feature_id="x.sheet_id", version="x.version_id"),
     extent="coalesce(ST_EstimatedExtent('public', 'map_sheet', 'geom'), "
     "(SELECT ST_Extent(geom) FROM map_sheet))",
     since=_SINCE,
@@ -239,9 +306,10 @@ ADMIN_UNITS = Layer(
     geometry="x.geom",
     properties=(
         Property("level", "x.level", "string", "province, district or commune",
-                 filter="x.level = {v}"),
-        Property("code", "x.code", "string", "Official code", filter="x.code = {v}"),
-        Property("name", "x.name", "string", "Official name of the unit"),
+                 filter="x.level = {v}", tile=Tiled()),
+        Property("code", "x.code", "string", "Official code", filter="x.code = {v}",
+                 tile=Tiled()),
+        Property("name", "x.name", "string", "Official name of the unit", tile=Tiled()),
         Property("kind", "x.kind", "string", "tỉnh, thành phố, quận, huyện, phường, xã, ..."),
         Property("parent_id", "x.parent_id", "integer", "The unit it belongs to",
                  filter="x.parent_id = {v}"),
@@ -254,9 +322,7 @@ ADMIN_UNITS = Layer(
     tile=TileSpec(
         minzoom=0, maxzoom=22,
         source="(SELECT * FROM admin_unit WHERE validity @> current_date) x",
-        geometry="x.geom", feature_id="x.id",
-        attributes=(("level", "x.level", "String"), ("code", "x.code", "String"),
-                    ("name", "x.name", "String"))),
+        geometry="x.geom", feature_id="x.id"),
     extent="(SELECT ST_Extent(geom) FROM admin_unit WHERE validity @> current_date)",
     since="SELECT min(valid_from)::timestamptz FROM admin_unit",
 )

@@ -145,7 +145,8 @@ def tile_sql(layer: Layer, storage_srid: int, affine: bool, labelled: bool = Tru
         shape = f"ST_SetSRID(ST_Affine({shape}, ma, mb, md, me, mx, my), 3857)"
     else:
         shape = f"ST_Transform({shape}, 3857)"
-    fields = spec.attributes + (spec.labels if labelled else ())
+    fields = layer.tile_fields(labels=False) + (layer.tile_fields(labels=True) if labelled
+                                                 else ())
     attributes = "".join(f", {sql} AS {name}" for name, sql, _ in fields)
     build = (f"SELECT ST_AsMVT(t, '{layer.id}', {EXTENT}, 'geom', 'id') FROM ("
              f"SELECT {spec.feature_id} AS id{attributes}, "
@@ -204,7 +205,8 @@ def tilejson(layer: Layer, tiles_url: str, bounds: tuple[float, float, float, fl
              ) -> dict[str, Any]:
     """TileJSON 3.0.0 of a collection's tiles."""
     spec: TileSpec = layer.tile
-    fields = {name: kind for name, _, kind in spec.attributes + spec.labels}
+    fields = {name: kind for name, _, kind in layer.tile_fields(labels=False)
+              + layer.tile_fields(labels=True)}
     document: dict[str, Any] = {
         "tilejson": "3.0.0",
         "name": layer.title,
@@ -226,8 +228,8 @@ def tilejson(layer: Layer, tiles_url: str, bounds: tuple[float, float, float, fl
 
 
 def _described(layer: Layer) -> str:
-    spec = layer.tile
-    if not spec.labels:
+    labels = layer.tile_fields(labels=True)
+    if not labels:
         return layer.title
-    names = " and ".join(name for name, _, _ in spec.labels)
-    return f"{layer.title}; {names} from zoom {spec.label_minzoom}"
+    names = " and ".join(name for name, _, _ in labels)
+    return f"{layer.title}; {names} from zoom {layer.tile.label_minzoom}"

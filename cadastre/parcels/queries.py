@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,86 +24,25 @@ from cadastre.access import (
 )
 from cadastre.changes.service import LAST_CHANGE_SQL
 from cadastre.errors import InvalidInput, ParcelNotFound, UnsupportedCrs
-from cadastre.layers.crs import CRS84_NAME, crs_name
+from cadastre.layers.crs import (
+    DEGREE_DIGITS,
+    METRE_DIGITS,
+    OutputCrs,
+    RequestedCrs,
+    body_srid,
+)
+from cadastre.layers.registry import PARCELS
 
 MAX_PAGE = 1000
-#: Output precision: ~1 cm in degrees, 1 mm in metres.
-DEGREE_DIGITS, METRE_DIGITS = 7, 3
+#: The CRS of a request body (a change's geometry), by the name api/routers/changes.py reads.
+parse_crs = body_srid
 
-_FEATURE_TEMPLATE = """
-    json_build_object(
-        'type', 'Feature',
-        'id', p.parcel_id,
-        'geometry', ST_AsGeoJSON(@geometry@, $2::int)::json,
-        'properties', json_build_object(
-            'parcel_id', p.parcel_id,
-            'version_id', p.version_id,
-            'commune_code', p.commune_code,
-            'sheet_number', p.sheet_number,
-            'parcel_number', p.parcel_number,
-            'area_legal', p.area_legal,
-            'area_measured', p.area_measured,
-            'address', p.address,
-            'land_use', (SELECT coalesce(json_agg(u.land_use_code ORDER BY u.area DESC NULLS LAST,
-                                                  u.land_use_code), '[]'::json)
-                         FROM parcel_land_use u WHERE u.parcel_version_id = p.version_id),
-            'injunction', EXISTS (SELECT 1 FROM current_restriction r
-                                  WHERE r.parcel_id = p.parcel_id AND r.kind = 'injunction'),
-            'valid_from', lower(p.lifespan)
-        )
-    )"""
-
-
-@dataclass(frozen=True, slots=True)
-class OutputCrs:
-    """A CRS coordinates are written (or read) in. ``lat_lon``: an EPSG geographic CRS,
-    whose axis order is latitude first (OGC API - Features Part 2); WGS 84 longitude first
-    is CRS84, the default."""
-
-    srid: int
-    digits: int
-    lat_lon: bool = False
-    geographic: bool = True
-
-    @property
-    def uri(self) -> str:
-        if self.srid == WGS84_SRID and not self.lat_lon:
-            return CRS84_URI
-        return f"http://www.opengis.net/def/crs/EPSG/0/{self.srid}"
-
-    @property
-    def content_crs(self) -> str:
-        """The ``Content-Crs`` header of coordinates in this CRS."""
-        return f"<{self.uri}>"
-
-
-WGS84_SRID = 4326
-CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-#: A requested CRS: its EPSG code and whether it is CRS84 (WGS 84, longitude first).
-RequestedCrs = tuple[int, bool]
-
-
-def parse_crs(value: str | None) -> int:
-    """The EPSG code of a CRS named in a request body (``EPSG:5897``, the OGC URI forms or
-    CRS84; default WGS 84): a 422 like any other bad body field."""
-    named = crs_name(value) if value is not None and value.strip() else CRS84_NAME
-    if named is None:
-        raise InvalidInput(f"crs {value!r} is not of the form EPSG:N",
-                           hint="e.g. crs=EPSG:5897 for VN-2000 / TM-3 105°00'")
-    return named[0]
-
-
-def requested_crs(value: str | None, *, name: str = "crs") -> RequestedCrs:
-    """``EPSG:5897``, ``[EPSG:5897]``, the OGC URI or URN forms, or CRS84; default CRS84
-    (WGS 84 longitude/latitude, RFC 7946). Anything else is a 400 naming the parameter."""
-    if value is None or not value.strip():
-        return CRS84_NAME
-    named = crs_name(value)
-    if named is None:
-        raise UnsupportedCrs(f"{name} {value[:80]!r} is not a CRS name",
-                             hint=f"e.g. {name}=EPSG:5897 for VN-2000 / TM-3 105°00', or "
-                             f"{name}={CRS84_URI}")
-    return named
+#: A parcel version (alias ``x``) as a GeoJSON feature with its published lookup properties
+#: (cadastre.layers.registry).
+_FEATURE_TEMPLATE = (
+    "json_build_object('type', 'Feature', 'id', x.parcel_id, "
+    "'geometry', ST_AsGeoJSON(@geometry@, $2::int)::json, 'properties', json_build_object("
+    + ", ".join(f"'{p.name}', {p.lookup_sql or p.sql}" for p in PARCELS.lookup) + "))")
 
 
 _KNOWN_CRS: dict[RequestedCrs, OutputCrs] = {}
@@ -132,7 +70,7 @@ async def output_crs(conn: asyncpg.Connection, requested: RequestedCrs, *,
     return known
 
 
-_GEOMETRY = "ST_Transform(p.geom, $1::int)"
+_GEOMETRY = "ST_Transform(x.geom, $1::int)"
 #: A parcel as a GeoJSON feature, coordinates in the CRS $1 with $2 decimals.
 _FEATURE = _FEATURE_TEMPLATE.replace("@geometry@", _GEOMETRY)
 #: The same for a CRS that is latitude first.
@@ -155,9 +93,9 @@ def _collection(features: list[str], *, extra: dict[str, Any] | None = None) -> 
 #: executions instead of planning each lookup again. Planning was about 0.15 ms of the
 #: database's 0.4 ms per lookup (docs/benchmarks.md); tests/api/test_plans.py
 #: checks that the plan is reused.
-_AT = ("SELECT {feature} AS f FROM current_parcel p "
-       "WHERE ST_Intersects(p.geom, (SELECT ST_Transform(ST_SetSRID(ST_MakePoint($3, $4), "
-       "$5::int), $6::int))) ORDER BY p.parcel_id LIMIT 10")
+_AT = ("SELECT {feature} AS f FROM current_parcel x "
+       "WHERE ST_Intersects(x.geom, (SELECT ST_Transform(ST_SetSRID(ST_MakePoint($3, $4), "
+       "$5::int), $6::int))) ORDER BY x.parcel_id LIMIT 10")
 PARCELS_AT = _AT.format(feature=_FEATURE)
 PARCELS_AT_LAT_LON = _AT.format(feature=_FEATURE_LAT_LON)
 
@@ -173,10 +111,10 @@ async def parcels_by_reference(conn: asyncpg.Connection, commune: str | None, sh
                                number: int | None, out: OutputCrs, *, limit: int,
                                offset: int) -> tuple[bytes, int]:
     rows = await conn.fetch(
-        f"SELECT {_feature(out)} AS f FROM current_parcel p "
-        "WHERE ($3::text IS NULL OR p.commune_code = $3) AND ($4::text IS NULL OR "
-        "p.sheet_number = $4) AND ($5::int IS NULL OR p.parcel_number = $5) "
-        "ORDER BY p.commune_code, p.sheet_number, p.parcel_number LIMIT $6 OFFSET $7",
+        f"SELECT {_feature(out)} AS f FROM current_parcel x "
+        "WHERE ($3::text IS NULL OR x.commune_code = $3) AND ($4::text IS NULL OR "
+        "x.sheet_number = $4) AND ($5::int IS NULL OR x.parcel_number = $5) "
+        "ORDER BY x.commune_code, x.sheet_number, x.parcel_number LIMIT $6 OFFSET $7",
         out.srid, out.digits, commune, sheet, number, limit + 1, offset)
     return _page(rows, limit)
 
@@ -185,9 +123,9 @@ async def parcels_in_bbox(conn: asyncpg.Connection, bbox: tuple[float, float, fl
                           bbox_srid: int, out: OutputCrs, storage_srid: int, *, limit: int,
                           offset: int) -> tuple[bytes, int]:
     rows = await conn.fetch(
-        f"SELECT {_feature(out)} AS f FROM current_parcel p "
-        "WHERE p.geom && ST_Transform(ST_MakeEnvelope($3, $4, $5, $6, $7::int), $8::int) "
-        "ORDER BY p.parcel_id LIMIT $9 OFFSET $10",
+        f"SELECT {_feature(out)} AS f FROM current_parcel x "
+        "WHERE x.geom && ST_Transform(ST_MakeEnvelope($3, $4, $5, $6, $7::int), $8::int) "
+        "ORDER BY x.parcel_id LIMIT $9 OFFSET $10",
         out.srid, out.digits, *bbox, bbox_srid, storage_srid, limit + 1, offset)
     return _page(rows, limit)
 
@@ -197,8 +135,8 @@ async def parcels_by_certificate(conn: asyncpg.Connection, serial: str,
     rows = await conn.fetch(
         f"SELECT {_feature(out)} AS f FROM current_certificate c "
         "JOIN certificate_parcel cp ON cp.certificate_version_id = c.version_id "
-        "JOIN current_parcel p ON p.parcel_id = cp.parcel_id "
-        "WHERE c.serial = $3 ORDER BY p.parcel_id",
+        "JOIN current_parcel x ON x.parcel_id = cp.parcel_id "
+        "WHERE c.serial = $3 ORDER BY x.parcel_id",
         out.srid, out.digits, normalise_serial(serial))
     return _page(rows, MAX_PAGE)
 
@@ -220,7 +158,7 @@ async def parcel_file(conn: asyncpg.Connection, parcel_id: int, role: Role, out:
                       *, as_of: datetime | None = None) -> dict[str, Any]:
     """The parcel file: the parcel (current, or as of an instant), its land-use purposes,
     rights with holders and shares, certificates, restrictions with the injunction flag."""
-    when = "upper_inf(p.lifespan)" if as_of is None else "p.lifespan @> $3::timestamptz"
+    when = "upper_inf(x.lifespan)" if as_of is None else "x.lifespan @> $3::timestamptz"
     args: list[Any] = [out.srid, out.digits]
     if as_of is not None:
         args.append(as_of)
@@ -229,8 +167,8 @@ async def parcel_file(conn: asyncpg.Connection, parcel_id: int, role: Role, out:
     # made on it is refused as stale; read after, it could be newer than what was shown.
     last = await conn.fetchrow(LAST_CHANGE_SQL.format(p="$1"), parcel_id)
     row = await conn.fetchrow(
-        f"SELECT {_feature(out)} AS f, p.version_id, p.parcel_id FROM parcel p "
-        f"WHERE p.parcel_id = ${len(args) + 1} AND {when}", *args, parcel_id)
+        f"SELECT {_feature(out)} AS f, x.version_id, x.parcel_id FROM parcel x "
+        f"WHERE x.parcel_id = ${len(args) + 1} AND {when}", *args, parcel_id)
     if row is None:
         exists = await conn.fetchval("SELECT 1 FROM parcel_identity WHERE parcel_id = $1",
                                      parcel_id)
@@ -356,12 +294,12 @@ async def _rights(conn: asyncpg.Connection, at: str, params: list[Any],
 
 async def history(conn: asyncpg.Connection, parcel_id: int, out: OutputCrs) -> bytes:
     rows = await conn.fetch(
-        f"SELECT {_feature(out)} AS f, lower(p.lifespan) AS began, upper(p.lifespan) AS ended, "
-        "p.begun_by, p.ended_by, cb.kind AS began_with, cb.dossier_code AS began_dossier, "
-        "ce.kind AS ended_with FROM parcel p "
-        "JOIN change_transaction cb ON cb.id = p.begun_by "
-        "LEFT JOIN change_transaction ce ON ce.id = p.ended_by "
-        "WHERE p.parcel_id = $3 ORDER BY lower(p.lifespan)", out.srid, out.digits, parcel_id)
+        f"SELECT {_feature(out)} AS f, lower(x.lifespan) AS began, upper(x.lifespan) AS ended, "
+        "x.begun_by, x.ended_by, cb.kind AS began_with, cb.dossier_code AS began_dossier, "
+        "ce.kind AS ended_with FROM parcel x "
+        "JOIN change_transaction cb ON cb.id = x.begun_by "
+        "LEFT JOIN change_transaction ce ON ce.id = x.ended_by "
+        "WHERE x.parcel_id = $3 ORDER BY lower(x.lifespan)", out.srid, out.digits, parcel_id)
     if not rows:
         raise ParcelNotFound(f"no parcel {parcel_id}")
     features = []
