@@ -32,7 +32,7 @@ from cadastre.errors import (
     UnknownProfile,
 )
 from cadastre.migrations import storage_srid
-from gis import topology, wkb
+from gis import checks, overlaps, validity, wkb
 from gis.crs import CrsQuestion, SourceCrs, check_lonlat_extent, infer_source_crs
 from importers import load
 from importers.profiles import choose_profile, party_kinds
@@ -364,7 +364,7 @@ class _Checked:
 
 
 def _check_geometries(layer: Layer, source: pa.ChunkedArray, *, repair: bool) -> _Checked:
-    """``topology.check_geometries`` a chunk at a time: the layer's WKB is decoded chunk by
+    """``validity.check_geometries`` a chunk at a time: the layer's WKB is decoded chunk by
     chunk and the accepted geometries are kept as WKB, with their bounds and areas."""
     def check(start: int) -> tuple[wkb.EncodedGeometries, np.ndarray, np.ndarray, np.ndarray,
                                    np.ndarray]:
@@ -373,7 +373,7 @@ def _check_geometries(layer: Layer, source: pa.ChunkedArray, *, repair: bool) ->
         except shapely.errors.GEOSException as exc:
             raise ImportSourceError(
                 f"{layer.label}: a geometry cannot be read ({exc})") from exc
-        checked = topology.check_geometries(shapes, repair=repair)
+        checked = validity.check_geometries(shapes, repair=repair)
         del shapes
         return (wkb.EncodedGeometries.of(checked.geometries), shapely.area(checked.geometries),
                 checked.reason_code, checked.reason, checked.repair_note)
@@ -449,7 +449,7 @@ def _cross_checks(
 
     usable = codes == None  # noqa: E711
     dupes = np.zeros(len(keys), dtype=bool)
-    dupes[usable] = topology.duplicate_keys(where(usable))
+    dupes[usable] = checks.duplicate_keys(where(usable))
     codes[dupes] = "duplicate-identity"
     reasons[dupes] = [f"parcel {k} appears more than once in the import"
                       for k in _identity(keys[dupes])]
@@ -459,7 +459,7 @@ def _cross_checks(
         else np.full(len(p.frame), np.nan) for p in prepared])
     usable = codes == None  # noqa: E711
     mismatch = np.zeros(len(keys), dtype=bool)
-    mismatch[usable] = topology.areas_differ(computed[usable], area[usable],
+    mismatch[usable] = checks.areas_differ(computed[usable], area[usable],
                                              tolerance=options.area_tolerance)
     codes[mismatch] = "area-mismatch"
     reasons[mismatch] = [
@@ -475,7 +475,7 @@ def _cross_checks(
                                             replaced)
                     if usable.any() else (np.array([], dtype=object), pd.DataFrame()))
     memory.release()  # the search below is the import's high-water mark
-    within, against = topology.find_overlaps(geoms.subset(usable_rows),
+    within, against = overlaps.find_overlaps(geoms.subset(usable_rows),
                                              tolerance=options.overlap_tolerance,
                                              others=others if len(others) else None)
     for overlap in within:

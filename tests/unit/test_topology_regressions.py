@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from shapely.geometry import MultiPolygon, Polygon
 
-from gis import topology
+from gis import validity
 
 
 def test_extreme_coordinates_with_a_hole_are_rejected_not_raised():
@@ -17,7 +17,7 @@ def test_extreme_coordinates_with_a_hole_are_rejected_not_raised():
                               [[(5e307, 5e307), (6e307, 5e307), (6e307, 6e307)]])]),
     ], dtype=object)
     for repair in (False, True):
-        checked = topology.check_geometries(geoms, repair=repair)
+        checked = validity.check_geometries(geoms, repair=repair)
         assert list(checked.reason_code) == ["invalid-geometry", "bad-coordinates"]
         assert checked.reason[1] == "coordinate beyond 1e8 (not a projected coordinate)"
         assert checked.reason[0]
