@@ -54,11 +54,6 @@ class Province:
     successor_code: str | None
     tm3_meridian: float | None
 
-    def valid_on(self, day: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_to is None or day <= self.valid_to
-        )
-
 
 def fold(text: str) -> str:
     """Lower-case, accent-free form of Vietnamese text for matching names (đ -> d)."""

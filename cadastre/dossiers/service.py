@@ -387,15 +387,6 @@ def rate(conn: Connection, code: str, verify: str, *, rating: int, comment: str 
     return {"code": code, "rating": rating, "thanks": "Cảm ơn ý kiến của bạn"}
 
 
-def verifies(dossier: dict[str, Any], verify: str) -> bool:
-    """The citizen proves they are the applicant with the last 4 digits of the phone or of
-    the ID number written on the receipt."""
-    if len(verify) != 4 or not verify.isdigit():
-        return False
-    candidates = [dossier.get("applicant_phone") or "", dossier.get("applicant_id_number") or ""]
-    return any(c[-4:] == verify for c in candidates if len(c) >= 4)
-
-
 def get_verified(conn: Connection, code: str, verify: str) -> dict[str, Any]:
     """The dossier for a citizen who proved they are its applicant; the same answer for an
     unknown code and wrong digits, so there is nothing to learn by guessing."""
