@@ -132,7 +132,8 @@ PARCELS = Layer(
         minzoom=15, maxzoom=22, source="current_parcel x", geometry="x.geom",
         feature_id="x.parcel_id",
         attributes=(("land_use", LAND_USE_CODES, "String"),),
-        # The map label is the parcel number (DOMAIN.md); at zoom 16 the median synthetic
+        # The map label is the parcel number (the cadastral map's label, Circular
+        # 25/2014/TT-BTNMT: number, land type, area); at zoom 16 the median synthetic
         # parcel is 12 px wide on a 512 px tile (13.5 m at 1.1 m/px), too narrow for it,
         # at 17 it is 24 px. Sheet and number are 27 % of a zoom-16 tile's bytes.
         labels=(("sheet", "x.sheet_number", "String"),

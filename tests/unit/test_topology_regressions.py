@@ -1,5 +1,5 @@
-"""Geometries that made ``check_geometries`` raise before the fuzzing of issue #8
-(tests/fuzz/test_geometry_properties.py): now each is rejected with a reason."""
+"""Geometries the fuzzer (tests/fuzz/test_geometry_properties.py) found making
+``check_geometries`` raise: each is rejected with a reason."""
 
 from __future__ import annotations
 
