@@ -65,10 +65,6 @@ class InvalidInput(CadastreError):
     status = 422
 
 
-class InvalidGeometry(InvalidInput):
-    code = "invalid-geometry"
-
-
 class InvalidBbox(InvalidInput):
     """Malformed, not finite, inverted, or reaching beyond the area where the register's CRS
     is defined (a world-sized box)."""
@@ -76,7 +72,7 @@ class InvalidBbox(InvalidInput):
     code = "invalid-bbox"
 
 
-class OutsideCrsArea(InvalidGeometry):
+class OutsideCrsArea(InvalidInput):
     """A coordinate of a geometry to be written lies outside the area of use of the storage
     CRS (cadastre.extent): a mistake (a wrong CRS, a typo, 1e300), never a parcel."""
 
@@ -90,12 +86,6 @@ class Conflict(CadastreError):
 
 class TopologyConflict(Conflict):
     code = "topology-conflict"
-
-
-class HistoryRewrite(Conflict):
-    """An attempt to edit or delete a version row (SQLSTATE CD001 from the database)."""
-
-    code = "history-rewrite"
 
 
 class ImportSourceError(InvalidInput):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +15,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_CLUSTER_ENV = PROJECT_ROOT / ".cadastre" / "database.env"
 DEFAULT_DATABASE_URL = "postgresql://127.0.0.1:5432/cadastre"
 DEFAULT_STORAGE_SRID = 5897  # VN-2000 / TM-3 105°00' (Hà Nội)
+
+
+def bundled_sql_dir() -> Path:
+    """The directory of ``migrations/`` and ``functions/``: inside the installed package (a
+    wheel ships the repository's top-level ``sql/`` as ``cadastre/sql``), else the
+    checkout's ``sql/``."""
+    shipped = resources.files("cadastre").joinpath("sql")
+    if shipped.is_dir():
+        return Path(str(shipped))
+    return PROJECT_ROOT / "sql"
 
 
 class Settings(BaseSettings):
@@ -33,7 +44,7 @@ class Settings(BaseSettings):
     api_database_user: str = "cadastre_api"
     api_database_password: SecretStr | None = None
     #: Directory holding migrations/ and functions/.
-    sql_dir: Path = PROJECT_ROOT / "sql"
+    sql_dir: Path = Field(default_factory=bundled_sql_dir)
     pool_size: int = Field(default=10, ge=1, le=200)
     max_overflow: int = Field(default=5, ge=0, le=200)
     statement_timeout_ms: int = Field(default=30_000, ge=100)

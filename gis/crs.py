@@ -28,7 +28,9 @@ WGS84 = 4326
 #: The storage SRID of a Hà Nội database: VN-2000 / TM-3 105°00'.
 HANOI_TM3 = 5897
 
-#: Plausible VN-2000 TM-3 coordinates (DOMAIN.md): eastings and northings in metres.
+#: Plausible VN-2000 TM-3 coordinates, in metres: a zone's false easting is 500 km and it
+#: spans about 1.5° either side of its meridian; northings run from the far south (~8.5° N)
+#: to the northern border (~23.4° N); both with a margin.
 TM3_EASTING_RANGE = (300_000.0, 700_000.0)
 TM3_NORTHING_RANGE = (950_000.0, 2_600_000.0)
 
@@ -53,11 +55,6 @@ class Province:
     valid_to: date | None
     successor_code: str | None
     tm3_meridian: float | None
-
-    def valid_on(self, day: date) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_to is None or day <= self.valid_to
-        )
 
 
 def fold(text: str) -> str:

@@ -19,7 +19,8 @@ from sqlalchemy.engine import Connection
 
 from cadastre import extent, memory
 from cadastre.errors import ImportSourceError
-from gis import topology, wkb
+from gis import checks as gis_checks
+from gis import overlaps, validity, wkb
 from importers import load
 from importers.sources import Layer
 from importers.transform import extent_of
@@ -40,7 +41,7 @@ class Checked:
 
 
 def check_geometries(layer: Layer, source: pa.ChunkedArray, *, repair: bool) -> Checked:
-    """``topology.check_geometries`` a chunk at a time: the layer's WKB is decoded chunk by
+    """``validity.check_geometries`` a chunk at a time: the layer's WKB is decoded chunk by
     chunk and the accepted geometries are kept as WKB, with their bounds and areas."""
     def check(start: int) -> tuple[wkb.EncodedGeometries, np.ndarray, np.ndarray, np.ndarray,
                                    np.ndarray]:
@@ -49,7 +50,7 @@ def check_geometries(layer: Layer, source: pa.ChunkedArray, *, repair: bool) -> 
         except shapely.errors.GEOSException as exc:
             raise ImportSourceError(
                 f"{layer.label}: a geometry cannot be read ({exc})") from exc
-        checked = topology.check_geometries(shapes, repair=repair)
+        checked = validity.check_geometries(shapes, repair=repair)
         del shapes
         return (wkb.EncodedGeometries.of(checked.geometries), shapely.area(checked.geometries),
                 checked.reason_code, checked.reason, checked.repair_note)
@@ -122,7 +123,7 @@ def cross_checks(
 
     usable = codes == None  # noqa: E711
     dupes = np.zeros(len(keys), dtype=bool)
-    dupes[usable] = topology.duplicate_keys(where(usable))
+    dupes[usable] = gis_checks.duplicate_keys(where(usable))
     codes[dupes] = "duplicate-identity"
     reasons[dupes] = [f"parcel {k} appears more than once in the import"
                       for k in identities(keys[dupes])]
@@ -132,7 +133,7 @@ def cross_checks(
         else np.full(len(p.frame), np.nan) for p in prepared])
     usable = codes == None  # noqa: E711
     mismatch = np.zeros(len(keys), dtype=bool)
-    mismatch[usable] = topology.areas_differ(computed[usable], area[usable],
+    mismatch[usable] = gis_checks.areas_differ(computed[usable], area[usable],
                                              tolerance=area_tolerance)
     codes[mismatch] = "area-mismatch"
     reasons[mismatch] = [
@@ -148,7 +149,7 @@ def cross_checks(
                                             replaced)
                     if usable.any() else (np.array([], dtype=object), pd.DataFrame()))
     memory.release()  # the search below is the import's high-water mark
-    within, against = topology.find_overlaps(geoms.subset(usable_rows),
+    within, against = overlaps.find_overlaps(geoms.subset(usable_rows),
                                              tolerance=overlap_tolerance,
                                              others=others if len(others) else None)
     for overlap in within:

@@ -268,8 +268,7 @@ async def receipt(request: Request, code: str,
             dependencies=[require(*STAFF)])
 async def deadlines(request: Request, office: str | None = None,
                     soon_days: Annotated[int, Query(ge=0, le=30)] = 2) -> dict[str, Any]:
-    return await _read(request, lambda c: service.deadlines(
-        c, office, today=date.today(), soon_days=soon_days))
+    return await _read(request, lambda c: service.deadlines(c, office, soon_days=soon_days))
 
 
 @router.get("/dossiers/{code}/apology", summary="The latest apology letter (printable)",
@@ -311,7 +310,7 @@ async def send_feedback(request: Request, body: FeedbackIn) -> dict[str, Any]:
     await ratelimit.citizen(request)
     item = feedback_service.FeedbackIn(**body.model_dump())
     return await _write(request, lambda c: _public_feedback(
-        feedback_service.record(c, item, today=date.today())))
+        feedback_service.record(c, item)))
 
 
 def _public_feedback(view: dict[str, Any]) -> dict[str, Any]:
@@ -361,7 +360,7 @@ async def kpi(request: Request, start: Annotated[date, Query(alias="from")],
     if end < start:
         raise InvalidInput("'to' is before 'from'")
     rows = await _read(request, lambda c: reports.kpis(
-        c, start=start, end=end, office=office, procedure=procedure, today=date.today()))
+        c, start=start, end=end, office=office, procedure=procedure))
     if format == "csv" or "text/csv" in request.headers.get("accept", ""):
         buffer = io.StringIO()
         fields = ["office", "month", "received", "resolved", "resolved_early",

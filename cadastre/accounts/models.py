@@ -1,3 +1,5 @@
+"""ORM models of the accounts: users, API keys, token signing keys (mirror of sql/migrations)."""
+
 from __future__ import annotations
 
 from datetime import datetime

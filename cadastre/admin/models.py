@@ -1,3 +1,5 @@
+"""ORM models of the administrative units and their succession (mirror of sql/migrations)."""
+
 from __future__ import annotations
 
 from datetime import date

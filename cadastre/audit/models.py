@@ -1,3 +1,5 @@
+"""ORM model of the audit log that the database writes (mirror of sql/migrations)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -60,13 +60,6 @@ LAST_CHANGE_SQL = """
 _LAST_CHANGE = LAST_CHANGE_SQL.format(p=":p")
 
 
-def last_change(conn: Connection, parcel_id: int) -> int | None:
-    """The newest change that touched the parcel, its rights or restrictions: the token a
-    client sends back (as the parcel's version) to prove it saw the current state."""
-    row = conn.execute(sa.text(_LAST_CHANGE), {"p": parcel_id}).first()
-    return None if row is None else int(row.id)
-
-
 def lock_parcel(conn: Connection, parcel_id: int, expected_change: int | None) -> None:
     """Lock the parcel for the rest of the transaction: two officers changing one parcel
     are serialised. A caller that saw an older state gets StaleParcel, naming the change

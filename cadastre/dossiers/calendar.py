@@ -2,13 +2,15 @@
 weekends, public holidays and paused intervals (waiting for a supplement or for the
 citizen to pay land taxes); the clock starts on the working day after reception; remote
 and mountain communes get extra days. Holidays are data (public_holiday), because Tết and
-the swapped days are announced year by year."""
+the swapped days are announced year by year. A day is a day in Việt Nam (Asia/Ho_Chi_Minh),
+and today is the database's today (``office_today``), whichever the server's time zone."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -18,6 +20,22 @@ from cadastre.errors import InvalidInput
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 #: An appointment is never computed further than this into the future.
 MAX_DAYS = 400
+#: The offices' time zone: receptions, pauses and appointments are days in Việt Nam.
+OFFICE_TIME_ZONE = "Asia/Ho_Chi_Minh"
+_OFFICE_ZONE = ZoneInfo(OFFICE_TIME_ZONE)
+
+
+def office_today(conn: Connection) -> date:
+    """Today in Việt Nam by the database's clock (the start of the transaction): the one
+    clock of intake, pauses, deadlines, feedback and reports."""
+    today: date = conn.execute(sa.text(
+        f"SELECT (now() AT TIME ZONE '{OFFICE_TIME_ZONE}')::date")).scalar_one()
+    return today
+
+
+def office_day(moment: datetime) -> date:
+    """The day in Việt Nam of an instant (a reception, an event)."""
+    return moment.astimezone(_OFFICE_ZONE).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +62,14 @@ class Appointment:
 
 
 def add_working_days(calendar: WorkingCalendar, received: date, days: int, *,
-                     paused: Iterable[tuple[date, date]] = ()) -> Appointment:
+                     paused: Iterable[tuple[date, date]] = (),
+                     beyond_calendar: bool = False) -> Appointment:
     """The day on which ``days`` working days have been counted, starting with the working
-    day after ``received``; days inside a paused interval (inclusive) do not count."""
+    day after ``received``; days inside a paused interval (inclusive) do not count.
+
+    A day in a year without a holiday calendar is refused (an appointment must not miss
+    that year's holidays) unless ``beyond_calendar``: then it counts as the weekday it is
+    (a look ahead, say the deadline list at the end of a year)."""
     if days < 0 or days > MAX_DAYS:
         raise InvalidInput(f"a processing time must be between 0 and {MAX_DAYS} working days")
     pauses = [(a, b) for a, b in paused]
@@ -56,7 +79,7 @@ def add_working_days(calendar: WorkingCalendar, received: date, days: int, *,
     day, counted, skipped, paused_days = received, 0, [], 0
     while counted < days:
         day += timedelta(days=1)
-        if calendar.years and day.year not in calendar.years:
+        if calendar.years and day.year not in calendar.years and not beyond_calendar:
             raise InvalidInput(
                 f"no holiday calendar for {day.year}: add that year's public holidays "
                 "before giving appointments in it")
@@ -69,6 +92,16 @@ def add_working_days(calendar: WorkingCalendar, received: date, days: int, *,
             continue
         counted += 1
     return Appointment(day, days, skipped, paused_days)
+
+
+def working_days_between(calendar: WorkingCalendar, start: date, end: date) -> int:
+    """Working days after ``start`` up to and including ``end``."""
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if calendar.is_working_day(day):
+            count += 1
+    return count
 
 
 def load_calendar(conn: Connection) -> WorkingCalendar:

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadastre.dossiers.calendar import add_working_days, load_calendar
+from cadastre.dossiers.calendar import add_working_days, load_calendar, office_today
 from cadastre.errors import InvalidInput, NotFound
 
 
@@ -34,7 +34,9 @@ class FeedbackIn:
     office_code: str | None = None
 
 
-def record(conn: Connection, item: FeedbackIn, *, today: date) -> dict[str, Any]:
+def record(conn: Connection, item: FeedbackIn, *, today: date | None = None) -> dict[str, Any]:
+    """File a citizen's feedback with the office that answers it and its answer date
+    (``today``: the database's, in Việt Nam)."""
     if not (item.contact_phone or item.contact_email):
         raise InvalidInput("feedback needs a phone number or an e-mail for the answer")
     office = item.office_code
@@ -51,6 +53,7 @@ def record(conn: Connection, item: FeedbackIn, *, today: date) -> dict[str, Any]
         raise InvalidInput("no office to route the feedback to")
     days = int(conn.execute(sa.text(
         "SELECT value FROM calendar_setting WHERE name = 'feedback_answer_days'")).scalar_one())
+    today = today or office_today(conn)
     due = add_working_days(load_calendar(conn), today, days).due
     code = "PA" + today.strftime("%y%m%d") + secrets.token_hex(3).upper()
     conn.execute(sa.text(

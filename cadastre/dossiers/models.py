@@ -1,3 +1,5 @@
+"""ORM models of the one-stop service: offices, procedures, dossiers, calendar (schema mirror)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

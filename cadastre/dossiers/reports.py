@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadastre.dossiers.calendar import load_calendar
+from cadastre.dossiers.calendar import load_calendar, office_today, working_days_between
 
 KPI_SQL = """
 WITH d AS (
@@ -51,7 +51,10 @@ GROUP BY 1, 2
 
 
 def kpis(conn: Connection, *, start: date, end: date, office: str | None = None,
-         procedure: str | None = None, today: date) -> list[dict[str, Any]]:
+         procedure: str | None = None, today: date | None = None) -> list[dict[str, Any]]:
+    """KPIs per office and month (``today``, the day "overdue now" is judged on: the
+    database's, in Việt Nam)."""
+    today = today or office_today(conn)
     params = {"from": start, "to": end, "office": office, "procedure": procedure,
               "today": today}
     calendar = load_calendar(conn)
@@ -59,7 +62,7 @@ def kpis(conn: Connection, *, start: date, end: date, office: str | None = None,
     rows = []
     for r in conn.execute(sa.text(KPI_SQL), params).mappings():
         resolved = r["resolved_early"] + r["resolved_on_time"] + r["resolved_late"]
-        days = [_working_days(calendar, date.fromisoformat(a), date.fromisoformat(b))
+        days = [working_days_between(calendar, date.fromisoformat(a), date.fromisoformat(b))
                 for a, b in (r["spans"] or [])]
         f = feedback.get((r["office"], r["month"]))
         rows.append({
@@ -76,13 +79,3 @@ def kpis(conn: Connection, *, start: date, end: date, office: str | None = None,
             "ratings": r["ratings"],
         })
     return rows
-
-
-def _working_days(calendar: Any, start: date, end: date) -> int:
-    """Working days after ``start`` up to and including ``end``."""
-    count, day = 0, start
-    while day < end:
-        day = date.fromordinal(day.toordinal() + 1)
-        if calendar.is_working_day(day):
-            count += 1
-    return count

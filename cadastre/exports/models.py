@@ -1,3 +1,5 @@
+"""ORM model of the export jobs (mirror of sql/migrations)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,3 +1,5 @@
+"""ORM models of the import runs and their quarantine (mirror of sql/migrations)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,3 +1,5 @@
+"""ORM model of the rate-limit counters (mirror of sql/migrations)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,3 +1,5 @@
+"""ORM models of parcels, map sheets, land use and lineage (mirror of sql/migrations)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

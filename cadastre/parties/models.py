@@ -1,3 +1,5 @@
+"""ORM models of parties, their personal data and members (mirror of sql/migrations)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,3 +1,5 @@
+"""ORM models of rights, restrictions, responsibilities, certificates (mirror of sql/migrations)."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,6 +1,6 @@
-"""Bad input of issue 14, item 7: each request here answered 500 (or committed an
-absurdity) and is now a 4xx problem+json saying what is wrong, refused where the value
-enters by the one check of its kind (cadastre.inputs, cadastre.extent, api.bounds)."""
+"""Bad input that once answered 500 (or committed an absurdity): each request here is a 4xx
+problem+json saying what is wrong, refused where the value enters by the one check of its
+kind (cadastre.inputs, cadastre.extent, api.bounds)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Parameters where clients look for them (issue 14, items 9 and 10): `crs` names the
-response's CRS everywhere and `point-crs` / `bbox-crs` the input's (OGC API - Features
-Part 2), with the axis order EPSG gives (EPSG:4326 latitude first, CRS84 longitude first);
+"""Parameters where clients look for them: `crs` names the response's CRS everywhere and
+`point-crs` / `bbox-crs` the input's (OGC API - Features Part 2), with the axis order EPSG gives (EPSG:4326 latitude first, CRS84 longitude first);
 `Content-Crs` names CRS84 for longitude/latitude; a CRS that is not one is a 400; a
 parameter that does not apply is a 400, not ignored; the OGC landing page answers at
 `{root}/`; /openapi.json describes every parameter of the OGC and tile routes."""

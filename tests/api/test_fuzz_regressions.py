@@ -1,5 +1,5 @@
-"""Requests that made the API answer 500 before the fuzzing of issue #8 (tests/fuzz/), each
-now a 4xx problem+json with a clear message. Every request here is refused, so the shared
+"""Requests the fuzzer (tests/fuzz/) found making the API answer 500: each is a 4xx
+problem+json with a clear message. Every request here is refused, so the shared
 API database only gains one received dossier of these tests' own."""
 
 from __future__ import annotations

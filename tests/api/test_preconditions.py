@@ -1,8 +1,9 @@
 """Every write to a parcel or a dossier names the state it was made against (If-Match): 428
 without it, 412 for an ETag that is not one of the resource (malformed, weak, `*`, a change
-id of `None`, another parcel's), 409/412 for an older state. Issue 14 item 6: an ETag with
-`None` as its change id switched the stale check off, and merge, boundary correction and the
-injunctions took no If-Match at all. Every request here is refused: nothing is written."""
+id of `None`, another parcel's), 409/412 for an older state; an ETag with `None` as its
+change id does not switch the stale check off, and merge, boundary correction and the
+injunctions need If-Match like every other write. Every request here is refused: nothing is
+written."""
 
 from __future__ import annotations
 

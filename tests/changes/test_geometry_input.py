@@ -1,6 +1,6 @@
-"""Geometry input of the map changes that ended in a database error before the fuzzing of
-issue #8 (tests/fuzz/test_geometry_properties.py): each is now an InvalidInput saying what
-is wrong, and the database is unchanged."""
+"""Geometry input of the map changes that the fuzzer (tests/fuzz/test_geometry_properties.py)
+found ending in a database error: each is an InvalidInput saying what is wrong, and the
+database is unchanged."""
 
 from __future__ import annotations
 

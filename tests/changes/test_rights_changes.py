@@ -10,7 +10,13 @@ import pytest
 import sqlalchemy as sa
 
 from cadastre.changes import service
-from cadastre.changes.service import InjunctionActive, Share, SourceDocument, StaleParcel
+from cadastre.changes.service import (
+    LAST_CHANGE_SQL,
+    InjunctionActive,
+    Share,
+    SourceDocument,
+    StaleParcel,
+)
 from cadastre.db import create_engine
 from cadastre.dbinit import init_database
 from cadastre.errors import InvalidInput
@@ -36,6 +42,12 @@ def buyers(conn):
         "INSERT INTO party (kind, name) VALUES ('individual', :n) RETURNING id"),
         {"n": n}).scalar_one() for n in ("Lê Văn Bình", "Phạm Thị Mai")]
     return ids
+
+
+def last_change(conn, parcel_id):
+    """The change a client saw last (what the API sends as the parcel's version)."""
+    row = conn.execute(sa.text(LAST_CHANGE_SQL.format(p=":p")), {"p": parcel_id}).first()
+    return None if row is None else int(row.id)
 
 
 def holders(conn, parcel_id, at=None):
@@ -102,7 +114,7 @@ def test_a_change_needs_its_source_document(conn, parcel, buyers):
 
 
 def test_stale_state_is_refused_naming_the_change_in_between(conn, parcel, buyers):
-    seen = service.last_change(conn, parcel)
+    seen = last_change(conn, parcel)
     first = service.transfer(conn, parcel, [Share(buyers[0])], CONTRACT, expected_change=seen)
     with pytest.raises(StaleParcel, match=f"change #{first.change_id} \\(transfer\\)"):
         service.transfer(conn, parcel, [Share(buyers[1])], CONTRACT, expected_change=seen)
@@ -121,7 +133,7 @@ def test_two_officers_racing_on_one_parcel_one_wins(fresh_database, tmp_path):
         officers = [conn.execute(sa.text(
             "INSERT INTO party (kind, name) VALUES ('individual', :n) RETURNING id"),
             {"n": n}).scalar_one() for n in ("Người mua A", "Người mua B")]
-        seen = service.last_change(conn, parcel)
+        seen = last_change(conn, parcel)
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from cadastre.access import Role
-from cadastre.dossiers import feedback, reports, service
+from cadastre.dossiers import calendar, feedback, reports, service
 from cadastre.dossiers.service import Applicant, Intake, StaleDossier, TransitionRefused
 from cadastre.errors import Forbidden, InvalidInput
 
@@ -132,21 +132,40 @@ def test_refused_transitions_say_what_is_allowed(conn, offices):
                            actor="x", expected_version=None)
 
 
-def test_time_waiting_for_a_supplement_moves_the_appointment(conn, offices):
-    d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 2))
-    assert d["due_date"] == date(2026, 11, 16)
-    conn.execute(sa.text("UPDATE dossier SET received_at = '2026-11-02T09:00+07' "
-                         "WHERE code = :c"), {"c": d["code"]})
-    # waiting for a supplement from Wed 4/11 until it came back on Fri 6/11
+def _wait_for_a_supplement(conn, code):
+    """Waiting for a supplement from Wed 4/11 until it came back on Fri 6/11 (2026)."""
     conn.execute(sa.text(
         "INSERT INTO dossier_event (dossier_id, at, from_status, to_status, actor) "
         "SELECT id, timestamptz '2026-11-04T10:00+07', 'received', 'supplement_requested', 'officer' "
         "FROM dossier WHERE code = :c UNION ALL "
         "SELECT id, timestamptz '2026-11-06T15:00+07', 'supplement_requested', 'received_back', 'clerk' "
-        "FROM dossier WHERE code = :c"), {"c": d["code"]})
+        "FROM dossier WHERE code = :c"), {"c": code})
+
+
+def test_time_waiting_for_a_supplement_moves_the_appointment(conn, offices):
+    d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 2))
+    assert d["due_date"] == date(2026, 11, 16)
+    conn.execute(sa.text("UPDATE dossier SET received_at = '2026-11-02T09:00+07' "
+                         "WHERE code = :c"), {"c": d["code"]})
+    _wait_for_a_supplement(conn, d["code"])
     service._recompute_due(conn, d["code"])
     # 10 working days without Wed 4, Thu 5 and Fri 6: Tue 3, Mon 9 .. Thu 19
     assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 19)
+
+
+def test_the_days_of_a_dossier_are_days_in_viet_nam_whatever_the_server_s_zone(conn, offices):
+    conn.execute(sa.text("SET LOCAL TimeZone = 'UTC'"))
+    d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 2))
+    # Monday 2 November at 06:30 in Hà Nội is still Sunday 1 November in UTC
+    conn.execute(sa.text("UPDATE dossier SET received_at = '2026-11-02T06:30+07' "
+                         "WHERE code = :c"), {"c": d["code"]})
+    _wait_for_a_supplement(conn, d["code"])
+    service._recompute_due(conn, d["code"])
+    # counted from Monday 2 (a Sunday reception would give Wednesday 18)
+    assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 19)
+    # and today is the database's today in Việt Nam, not the session's or Python's
+    now = conn.execute(sa.text("SELECT now()")).scalar_one()
+    assert calendar.office_today(conn) == calendar.office_day(now)
 
 
 def test_apology_letter_moves_the_appointment_forward_only(conn, offices):
@@ -167,10 +186,16 @@ def test_apology_letter_moves_the_appointment_forward_only(conn, offices):
     assert d["apologies"][0]["previous_due"] == date(2026, 12, 11)
 
 
+def verifies(conn, dossier, digits):
+    """Whether the digits prove the applicant, as the database decides it for the API."""
+    return conn.execute(sa.text("SELECT dossier_verifies(:c, :v)"),
+                        {"c": dossier["code"], "v": digits}).scalar_one()
+
+
 def test_citizen_view_has_no_personal_data_and_needs_the_digits(conn, offices):
     d, _ = service.receive(conn, _intake(), actor="clerk")
-    assert service.verifies(d, "5678") and service.verifies(d, "2345")
-    assert not service.verifies(d, "0000") and not service.verifies(d, "56a8")
+    assert verifies(conn, d, "5678") and verifies(conn, d, "2345")
+    assert not verifies(conn, d, "0000") and not verifies(conn, d, "56a8")
     view = service.public_view(d)
     text = str(view)
     for secret in ("Nguyễn Văn An", "001085012345", "0912345678", "Hàng Bạc", "clerk"):

@@ -1,7 +1,7 @@
 """Property tests for geometry input: whatever geometry a file or a request holds, the checks
 answer with a reason, never an exception.
 
-(a) ``gis.topology`` (what the importer runs on every feature) on random geometries: valid
+(a) ``gis.validity`` and ``gis.overlaps`` (what the importer runs on every feature) on random geometries: valid
     and self-intersecting polygons, holes outside their shell, empties, NaN/inf and huge
     coordinates, points, lines, collections, Z coordinates;
 (b) the WKT of the change operations (split by children or by a cutting line, boundary
@@ -40,8 +40,9 @@ from cadastre.changes import spatial
 from cadastre.changes.service import SourceDocument
 from cadastre.errors import CadastreError, InvalidInput
 from cadastre.synth import generate_layer, write_layer
-from gis import topology
+from gis import overlaps, validity
 from importers.pipeline import ImportOptions, run_import
+from tests.areas import area_mismatch
 from tests.fuzz.conftest import fuzz_examples, record_stats
 
 #: NaN and infinite coordinates are what these tests feed shapely on purpose.
@@ -137,7 +138,7 @@ geometry_arrays = st.lists(any_geometry(), min_size=1, max_size=25).map(
 @_settings(300)
 @given(geoms=geometry_arrays, repair=st.booleans())
 def test_every_geometry_is_accepted_clean_or_rejected_with_a_reason(geoms, repair):
-    checked = topology.check_geometries(geoms, repair=repair)
+    checked = validity.check_geometries(geoms, repair=repair)
     assert len(checked.geometries) == len(checked.reason_code) == len(geoms)
     for i in range(len(geoms)):
         accepted, code, reason = (checked.geometries[i], checked.reason_code[i],
@@ -157,12 +158,12 @@ def test_every_geometry_is_accepted_clean_or_rejected_with_a_reason(geoms, repai
 @given(geoms=geometry_arrays, areas=st.lists(st.floats(allow_nan=True), min_size=25,
                                               max_size=25))
 def test_overlap_and_area_checks_take_whatever_the_first_check_accepted(geoms, areas):
-    accepted = topology.check_geometries(geoms, repair=True).geometries
-    topology.find_overlaps(accepted, tolerance=0.05)
-    topology.find_overlaps(accepted[: len(accepted) // 2], tolerance=0.0,
+    accepted = validity.check_geometries(geoms, repair=True).geometries
+    overlaps.find_overlaps(accepted, tolerance=0.05)
+    overlaps.find_overlaps(accepted[: len(accepted) // 2], tolerance=0.0,
                            others=accepted[len(accepted) // 2:])
     good = accepted[accepted != None]  # noqa: E711
-    topology.area_mismatch(good, np.array(areas[: len(good)], dtype=float), tolerance=0.05)
+    area_mismatch(good, np.array(areas[: len(good)], dtype=float), tolerance=0.05)
 
 
 # -- (b) WKT given to the change operations ----------------------------------------------

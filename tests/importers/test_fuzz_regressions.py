@@ -1,6 +1,5 @@
-"""Damaged files that crashed the importer before the fuzzing of issue #8
-(tests/fuzz/test_importer_fuzz.py): each is now a clear error naming the file, and nothing
-is written."""
+"""Damaged files the fuzzer (tests/fuzz/test_importer_fuzz.py) found crashing the importer:
+each is a clear error naming the file, and nothing is written."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Imports that would write an absurdity (issue 14, item 7): a feature with a coordinate
-outside the storage CRS's area of use is rejected like any invalid one, and an import whose
-every feature was rejected fails and writes nothing, unless --allow-empty."""
+"""Imports that would write an absurdity: a feature with a coordinate outside the storage
+CRS's area of use is rejected like any invalid one, and an import whose every feature was
+rejected fails and writes nothing, unless --allow-empty."""
 
 from __future__ import annotations
 

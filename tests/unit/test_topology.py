@@ -1,4 +1,5 @@
-"""gis.topology: per-feature geometry checks, overlap detection, key and area checks."""
+"""gis.validity, gis.overlaps and gis.checks: per-feature geometry checks, overlap detection,
+key and area checks."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from shapely import affinity
 from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point, Polygon, box
 
 from cadastre.synth import generate_layer
-from gis import topology
-from gis.topology import Overlap, area_mismatch, check_geometries, duplicate_keys, find_overlaps
+from gis import overlaps
+from gis.checks import duplicate_keys
+from gis.overlaps import Overlap, find_overlaps
+from gis.validity import check_geometries
 from gis.wkb import EncodedGeometries
+from tests.areas import area_mismatch
 
 N = 3_000
 
@@ -88,11 +92,11 @@ def test_clean_coverage_has_no_overlaps(coverage: np.ndarray) -> None:
     assert find_overlaps(coverage) == ([], [])
     # Only the rim of the layer is unmatched: the residual chain is the boundary of the union
     # (each rim segment once) and no face of it is covered twice.
-    res = topology._residual(coverage)
+    res = overlaps._residual(coverage)
     assert set(np.abs(res.net).tolist()) == {1}
     rim = shapely.length(shapely.boundary(shapely.coverage_union_all(coverage)))
     assert float(np.hypot(*(res.b - res.a).T).sum()) == pytest.approx(rim, rel=1e-9)
-    assert len(topology._crowded_faces(res, topology._LazyTree(coverage))) == 0
+    assert len(overlaps._crowded_faces(res, overlaps._LazyTree(coverage))) == 0
 
 
 def test_identical_duplicate(coverage: np.ndarray) -> None:
@@ -222,11 +226,11 @@ def test_matches_brute_force_on_messy_data(
     """Also with the features as WKB, decoded in many small chunks (the importer's way):
     the two passes over the chunks and the offsets of each chunk must add up."""
     if encoded:
-        monkeypatch.setattr(topology, "_CHUNK", 37)
+        monkeypatch.setattr(overlaps, "_CHUNK", 37)
     if method == "features":  # judge faces by counting features instead of ray casting
-        monkeypatch.setattr(topology, "_RAY_BUDGET", 0.0)
+        monkeypatch.setattr(overlaps, "_RAY_BUDGET", 0.0)
     elif method == "pairwise":  # the fallback for layers whose neighbours rarely match
-        monkeypatch.setattr(topology, "_RESIDUAL_PER_FEATURE", 0)
+        monkeypatch.setattr(overlaps, "_RESIDUAL_PER_FEATURE", 0)
     rng = np.random.default_rng(seed)
     geoms = list(np.asarray(generate_layer(400, seed=seed).geometry.values, dtype=object))
     n = len(geoms)
@@ -317,7 +321,7 @@ def test_near_boxes_never_misses(seed: int) -> None:
         & (mine[:, None, 1] <= targets[None, :, 3])
         & (mine[:, None, 3] >= targets[None, :, 1])
     ).any(axis=1)
-    near = topology._near(mine, targets, cells=64)
+    near = overlaps._near(mine, targets, cells=64)
     assert near[meets].all()
     assert near.sum() < len(mine)  # and it does reject
 

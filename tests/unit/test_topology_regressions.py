@@ -1,12 +1,12 @@
-"""Geometries that made ``check_geometries`` raise before the fuzzing of issue #8
-(tests/fuzz/test_geometry_properties.py): now each is rejected with a reason."""
+"""Geometries the fuzzer (tests/fuzz/test_geometry_properties.py) found making
+``check_geometries`` raise: each is rejected with a reason."""
 
 from __future__ import annotations
 
 import numpy as np
 from shapely.geometry import MultiPolygon, Polygon
 
-from gis import topology
+from gis import validity
 
 
 def test_extreme_coordinates_with_a_hole_are_rejected_not_raised():
@@ -17,7 +17,7 @@ def test_extreme_coordinates_with_a_hole_are_rejected_not_raised():
                               [[(5e307, 5e307), (6e307, 5e307), (6e307, 6e307)]])]),
     ], dtype=object)
     for repair in (False, True):
-        checked = topology.check_geometries(geoms, repair=repair)
+        checked = validity.check_geometries(geoms, repair=repair)
         assert list(checked.reason_code) == ["invalid-geometry", "bad-coordinates"]
         assert checked.reason[1] == "coordinate beyond 1e8 (not a projected coordinate)"
         assert checked.reason[0]

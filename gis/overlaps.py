@@ -1,19 +1,10 @@
-"""Per-feature geometry checks and overlap detection for the importer.
+"""The overlap search of an import: parcels whose interiors overlap, without the pairwise test.
 
-Everything here is vectorised (shapely 2 / numpy); Python loops only run over the few
-problem features. Nothing touches a database or the web.
-
-``check_geometries``
-    Classifies every feature of a layer: missing/empty, not polygonal, bad coordinates,
-    invalid (optionally repaired); accepted features come back as 2D MultiPolygons with
-    exterior rings counter-clockwise and holes clockwise.
-
-``find_overlaps``
-    Pairs of parcels whose interiors overlap by more than a tolerance, within the import and
-    against existing parcels.
-
-``duplicate_keys`` / ``area_mismatch``
-    Small vectorised attribute checks.
+``find_overlaps`` gives the pairs of parcels whose interiors overlap by more than a
+tolerance, within the import and against existing parcels. The module is one algorithm
+(edges hashed into a sketch, the residual chain, its faces judged by winding number, the
+exact test on the few candidate pairs), about 600 lines with the explanation below: its
+parts only make sense together, so it is kept as one file.
 
 How ``find_overlaps`` avoids the pairwise test
 ==============================================
@@ -82,7 +73,8 @@ Limits, all on the safe side or negligible:
   1e-10 per million parcels); everything after the sketch is exact;
 * a face is judged at one interior point, so a face thinner than floating-point resolution
   may be misjudged; its area is far below any tolerance;
-* input must be valid (``check_geometries`` first): a bowtie breaks the winding argument;
+* input must be valid (``gis.validity.check_geometries`` first): a bowtie breaks the
+  winding argument;
 * when neighbours do not share vertices exactly (T-junctions, digitising noise), the
   mismatched edges join ``R`` and the method slows down, it is never wrong; above
   ``_RESIDUAL_PER_FEATURE`` residual segments per feature the plain pairwise test (STRtree
@@ -92,73 +84,34 @@ Limits, all on the safe side or negligible:
 
 from __future__ import annotations
 
-import os
-import re
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, Protocol, TypeVar
 
 import numpy as np
-import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from shapely.errors import GEOSException
-from shapely.geometry.base import BaseGeometry
 
+from gis.geoarrays import (
+    BoolArray,
+    Features,
+    FloatArray,
+    GeometryInput,
+    IntArray,
+    ObjectArray,
+    UIntArray,
+    as_object_array,
+    map_chunks,
+    polygonal,
+    read_coords,
+    sum_by,
+)
 from gis.wkb import EncodedGeometries
 
-__all__ = [
-    "GeometryCheck",
-    "Overlap",
-    "area_mismatch",
-    "areas_differ",
-    "check_geometries",
-    "duplicate_keys",
-    "find_overlaps",
-]
+__all__ = ["Overlap", "find_overlaps"]
 
-ObjectArray = NDArray[np.object_]
-BoolArray = NDArray[np.bool_]
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-UIntArray = NDArray[np.uint64]
-GeometryInput = NDArray[np.object_] | Sequence[BaseGeometry | None]
-_T = TypeVar("_T")
-
-
-class _Features(Protocol):
-    """What the overlap search needs of its features: a length and indexing (a slice or an
-    index array) that gives shapely geometries: an object array, or ``EncodedGeometries``
-    that decode only what is asked for."""
-
-    def __len__(self) -> int: ...
-
-    def __getitem__(self, key: Any) -> Any: ...
-
-#: shapely.GeometryType codes.
-_POLYGON = 3
-_MULTIPOLYGON = 6
-_COLLECTION = 7
-_TYPE_NAMES = {
-    0: "Point",
-    1: "LineString",
-    2: "LinearRing",
-    3: "Polygon",
-    4: "MultiPoint",
-    5: "MultiLineString",
-    6: "MultiPolygon",
-    7: "GeometryCollection",
-}
-
-#: Largest change of area (share of the original outline's area) a repair may make.
-REPAIR_AREA_TOLERANCE = 0.01
-#: Arrays shorter than this are not split across threads.
-_PARALLEL_MIN = 50_000
-#: Features per chunk of the threaded passes (at most 65,536: the overlap search keeps a
-#: feature's position in its chunk as uint16).
+#: Features per chunk of the threaded passes (at most 65,536: a feature's position in its
+#: chunk is kept as uint16).
 _CHUNK = 16_384
 #: Residual segments per tile when the residual linework is polygonised.
 _TILE_SEGMENTS = 48
@@ -170,31 +123,6 @@ _RESIDUAL_PER_FEATURE = 4
 _SNAP_GRID = 1e-6
 #: Faces meeting more features than this get their candidate pairs from an STRtree.
 _SMALL_FACE = 24
-
-
-# --------------------------------------------------------------------------------------
-# results
-
-
-@dataclass(frozen=True, slots=True)
-class GeometryCheck:
-    """Outcome of ``check_geometries``, one entry per input feature.
-
-    Attributes:
-        geometries: Accepted (or repaired) geometries as 2D MultiPolygons, exterior rings
-            counter-clockwise and holes clockwise; ``None`` where rejected.
-        reason_code: ``None`` when accepted, else ``"empty-geometry"``, ``"not-a-polygon"``,
-            ``"bad-coordinates"`` or ``"invalid-geometry"``.
-        reason: ``None`` or a sentence for the quarantine.
-        repaired: ``True`` where an invalid geometry was repaired and accepted.
-        repair_note: The original invalidity reason of repaired features, else ``None``.
-    """
-
-    geometries: ObjectArray
-    reason_code: ObjectArray
-    reason: ObjectArray
-    repaired: BoolArray
-    repair_note: ObjectArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,211 +142,7 @@ class Overlap:
 
 
 # --------------------------------------------------------------------------------------
-# small helpers
-
-
-def _as_object_array(geoms: Any) -> ObjectArray:
-    """A 1-D object array of the input (no copy when it already is one)."""
-    if isinstance(geoms, np.ndarray) and geoms.dtype == object and geoms.ndim == 1:
-        return geoms
-    try:
-        arr = np.asarray(geoms, dtype=object)
-    except (TypeError, ValueError):
-        arr = None
-    if arr is None or arr.ndim != 1:
-        items = list(geoms)
-        arr = np.empty(len(items), dtype=object)
-        arr[:] = items
-    result: ObjectArray = arr
-    return result
-
-
-def _workers() -> int:
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        n = os.cpu_count() or 1
-    return max(1, min(n, 4))
-
-
-def _threaded(func: Callable[[ObjectArray], NDArray[Any]], geoms: ObjectArray) -> NDArray[Any]:
-    """``func`` over ``geoms`` split across threads (shapely releases the GIL)."""
-    workers = _workers()
-    if workers < 2 or len(geoms) < _PARALLEL_MIN:
-        return func(geoms)
-    chunks = np.array_split(geoms, workers)
-    with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(func, chunks))
-    return np.concatenate(parts)
-
-
-def _map_chunks(func: Callable[[ObjectArray], _T], geoms: _Features) -> list[_T]:
-    """``func`` over consecutive chunks (views) of ``geoms``, in worker threads, in order.
-
-    Chunks keep the numpy temporaries cache-sized; the threads overlap the GEOS calls that
-    release the GIL (validity) with those that do not (coordinate extraction). A chunk is
-    taken (for encoded features: decoded) in the worker that uses it, so only the chunks
-    in work are ever held.
-    """
-    starts = range(0, len(geoms), _CHUNK)
-
-    def run(start: int) -> _T:
-        return func(geoms[start : start + _CHUNK])
-
-    workers = _workers()
-    if workers < 2 or len(starts) < 2:
-        return [run(a) for a in starts]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(run, starts))
-
-
-def _polygonal(geoms: ObjectArray, *, allow_empty: bool = False) -> BoolArray:
-    """Polygon or MultiPolygon entries, non-empty unless ``allow_empty``."""
-    type_id = shapely.get_type_id(geoms)
-    mask = (type_id == _POLYGON) | (type_id == _MULTIPOLYGON)
-    if mask.any() and not allow_empty:
-        mask[mask] = ~_threaded(shapely.is_empty, geoms[mask])
-    result: BoolArray = mask
-    return result
-
-
-def _sum_by(index: NDArray[Any], weights: NDArray[Any], length: int) -> FloatArray:
-    """Sum of ``weights`` per value of ``index`` (0 .. length - 1)."""
-    total: FloatArray = np.bincount(index, weights=weights, minlength=length).astype(
-        np.float64, copy=False
-    )
-    return total
-
-
-def _number(value: float) -> str:
-    """A coordinate for a message: at most millimetres, no trailing zeros."""
-    if not np.isfinite(value):
-        return str(value)
-    text = f"{value:.3f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _limit(value: float) -> str:
-    """``1e8`` rather than ``100000000.0`` or ``1e+08``."""
-    mantissa, _, exponent = f"{value:g}".partition("e")
-    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
-
-
-_GEOS_REASON = re.compile(r"^(?P<text>.*?)\s*\[(?P<x>\S+)\s+(?P<y>\S+)[^\]]*\]\s*$")
-
-
-def _sentence(geos_reason: str) -> str:
-    """GEOS ``"Self-intersection[585012.3 2326011.9]"`` as ``"Self-intersection at or near
-    point 585012.3 2326011.9"``."""
-    match = _GEOS_REASON.match(geos_reason)
-    if match is None:
-        return geos_reason
-    try:
-        x, y = float(match["x"]), float(match["y"])
-    except ValueError:
-        return geos_reason
-    return f"{match['text']} at or near point {_number(x)} {_number(y)}"
-
-
-def _multipolygons(geoms: ObjectArray) -> ObjectArray:
-    """Polygons wrapped as one-part MultiPolygons; MultiPolygons unchanged."""
-    out = geoms.copy()
-    single = shapely.get_type_id(out) == _POLYGON
-    if single.any():
-        k = int(single.sum())
-        out[single] = shapely.multipolygons(out[single], indices=np.arange(k))
-    return out
-
-
-def _without_empty_parts(geoms: ObjectArray) -> ObjectArray:
-    """MultiPolygons with empty parts rebuilt from their non-empty parts."""
-    parts, owner = shapely.get_parts(geoms, return_index=True)
-    empty = shapely.is_empty(parts)
-    if not empty.any():
-        return geoms
-    out = geoms.copy()
-    affected = np.unique(owner[empty])
-    keep = ~empty & np.isin(owner, affected)
-    rebuilt = shapely.multipolygons(parts[keep], indices=np.searchsorted(affected, owner[keep]))
-    out[affected] = rebuilt
-    return out
-
-
-def _polygon_parts(geom: BaseGeometry) -> tuple[list[BaseGeometry], set[str]]:
-    """Non-empty polygons of a (nested) collection, and the types of other non-empty parts."""
-    polygons: list[BaseGeometry] = []
-    junk: set[str] = set()
-    for part in shapely.get_parts(geom):
-        if part.is_empty:
-            continue
-        kind = int(shapely.get_type_id(part))
-        if kind == _POLYGON:
-            polygons.append(part)
-        elif kind == _MULTIPOLYGON:
-            polygons.extend(p for p in shapely.get_parts(part) if not p.is_empty)
-        elif kind == _COLLECTION:
-            inner, inner_junk = _polygon_parts(part)
-            polygons.extend(inner)
-            junk |= inner_junk
-        else:
-            junk.add(_TYPE_NAMES.get(kind, part.geom_type))
-    return polygons, junk
-
-
-# --------------------------------------------------------------------------------------
-# coordinate layout
-
-
-@dataclass(frozen=True, slots=True)
-class _Coords:
-    """Coordinates of an array of polygonal features, as ``shapely.get_coordinates`` gives
-    them, and which features are a single closed ring."""
-
-    xy: FloatArray  # (N, 2)
-    feature: IntArray  # (N,) feature of each coordinate
-    start: IntArray  # (m + 1,) offsets of each feature into xy
-    simple: BoolArray  # (m,) one part, one ring
-    area2: FloatArray  # (m,) twice the signed area of the ring of simple features
-
-
-def _coords(geoms: ObjectArray) -> _Coords:
-    """Coordinates and the ring layout of non-empty Polygon/MultiPolygon ``geoms``.
-
-    A feature is *simple* when it has one part and its coordinates are one closed ring: the
-    first coordinate occurs exactly twice, the second time as the last coordinate. (A
-    second ring would close on the first ring's start before the end, making it occur at
-    least three times or not at the end.) Features with repeated vertices at the ring
-    start, holes or several parts are not simple; callers read their rings separately.
-    """
-    xy, feature = shapely.get_coordinates(geoms, return_index=True)
-    m = len(geoms)
-    counts = np.bincount(feature, minlength=m)
-    start = np.zeros(m + 1, dtype=np.int64)
-    np.cumsum(counts, out=start[1:])
-    n = len(xy)
-    simple = (shapely.get_num_geometries(geoms) == 1) & (counts >= 4)
-    area2 = np.zeros(m, dtype=np.float64)
-    if n == 0:
-        return _Coords(xy, feature.astype(np.int64), start, simple, area2)
-    has = counts > 0
-    first = np.minimum(start[:-1], n - 1)
-    x, y = xy[:, 0], xy[:, 1]
-    x0 = np.repeat(x[first], counts)
-    y0 = np.repeat(y[first], counts)
-    same = (x == x0) & (y == y0)
-    occurrences = _sum_by(feature, same, m)
-    last = np.maximum(start[1:] - 1, 0)
-    simple &= has & (occurrences == 2) & same[last]
-    # Shoelace about the feature's first vertex (keeps the products small and exact enough).
-    dx = x - x0
-    dy = y - y0
-    del x0, y0, same
-    cross = dx[:-1] * dy[1:]
-    cross -= dx[1:] * dy[:-1]
-    seams = start[1:-1] - 1
-    cross[seams[(seams >= 0) & (seams < n - 1)]] = 0.0  # no edge from a feature to the next
-    area2 = _sum_by(feature[:-1], cross, m)
-    return _Coords(xy, feature.astype(np.int64, copy=False), start, simple, area2)
+# ring layout of the features that are not one simple ring
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,237 +175,12 @@ def _rings(geoms: ObjectArray, which: IntArray) -> _Rings:
         dy = xy[:, 1] - np.repeat(xy[first, 1], counts)
         cross = dx[:-1] * dy[1:] - dx[1:] * dy[:-1]
         cross[ring[:-1] != ring[1:]] = 0.0
-        area2 = _sum_by(ring[:-1], cross, len(rings))
+        area2 = sum_by(ring[:-1], cross, len(rings))
     return _Rings(xy, ring, owner, hole, area2)
 
 
 # --------------------------------------------------------------------------------------
-# check_geometries
-
-
-def check_geometries(
-    geoms: GeometryInput,
-    *,
-    repair: bool = False,
-    max_abs_coordinate: float = 1e8,
-) -> GeometryCheck:
-    """Check every feature of a layer before loading it.
-
-    Rejections, in this order of precedence:
-
-    * ``"empty-geometry"``: ``None`` or an empty geometry;
-    * ``"not-a-polygon"``: points, lines, and collections holding anything but polygons
-      (a GeometryCollection of polygons only is accepted as their MultiPolygon);
-    * ``"bad-coordinates"``: a NaN/inf coordinate, or one beyond ``max_abs_coordinate``
-      (not a projected coordinate);
-    * ``"invalid-geometry"``: not OGC-valid; the reason is GEOS's ``is_valid_reason`` as a
-      sentence ("Self-intersection at or near point 585012.3 2326011.9").
-
-    With ``repair=True`` invalid geometries go through ``shapely.make_valid`` (the
-    ``"structure"`` method where available) and only the polygonal part is kept. The repair
-    is refused (the feature stays rejected, the reason says why) when nothing polygonal is
-    left or the area changes by more than ``REPAIR_AREA_TOLERANCE`` of the *outline area*
-    of the original. The area of an invalid polygon is meaningless (a bowtie's lobes cancel
-    out), so the outline area is measured from the linework: the rings are noded and
-    polygonised, the faces enclosed by the exterior rings minus those enclosed by the
-    interior rings make up the outline, whatever the orientation or the self-intersections.
-
-    Accepted geometries are 2D (Z and M dropped) MultiPolygons with exterior rings
-    counter-clockwise and holes clockwise; untouched input objects are reused as they are.
-    """
-    arr = _as_object_array(geoms)
-    n = len(arr)
-    out: ObjectArray = np.full(n, None, dtype=object)
-    code: ObjectArray = np.full(n, None, dtype=object)
-    reason: ObjectArray = np.full(n, None, dtype=object)
-    repaired = np.zeros(n, dtype=np.bool_)
-    note: ObjectArray = np.full(n, None, dtype=object)
-    if n == 0:
-        return GeometryCheck(out, code, reason, repaired, note)
-
-    type_id = shapely.get_type_id(arr)
-    missing = type_id < 0
-    empty = missing.copy()
-    empty[~missing] = _threaded(shapely.is_empty, arr[~missing])
-    code[empty] = "empty-geometry"
-    reason[missing] = "no geometry (NULL)"
-    for i in np.flatnonzero(empty & ~missing):
-        reason[i] = f"empty {arr[i].geom_type} (no coordinates)"
-
-    work = arr.copy()
-    polygonal = ~empty & ((type_id == _POLYGON) | (type_id == _MULTIPOLYGON))
-    for i in np.flatnonzero(~empty & (type_id == _COLLECTION)):
-        polygons, junk = _polygon_parts(arr[i])
-        if junk or not polygons:
-            code[i] = "not-a-polygon"
-            found = ", ".join(sorted(junk)) or "no polygon"
-            reason[i] = f"GeometryCollection with {found} where a parcel polygon is expected"
-        else:
-            work[i] = shapely.multipolygons(polygons)
-            polygonal[i] = True
-    other = ~empty & ~polygonal & (code == None)  # noqa: E711
-    for i in np.flatnonzero(other):
-        name = _TYPE_NAMES.get(int(type_id[i]), arr[i].geom_type)
-        code[i] = "not-a-polygon"
-        reason[i] = f"{name} geometry where a parcel polygon is expected"
-
-    idx = np.flatnonzero(polygonal)
-    if len(idx) == 0:
-        return GeometryCheck(out, code, reason, repaired, note)
-    cand = work[idx]
-    chunks = _map_chunks(partial(_check_chunk, limit=max_abs_coordinate), cand)
-    valid = np.concatenate([c.valid for c in chunks])
-    bad = np.concatenate([c.bad for c in chunks])
-    nonfinite = np.concatenate([c.nonfinite for c in chunks])
-    ccw = np.concatenate([c.ccw for c in chunks])
-    del chunks
-    limit = _limit(max_abs_coordinate)
-    for j in np.flatnonzero(bad):
-        code[idx[j]] = "bad-coordinates"
-        reason[idx[j]] = (
-            "coordinate NaN/inf"
-            if nonfinite[j]
-            else f"coordinate beyond {limit} (not a projected coordinate)"
-        )
-
-    invalid = ~valid & ~bad
-    fine = valid & ~bad
-    # Orientation: one-ring features by their shoelace sign, everything else through GEOS.
-    reorient = fine & ~ccw
-    if reorient.any():
-        cand[reorient] = _without_empty_parts(
-            shapely.orient_polygons(cand[reorient], exterior_cw=False)
-        )
-
-    for j in np.flatnonzero(invalid):
-        i = idx[j]
-        why = _invalid_reason(cand[j])
-        if not repair:
-            code[i], reason[i] = "invalid-geometry", why
-            continue
-        fixed, refusal = _repair(cand[j])
-        if fixed is None:
-            code[i], reason[i] = "invalid-geometry", f"{why}; repair not safe: {refusal}"
-        else:
-            cand[j] = fixed
-            fine[j] = repaired[i] = True
-            note[i] = why
-
-    accepted = idx[fine]
-    out[accepted] = _multipolygons(cand[fine])
-    return GeometryCheck(out, code, reason, repaired, note)
-
-
-@dataclass(frozen=True, slots=True)
-class _ChunkCheck:
-    """Per-feature results of one chunk of ``check_geometries``."""
-
-    valid: BoolArray
-    bad: BoolArray  # a coordinate NaN/inf or beyond the limit
-    nonfinite: BoolArray  # a coordinate NaN/inf
-    ccw: BoolArray  # one ring, counter-clockwise: nothing to reorient
-
-
-def _check_chunk(geoms: ObjectArray, limit: float) -> _ChunkCheck:
-    """Drop Z/M (in place, ``geoms`` is a view), validity, coordinates, orientation."""
-    higher = shapely.get_coordinate_dimension(geoms) > 2  # Z or M (3) or both (4)
-    if higher.any():
-        geoms[higher] = shapely.force_2d(geoms[higher])
-    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf coordinates are expected
-        coords = _coords(geoms)
-    m = len(geoms)
-    bad = np.zeros(m, dtype=np.bool_)
-    nonfinite = np.zeros(m, dtype=np.bool_)
-    x, y = coords.xy[:, 0], coords.xy[:, 1]
-    outside = ~((np.abs(x) <= limit) & (np.abs(y) <= limit))
-    if outside.any():
-        bad[coords.feature[outside]] = True
-        nonfinite[coords.feature[~(np.isfinite(x) & np.isfinite(y))]] = True
-    # Validity only where the coordinates are fine: GEOS may throw on extreme ones (1e308).
-    valid = np.zeros(m, dtype=np.bool_)
-    valid[~bad] = _is_valid(geoms[~bad])
-    return _ChunkCheck(valid, bad, nonfinite, coords.simple & (coords.area2 > 0))
-
-
-def _is_valid(geoms: ObjectArray) -> BoolArray:
-    """``shapely.is_valid``; when GEOS throws instead of answering (degenerate input), one
-    by one, and a geometry GEOS cannot check is not valid."""
-    try:
-        return np.asarray(shapely.is_valid(geoms), dtype=np.bool_)
-    except GEOSException:
-        out = np.zeros(len(geoms), dtype=np.bool_)
-        for i, geom in enumerate(geoms):
-            try:
-                out[i] = bool(shapely.is_valid(geom))
-            except GEOSException:
-                out[i] = False
-        return out
-
-
-def _invalid_reason(geom: BaseGeometry) -> str:
-    try:
-        return _sentence(str(shapely.is_valid_reason(geom)))
-    except GEOSException as exc:
-        return f"GEOS cannot check this geometry ({exc})"
-
-
-def _make_valid(geom: BaseGeometry) -> BaseGeometry:
-    try:
-        fixed: BaseGeometry = shapely.make_valid(geom, method="structure", keep_collapsed=False)
-    except TypeError:  # pragma: no cover - shapely < 2.1 / GEOS < 3.10
-        fixed = shapely.make_valid(geom)
-    return fixed
-
-
-def _filled_area(rings: list[BaseGeometry]) -> BaseGeometry:
-    """The region enclosed by some rings, from their noded linework (orientation-free)."""
-    if not rings:
-        return shapely.Polygon()
-    noded = shapely.node(shapely.multilinestrings([shapely.linestrings(r.coords) for r in rings]))
-    faces = shapely.polygonize(shapely.get_parts(noded))
-    return shapely.union_all(shapely.get_parts(faces))
-
-
-def _outline_area(geom: BaseGeometry) -> float:
-    """Area enclosed by the exterior rings minus the area enclosed by the interior rings."""
-    shells: list[BaseGeometry] = []
-    holes: list[BaseGeometry] = []
-    for part in shapely.get_parts(geom):
-        if part.is_empty:
-            continue
-        shells.append(part.exterior)
-        holes.extend(part.interiors)
-    outline = shapely.difference(_filled_area(shells), _filled_area(holes))
-    return float(shapely.area(outline))
-
-
-def _repair(geom: BaseGeometry) -> tuple[BaseGeometry | None, str]:
-    """A safe repair of an invalid (Multi)Polygon, or ``None`` and why not."""
-    try:
-        polygons, _ = _polygon_parts(_make_valid(geom))
-        fixed = shapely.multipolygons(polygons) if polygons else None
-        if fixed is not None and not fixed.is_valid:  # parts sharing edges (linework method)
-            fixed = shapely.multipolygons(shapely.get_parts(shapely.union_all(polygons)))
-        if fixed is None or fixed.is_empty or not fixed.is_valid:
-            return None, "no valid polygon is left"
-        before = _outline_area(geom)
-    except (GEOSException, ValueError) as exc:
-        return None, f"repair failed ({exc})"
-    after = float(fixed.area)
-    if before <= 0.0:
-        return None, "the original outline encloses no area"
-    change = abs(after - before) / before
-    if change > REPAIR_AREA_TOLERANCE:
-        return None, (
-            f"the repaired polygon measures {after:,.2f} against {before:,.2f} enclosed by "
-            f"the original outline ({change:.1%} change)"
-        )
-    result: BaseGeometry = shapely.orient_polygons(fixed, exterior_cw=False)
-    return result, ""
-
-
-# --------------------------------------------------------------------------------------
-# find_overlaps: residual edges
+# residual edges
 
 
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -755,7 +254,7 @@ def _edge_starts(ring: IntArray, xy: FloatArray, selected: BoolArray) -> IntArra
 
 def _chunk_edges(geoms: ObjectArray, bits: int) -> list[_Edges]:
     """Hashed oriented edges of a chunk of valid polygonal features."""
-    coords = _coords(geoms)
+    coords = read_coords(geoms)
     # Shells counter-clockwise (area > 0), holes clockwise.
     feature_sign = np.where(coords.area2 >= 0, 1, -1).astype(np.int8)
     start = _edge_starts(coords.feature, coords.xy, coords.simple)
@@ -802,7 +301,7 @@ def _net_segments(a: FloatArray, b: FloatArray, sign: NDArray[np.int8]) -> _Resi
     return _Residual(lo[first][keep], hi[first][keep], net[keep])
 
 
-def _residual(geoms: _Features) -> _Residual:
+def _residual(geoms: Features) -> _Residual:
     """The net chain of all oriented edges of valid polygonal ``geoms``."""
     # About one to two edges per bucket for parcels of ~10 vertices.
     bits = int(np.clip(np.ceil(np.log2(max(len(geoms), 1) * 8)), 10, 23))
@@ -824,7 +323,7 @@ def _residual(geoms: _Features) -> _Residual:
 
     owners: list[IntArray] = []
     for offset, (bucket, feature) in zip(range(0, len(geoms), _CHUNK),
-                                         _map_chunks(count, geoms), strict=True):
+                                         map_chunks(count, geoms, _CHUNK), strict=True):
         owners.append(offset + np.unique(feature[table[bucket] != 0]).astype(np.int64))
     suspects = np.concatenate(owners) if owners else np.empty(0, dtype=np.int64)
     a: list[FloatArray] = []
@@ -845,7 +344,7 @@ def _residual(geoms: _Features) -> _Residual:
 
 
 # --------------------------------------------------------------------------------------
-# find_overlaps: faces of the residual chain
+# faces of the residual chain
 
 
 def _winding(res: _Residual, tree: shapely.STRtree, px: FloatArray, py: FloatArray) -> IntArray:
@@ -866,7 +365,7 @@ def _winding(res: _Residual, tree: shapely.STRtree, px: FloatArray, py: FloatArr
     up = (ay <= qy) & (by > qy) & (side > 0)
     down = (by <= qy) & (ay > qy) & (side < 0)
     contribution = res.net[seg] * (up.astype(np.int64) - down.astype(np.int64))
-    return np.rint(_sum_by(point, contribution, len(px))).astype(np.int64)
+    return np.rint(sum_by(point, contribution, len(px))).astype(np.int64)
 
 
 def _ranges(starts: IntArray, sizes: IntArray) -> IntArray:
@@ -924,7 +423,7 @@ class _LazyTree:
     """An STRtree of the features, built on first use (encoded features are decoded, all
     of them, only then: a clean coverage never needs it)."""
 
-    def __init__(self, geoms: _Features) -> None:
+    def __init__(self, geoms: Features) -> None:
         self.geoms = geoms
         self.tree: shapely.STRtree | None = None
 
@@ -1007,7 +506,7 @@ def _drop_crumbs(faces: ObjectArray, tolerance: float) -> ObjectArray:
     return kept
 
 
-def _face_pairs(faces: ObjectArray, geoms: _Features, tree: shapely.STRtree) -> IntArray:
+def _face_pairs(faces: ObjectArray, geoms: Features, tree: shapely.STRtree) -> IntArray:
     """Pairs ``(i, j)``, ``i < j`` of features both meeting the interior of one face."""
     face, feat = tree.query(faces, predicate="intersects")
     if len(face) == 0:
@@ -1081,7 +580,7 @@ def _brute_force_pairs(tree: shapely.STRtree) -> IntArray:
     return np.column_stack([i[order], j[order]]).astype(np.int64)
 
 
-def _within(geoms: _Features, tolerance: float, features: _LazyTree) -> list[Overlap]:
+def _within(geoms: Features, tolerance: float, features: _LazyTree) -> list[Overlap]:
     if len(geoms) < 2:
         return []
     try:
@@ -1140,11 +639,11 @@ def _near(bounds: FloatArray, targets: FloatArray, cells: int = 256) -> BoolArra
 
 
 def _against(
-    geoms: _Features, bounds: FloatArray, others: ObjectArray, tolerance: float,
+    geoms: Features, bounds: FloatArray, others: ObjectArray, tolerance: float,
     tree: shapely.STRtree | None,
 ) -> list[Overlap]:
     """Overlaps of ``geoms`` with ``others`` (positions within the two arrays)."""
-    keep_other = np.flatnonzero(_polygonal(others))
+    keep_other = np.flatnonzero(polygonal(others))
     if len(keep_other) == 0 or len(geoms) == 0:
         return []
     other = others[keep_other]
@@ -1193,15 +692,15 @@ def find_overlaps(
     See the module docstring for the method (edge matching, residual chain, winding
     numbers) and why it finds every overlap.
     """
-    sub: _Features
+    sub: Features
     if isinstance(geoms, EncodedGeometries):
         keep = np.flatnonzero(geoms.present())
         sub = geoms.subset(keep)  # no copy when every feature is present
         bounds = sub.bounds
     else:
-        arr = _as_object_array(geoms)
+        arr = as_object_array(geoms)
         # Empty polygons have no edges and no extent: harmless, not worth a pass to drop.
-        keep = np.flatnonzero(_polygonal(arr, allow_empty=True))
+        keep = np.flatnonzero(polygonal(arr, allow_empty=True))
         sub = arr[keep]
         bounds = np.asarray(shapely.bounds(sub), dtype=np.float64)
     features = _LazyTree(sub)
@@ -1209,83 +708,7 @@ def find_overlaps(
     within = [Overlap(int(keep[o.first]), int(keep[o.second]), o.area) for o in within]
     against: list[Overlap] = []
     if others is not None:
-        other = _as_object_array(others)
+        other = as_object_array(others)
         found = _against(sub, bounds, other, tolerance, features.tree)
         against = [Overlap(int(keep[o.first]), o.second, o.area) for o in found]
     return within, against
-
-
-# --------------------------------------------------------------------------------------
-# attribute checks
-
-
-def duplicate_keys(
-    keys: Sequence[tuple[object, ...]] | NDArray[Any] | pd.DataFrame,
-) -> BoolArray:
-    """Rows whose key occurs more than once.
-
-    ``keys`` is a sequence of tuples (composite keys), a 2-D array or a DataFrame (one
-    column per key part; a DataFrame's columns are hashed as they are, no Python object
-    per row) or a 1-D array/sequence of scalar keys. As in a SQL ``UNIQUE`` constraint, a key
-    with a missing part (``None``/NaN) never counts as a duplicate.
-    """
-    n = len(keys)
-    if n == 0:
-        return np.zeros(0, dtype=np.bool_)
-    if isinstance(keys, pd.DataFrame):
-        frame = keys
-    elif isinstance(keys, np.ndarray) and keys.ndim == 2:
-        frame = pd.DataFrame(keys)
-    elif isinstance(keys, np.ndarray) and keys.dtype != object:
-        frame = pd.DataFrame({0: keys})
-    else:
-        rows = list(keys)
-        if all(isinstance(r, tuple) for r in rows):
-            width = {len(r) for r in rows}
-            if len(width) != 1:
-                raise ValueError("all keys must have the same number of parts")
-            columns = list(zip(*rows, strict=True))
-            frame = pd.DataFrame({k: pd.Series(c, dtype=object) for k, c in enumerate(columns)})
-        else:
-            frame = pd.DataFrame({0: pd.Series(rows, dtype=object)})
-    complete = frame.notna().all(axis=1).to_numpy()
-    dupes = frame.duplicated(keep=False).to_numpy()
-    result: BoolArray = dupes & complete
-    return result
-
-
-def area_mismatch(
-    geoms: GeometryInput,
-    recorded: NDArray[Any] | Sequence[float | None],
-    *,
-    tolerance: float = 0.05,
-    min_abs: float = 1.0,
-) -> BoolArray:
-    """Rows whose recorded area differs from the polygon's area by more than
-    ``max(tolerance * computed, min_abs)``. A missing, NaN or zero recorded area, or a
-    missing geometry, gives ``False`` (nothing to compare)."""
-    arr = _as_object_array(geoms)
-    computed = np.full(len(arr), np.nan)
-    present = shapely.get_type_id(arr) >= 0
-    computed[present] = shapely.area(arr[present])
-    return areas_differ(computed, recorded, tolerance=tolerance, min_abs=min_abs)
-
-
-def areas_differ(
-    computed: FloatArray,
-    recorded: NDArray[Any] | Sequence[float | None],
-    *,
-    tolerance: float = 0.05,
-    min_abs: float = 1.0,
-) -> BoolArray:
-    """``area_mismatch`` with the polygons' areas already measured (NaN where there is no
-    polygon)."""
-    rec = pd.to_numeric(pd.Series(np.asarray(recorded, dtype=object)), errors="coerce")
-    rec_values = rec.to_numpy(dtype=np.float64, na_value=np.nan)
-    if len(rec_values) != len(computed):
-        raise ValueError("geoms and recorded differ in length")
-    usable = np.isfinite(rec_values) & (rec_values != 0) & np.isfinite(computed)
-    limit = np.maximum(tolerance * computed, min_abs)
-    with np.errstate(invalid="ignore"):
-        result: BoolArray = usable & (np.abs(rec_values - computed) > limit)
-    return result
