@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
@@ -69,9 +68,7 @@ def _dossier_response(dossier: dict[str, Any], role: Role, status: int = 200) ->
 
 @router.get("/procedures", summary="The procedure catalogue")
 async def procedures(request: Request) -> list[dict[str, Any]]:
-    return await _read(request, lambda conn: [dict(r) for r in conn.execute(sa.text(
-        "SELECT code, name, level, working_days, steps, documents, fee_vnd, tax_step, "
-        "change_operation FROM procedure WHERE active ORDER BY code")).mappings()])
+    return await _read(request, catalogue.active_procedures)
 
 
 @router.post("/dossiers", status_code=201, summary="Receive a dossier at the counter",
@@ -159,8 +156,7 @@ def _apply_change(conn: Any, code: str, change: ApprovalChange,
     """Approval applies the procedure's change operation in the same transaction, made
     against the parcel state the approver saw (its ETag, beside the dossier's in If-Match)."""
     current = service.get(conn, code)
-    operation = conn.execute(sa.text("SELECT change_operation FROM procedure WHERE code = :p"),
-                             {"p": current["procedure_code"]}).scalar()
+    operation = catalogue.change_operation(conn, current["procedure_code"])
     parcels = current["parcel_ids"]
     if not parcels:
         raise InvalidInput("the dossier names no parcel to change")
