@@ -20,7 +20,7 @@ from api.query_params import DEFINED_PARAMETERS_ONLY
 from api.responses import JSONResponse
 from api.routers import audit, auth, changes, dossiers, exports, health, ogc, parcels, tiles
 from cadastre import __version__
-from cadastre.db import api_database_url, create_engine, session_factory
+from cadastre.db import api_database_url, create_engine
 from cadastre.errors import DatabaseUnavailable
 from cadastre.migrations import storage_srid
 from cadastre.settings import Settings
@@ -68,7 +68,6 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings, url=api_database_url(settings))
         app.state.engine = engine
-        app.state.sessions = session_factory(engine)
         app.state.pool = None
         app.state.pool_lock = asyncio.Lock()
         app.state.storage_srid = None

@@ -1,4 +1,5 @@
-"""If-Match on every write to a parcel or a dossier: which state the client saw.
+"""If-Match on every write to a parcel or a dossier: which state the client saw; and
+If-None-Match on the reads that answer 304 when the client has the current body.
 
 A parcel file's ETag is ``"<parcel id>-<last change id>.<hash>"`` (the change id is always a
 number: every parcel version is begun by a change); a dossier's is ``"<code>-<version>"``; a
@@ -24,6 +25,12 @@ from api.problems import PreconditionFailed, PreconditionRequired
 #: One entity tag of a list (RFC 9110 section 8.8.3): optional W/, then a quoted string.
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
 _PARCEL = re.compile(r"(\d{1,19})-(\d{1,19})\.[0-9a-f]{1,64}")
+
+
+def client_has(if_none_match: str | None, tag: str) -> bool:
+    """True when an If-None-Match list names ``tag`` exactly: the client's copy is current
+    (HTTP 304)."""
+    return tag in [t.strip() for t in (if_none_match or "").split(",")]
 
 
 def entity_tags(if_match: str | None, *, what: str, hint: str) -> list[str]:

@@ -1,5 +1,6 @@
-"""RFC 9457 problem details. Domain errors map to their status and stable code; anything
-unexpected becomes a 500 with a log id, never the exception text."""
+"""RFC 9457 problem details. Domain errors map to their status and stable code, integrity
+errors of the database to 409 (api/integrity.py); anything unexpected becomes a 500 with a
+log id, never the exception text."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.integrity import Conflict, asyncpg_conflict, sqlalchemy_conflict
 from api.responses import ProblemResponse
 from cadastre.errors import CadastreError
 
@@ -127,6 +129,16 @@ def install(app: FastAPI) -> None:
     async def _database_error(request: Request, exc: sa.exc.DBAPIError) -> ProblemResponse:
         if database_unreachable(exc):  # the writer engine (psycopg2) lost the server
             return await _database_down(request, exc)
+        conflict = sqlalchemy_conflict(exc)
+        if conflict is not None:
+            return _conflict(request, conflict)
+        return await _unexpected(request, exc)
+
+    @app.exception_handler(asyncpg.PostgresError)
+    async def _pool_error(request: Request, exc: asyncpg.PostgresError) -> ProblemResponse:
+        conflict = asyncpg_conflict(exc)
+        if conflict is not None:
+            return _conflict(request, conflict)
         return await _unexpected(request, exc)
 
     @app.exception_handler(asyncpg.QueryCanceledError)
@@ -140,6 +152,12 @@ def install(app: FastAPI) -> None:
         log.exception("unexpected error [%s] on %s %s", log_id, request.method, request.url.path)
         return problem(500, "internal-error", "Internal server error",
                        "the error was logged; quote the log id when reporting it", log_id=log_id)
+
+
+def _conflict(request: Request, conflict: Conflict) -> ProblemResponse:
+    log.info("%s on %s %s", conflict.code, request.method, request.url.path)
+    return problem(409, conflict.code, "Conflict", conflict.detail,
+                   hint="read the current state and repeat the request against it")
 
 
 def _title(status: int) -> str:

@@ -10,6 +10,7 @@ import asyncpg
 import orjson
 from fastapi import Request, Response
 
+from api.preconditions import client_has
 from api.responses import etag
 from cadastre.layers import crs as crs_list
 from cadastre.layers import features, registry
@@ -39,7 +40,7 @@ def respond(request: Request, body: bytes, media_type: str,
     """The body with a strong ETag (304 when the client has it), cacheable by anyone."""
     tag = etag(body)
     common = {"ETag": tag, "Cache-Control": PUBLIC, **any_origin(request), **(headers or {})}
-    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    if client_has(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=common)
     return Response(content=body, media_type=media_type, headers=common)
 

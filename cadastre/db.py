@@ -1,4 +1,4 @@
-"""Database engine and sessions. One engine per process, built from settings at start-up."""
+"""Database engine and connections. One engine per process, built from settings at start-up."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from cadastre.errors import DatabaseUnavailable
 from cadastre.settings import Settings
@@ -54,10 +53,6 @@ def create_engine(settings: Settings, *, url: URL | None = None,
         },
         **kwargs,
     )
-
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager

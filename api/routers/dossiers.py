@@ -9,17 +9,24 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
 
 from api import ratelimit
-from api.bounds import AMOUNT_MAX, DIGIT, FEE_MAX, NonBlank, RowId
 from api.deps import Caller, actor, read, require, write
 from api.preconditions import dossier_tags, dossier_version, procedure_tag, states_of
 from api.problems import PreconditionFailed
 from api.responses import JSONResponse
+from api.schemas.dossiers import (
+    AnswerIn,
+    ApologyIn,
+    ApprovalChange,
+    DossierIn,
+    FeedbackIn,
+    ProcedureUpdate,
+    RatingIn,
+    TransitionIn,
+)
 from cadastre.access import Role, mask_national_id, rule
 from cadastre.audit.service import log_personal_read_sync
 from cadastre.changes import service as changes
@@ -30,74 +37,6 @@ from cadastre.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
 STAFF = (Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.SUPERVISOR, Role.ADMIN)
-
-
-class ApplicantIn(BaseModel):
-    name: Annotated[str, NonBlank] = Field(max_length=200, examples=["Nguyễn Văn An"])
-    id_number: str | None = Field(None, pattern=rf"^{DIGIT}{{9}}({DIGIT}{{3}})?$")
-    phone: str | None = Field(None, pattern=rf"^\+?{DIGIT}{{9,12}}$", examples=["0912345678"])
-    address: Annotated[str, NonBlank] | None = Field(None, max_length=500)
-
-
-class DossierIn(BaseModel):
-    procedure_code: Annotated[str, NonBlank] = Field(examples=["CHUYEN-NHUONG"])
-    received_by_office: Annotated[str, NonBlank] = Field(examples=["000.00.37.H49"])
-    applicant: ApplicantIn
-    channel: Literal["counter", "online", "post"] = "counter"
-    parcel_ids: list[RowId] = Field(default_factory=list, max_length=50)
-    commune_code: Annotated[str, NonBlank] | None = None
-    documents: list[Annotated[str, NonBlank]] = Field(default_factory=list, max_length=100,
-                                 description="Documents received, as named in the checklist")
-
-
-class ApprovalHolder(BaseModel):
-    party_id: RowId
-    share: str = Field("1/1", pattern=rf"^{DIGIT}{{1,6}}/{DIGIT}{{1,6}}$", examples=["1/2"])
-
-
-class ApprovalChange(BaseModel):
-    """What the procedure's change operation needs: holders for a transfer, inheritance or
-    gift; the lender (and amount) for a mortgage; the mortgage's reference for a release."""
-
-    source_kind: Literal["contract", "decision", "certificate", "court_order", "survey",
-                         "application", "other"] = "decision"
-    source_reference: str | None = Field(None, min_length=1, max_length=200,
-                                         description="Default: the dossier's code")
-    holders: list[ApprovalHolder] = Field(default_factory=list, max_length=50)
-    lender_party_id: RowId | None = None
-    amount: int | None = Field(None, ge=0, le=AMOUNT_MAX)
-    reference: str | None = Field(None, min_length=1, max_length=200)
-
-
-class TransitionIn(BaseModel):
-    to: str = Field(examples=["in_processing"])
-    note: str | None = Field(None, max_length=5000)
-    attachments: list[str] = Field(default_factory=list, max_length=50)
-    rating: int | None = Field(None, ge=1, le=5)
-    rating_comment: str | None = Field(None, max_length=2000)
-    change: ApprovalChange | None = Field(
-        None, description="For an approval: the change operation's parameters (e.g. "
-        "holders for a transfer), applied in the same transaction")
-
-
-class ApologyIn(BaseModel):
-    new_due: date
-    reason: Annotated[str, NonBlank] = Field(max_length=2000)
-
-
-class FeedbackIn(BaseModel):
-    channel: Literal["counter", "hotline", "web", "email", "chat"] = "web"
-    subject: Annotated[str, NonBlank] = Field(max_length=300)
-    body: Annotated[str, NonBlank] = Field(max_length=10_000)
-    contact_name: Annotated[str, NonBlank] | None = Field(None, max_length=200)
-    contact_phone: str | None = Field(None, pattern=rf"^\+?{DIGIT}{{9,12}}$")
-    contact_email: str | None = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
-    dossier_code: Annotated[str, NonBlank] | None = Field(
-        None, max_length=40, description="The dossier it is about, when there is one")
-
-
-class AnswerIn(BaseModel):
-    answer: Annotated[str, NonBlank] = Field(max_length=10_000)
 
 
 def _write(request: Request, operation: Any) -> Any:
@@ -129,9 +68,7 @@ def _dossier_response(dossier: dict[str, Any], role: Role, status: int = 200) ->
 
 @router.get("/procedures", summary="The procedure catalogue")
 async def procedures(request: Request) -> list[dict[str, Any]]:
-    return await _read(request, lambda conn: [dict(r) for r in conn.execute(sa.text(
-        "SELECT code, name, level, working_days, steps, documents, fee_vnd, tax_step, "
-        "change_operation FROM procedure WHERE active ORDER BY code")).mappings()])
+    return await _read(request, catalogue.active_procedures)
 
 
 @router.post("/dossiers", status_code=201, summary="Receive a dossier at the counter",
@@ -219,8 +156,7 @@ def _apply_change(conn: Any, code: str, change: ApprovalChange,
     """Approval applies the procedure's change operation in the same transaction, made
     against the parcel state the approver saw (its ETag, beside the dossier's in If-Match)."""
     current = service.get(conn, code)
-    operation = conn.execute(sa.text("SELECT change_operation FROM procedure WHERE code = :p"),
-                             {"p": current["procedure_code"]}).scalar()
+    operation = catalogue.change_operation(conn, current["procedure_code"])
     parcels = current["parcel_ids"]
     if not parcels:
         raise InvalidInput("the dossier names no parcel to change")
@@ -374,14 +310,6 @@ async def kpi(request: Request, start: Annotated[date, Query(alias="from")],
     return JSONResponse(rows)
 
 
-class ProcedureUpdate(BaseModel):
-    name: Annotated[str, NonBlank] | None = Field(None, max_length=300)
-    working_days: int | None = Field(None, ge=1, le=200)
-    documents: list[str] | None = Field(None, max_length=100)
-    fee_vnd: int | None = Field(None, ge=0, le=FEE_MAX)
-    active: bool | None = None
-
-
 @router.get("/procedures/{code}", summary="A procedure of the catalogue, with its ETag")
 async def procedure(request: Request, code: str) -> Response:
     found = await _read(request, lambda c: catalogue.procedure(c, code))
@@ -403,11 +331,6 @@ async def edit_procedure(request: Request, code: str, body: ProcedureUpdate,
         c, code, changes_, expected_state=expected))
     etag = edited.pop("etag")
     return JSONResponse(edited, headers={"ETag": etag, "Cache-Control": "no-cache"})
-
-
-class RatingIn(BaseModel):
-    rating: int = Field(ge=1, le=5)
-    comment: str | None = Field(None, max_length=2000)
 
 
 @router.post("/public/dossiers/{code}/rating", tags=["public"],

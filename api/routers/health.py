@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.problems import problem
 from api.responses import JSONResponse
 from cadastre import __version__
+from cadastre.health import database_facts
 
 router = APIRouter(tags=["health"])
 
 
 def _probe(request: Request) -> dict[str, Any]:
     with request.app.state.engine.connect() as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT postgis_lib_version(), "
-                "(SELECT value FROM database_setting WHERE name = 'storage_srid'), "
-                "(SELECT count(*) FROM schema_migration)"
-            )
-        ).one()
-    return {"postgis": row[0], "storage_srid": int(row[1]), "migrations": row[2]}
+        return database_facts(conn)
 
 
 @router.get("/health", summary="200 when the database answers, 503 otherwise")

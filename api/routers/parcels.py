@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api import ratelimit
 from api.bounds import PARCEL_NUMBER_MAX, PathId
 from api.deps import Caller, Connection, actor
+from api.preconditions import client_has
 from api.responses import etag
 from cadastre import extent, inputs
 from cadastre.access import Role
@@ -42,7 +43,7 @@ def _respond(request: Request, body: bytes, caller_role: Role, *, media_type: st
              else "private, no-cache")
     common = {"ETag": tag, "Cache-Control": cache, "Vary": "Authorization, X-API-Key",
               **(headers or {})}
-    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    if client_has(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=common)
     return Response(content=body, media_type=media_type, headers=common)
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
+from api.preconditions import client_has
 from api.public_layers import any_origin, extent, json_document, pool
 from cadastre.errors import TileNotFound
 from cadastre.inputs import is_ascii_digits
@@ -86,8 +87,8 @@ async def tile(request: Request, collection_id: _LAYER,
                                  cache=_cache(request))
     tag = found.etag(layer)
     headers = {**_HEADERS, **any_origin(request), "ETag": tag}
-    sent = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
-    if found.body is None or tag in sent:  # None: the state matched in the database
+    sent = request.headers.get("if-none-match")
+    if found.body is None or client_has(sent, tag):  # None: the state matched in the database
         return Response(status_code=304, headers=headers)
     if not found.body:
         return Response(status_code=204, headers=headers)

@@ -37,6 +37,20 @@ def _view(row: sa.RowMapping) -> dict[str, Any]:
     return procedure
 
 
+def active_procedures(conn: Connection) -> list[dict[str, Any]]:
+    """The procedures offered at the counter (active ones), by code."""
+    return [dict(r) for r in conn.execute(sa.text(
+        "SELECT code, name, level, working_days, steps, documents, fee_vnd, tax_step, "
+        "change_operation FROM procedure WHERE active ORDER BY code")).mappings()]
+
+
+def change_operation(conn: Connection, code: str) -> str | None:
+    """The change operation that approving a dossier of this procedure applies, if any."""
+    operation: str | None = conn.execute(sa.text(
+        "SELECT change_operation FROM procedure WHERE code = :p"), {"p": code}).scalar()
+    return operation
+
+
 def procedure(conn: Connection, code: str) -> dict[str, Any]:
     """A procedure of the catalogue (active or not), with its ETag."""
     row = conn.execute(sa.text(f"SELECT {_COLUMNS}, {_STATE} FROM procedure p "
