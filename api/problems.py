@@ -132,6 +132,8 @@ def install(app: FastAPI) -> None:
         conflict = sqlalchemy_conflict(exc)
         if conflict is not None:
             return _conflict(request, conflict)
+        if getattr(exc.orig, "pgcode", None) == REFUSED_BY_DATABASE:
+            return _refused(request)
         return await _unexpected(request, exc)
 
     @app.exception_handler(asyncpg.PostgresError)
@@ -139,6 +141,8 @@ def install(app: FastAPI) -> None:
         conflict = asyncpg_conflict(exc)
         if conflict is not None:
             return _conflict(request, conflict)
+        if getattr(exc, "sqlstate", None) == REFUSED_BY_DATABASE:
+            return _refused(request)
         return await _unexpected(request, exc)
 
     @app.exception_handler(asyncpg.QueryCanceledError)
@@ -152,6 +156,20 @@ def install(app: FastAPI) -> None:
         log.exception("unexpected error [%s] on %s %s", log_id, request.method, request.url.path)
         return problem(500, "internal-error", "Internal server error",
                        "the error was logged; quote the log id when reporting it", log_id=log_id)
+
+
+#: insufficient_privilege: the database refused the statement for the role the caller
+#: proved (a write rule, a column the API's login may not read).
+REFUSED_BY_DATABASE = "42501"
+
+
+def _refused(request: Request) -> ProblemResponse:
+    """The database's own refusal of the caller's role: 403, and a warning in the log, since
+    the API's checks should have refused first."""
+    log.warning("refused by the database's role rules on %s %s", request.method,
+                request.url.path)
+    return problem(403, "forbidden", "Forbidden",
+                   "the database refused this for the role you proved")
 
 
 def _conflict(request: Request, conflict: Conflict) -> ProblemResponse:

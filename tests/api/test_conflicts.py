@@ -89,10 +89,12 @@ def test_integrity_errors_are_409_with_a_stable_code(provoker: TestClient, path:
 
 
 @pytest.mark.parametrize("path", ["writer", "pool"])
-def test_a_refusal_of_the_role_is_no_conflict(provoker: TestClient, path: str) -> None:
+def test_a_refusal_of_the_role_is_403_not_a_conflict(provoker: TestClient,
+                                                     path: str) -> None:
     response = provoker.post(f"/test-conflicts/{path}/refusal")
-    assert response.status_code == 500
-    assert response.json()["code"] == "internal-error"
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "forbidden"
     assert "may not" not in response.text
 
 
