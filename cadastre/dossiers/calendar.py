@@ -2,13 +2,15 @@
 weekends, public holidays and paused intervals (waiting for a supplement or for the
 citizen to pay land taxes); the clock starts on the working day after reception; remote
 and mountain communes get extra days. Holidays are data (public_holiday), because Tết and
-the swapped days are announced year by year."""
+the swapped days are announced year by year. The register's days are Việt Nam's, and its one
+clock is the database's (``local_today``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -18,6 +20,21 @@ from cadastre.errors import InvalidInput
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 #: An appointment is never computed further than this into the future.
 MAX_DAYS = 400
+#: The time zone of the register's days (intake, appointments, pauses, reports): ICT, UTC+7.
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+
+
+def local_today(conn: Connection) -> date:
+    """Today in Việt Nam by the database's clock (at the transaction's start): the one
+    clock of intake, appointments and pauses."""
+    day: date = conn.execute(sa.text("SELECT (now() AT TIME ZONE :tz)::date"),
+                             {"tz": TIME_ZONE}).scalar_one()
+    return day
+
+
+def local_day(moment: datetime) -> date:
+    """The day in Việt Nam of a stored instant (timestamptz)."""
+    return moment.astimezone(ZoneInfo(TIME_ZONE)).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +61,12 @@ class Appointment:
 
 
 def add_working_days(calendar: WorkingCalendar, received: date, days: int, *,
-                     paused: Iterable[tuple[date, date]] = ()) -> Appointment:
+                     paused: Iterable[tuple[date, date]] = (),
+                     check_years: bool = True) -> Appointment:
     """The day on which ``days`` working days have been counted, starting with the working
-    day after ``received``; days inside a paused interval (inclusive) do not count."""
+    day after ``received``; days inside a paused interval (inclusive) do not count. With
+    ``check_years`` a day in a year without a holiday calendar is refused (an appointment
+    must not be given on a guess); without, such a year counts weekdays only."""
     if days < 0 or days > MAX_DAYS:
         raise InvalidInput(f"a processing time must be between 0 and {MAX_DAYS} working days")
     pauses = [(a, b) for a, b in paused]
@@ -56,7 +76,7 @@ def add_working_days(calendar: WorkingCalendar, received: date, days: int, *,
     day, counted, skipped, paused_days = received, 0, [], 0
     while counted < days:
         day += timedelta(days=1)
-        if calendar.years and day.year not in calendar.years:
+        if check_years and calendar.years and day.year not in calendar.years:
             raise InvalidInput(
                 f"no holiday calendar for {day.year}: add that year's public holidays "
                 "before giving appointments in it")

@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cadastre.access import Role
-from cadastre.dossiers.calendar import appointment_date, load_calendar
+from cadastre.dossiers.calendar import (
+    add_working_days,
+    appointment_date,
+    load_calendar,
+    local_day,
+    local_today,
+)
 from cadastre.errors import CadastreError, Conflict, Forbidden, InvalidInput, NotFound
 
 #: Dossier codes: agency code + date + sequence (the national format is configurable).
@@ -182,7 +188,7 @@ def receive(conn: Connection, intake: Intake, *, actor: str,
         commune = communes.pop()
     if commune is None:
         raise InvalidInput("give the parcels or the commune the dossier is about")
-    day = today or conn.execute(sa.text("SELECT current_date")).scalar_one()
+    day = today or local_today(conn)
     handler = route(conn, procedure_code=intake.procedure_code, commune_code=commune,
                     receiving_office=intake.received_by_office, on=day)
     due = appointment_date(conn, day, int(procedure.working_days), commune_code=commune).due
@@ -245,9 +251,9 @@ def _pauses(events: Iterable[dict[str, Any]], until: date) -> list[tuple[date, d
     pauses, start = [], None
     for event in events:
         if event["to_status"] in PAUSED_STATES and start is None:
-            start = event["at"].date()
+            start = local_day(event["at"])
         elif event["to_status"] not in PAUSED_STATES and start is not None:
-            pauses.append((start, event["at"].date()))
+            pauses.append((start, local_day(event["at"])))
             start = None
     if start is not None:
         pauses.append((start, until))
@@ -317,8 +323,9 @@ def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor
 
 def _recompute_due(conn: Connection, code: str) -> None:
     dossier = get(conn, code)
-    pauses = _pauses(dossier["events"], date.today())
-    due = appointment_date(conn, dossier["received_at"].date(), int(dossier["working_days"]),
+    pauses = _pauses(dossier["events"], local_today(conn))
+    due = appointment_date(conn, local_day(dossier["received_at"]),
+                           int(dossier["working_days"]),
                            commune_code=dossier["commune_code"], paused=pauses).due
     conn.execute(sa.text("UPDATE dossier SET due_date = :d WHERE code = :c"),
                  {"d": due, "c": code})
@@ -328,12 +335,7 @@ def deadlines(conn: Connection, office: str | None, *, today: date,
               soon_days: int = 2) -> dict[str, list[dict[str, Any]]]:
     """Open dossiers past their appointment, and those due within ``soon_days`` working
     days, per office."""
-    calendar = load_calendar(conn)
-    horizon, counted = today, 0
-    while counted < soon_days:
-        horizon = date.fromordinal(horizon.toordinal() + 1)
-        if calendar.is_working_day(horizon):
-            counted += 1
+    horizon = add_working_days(load_calendar(conn), today, soon_days, check_years=False).due
     rows = conn.execute(sa.text(
         "SELECT code, handling_office, procedure_code, status, due_date, received_at "
         "FROM dossier WHERE status = ANY(:open) AND (:o IS NULL OR handling_office = :o) "
