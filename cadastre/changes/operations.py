@@ -148,44 +148,17 @@ class Operation(Generic[P]):
             raise InvalidInput(f"{what}: change.{field}: {error['msg']}") from None
 
 
-def _transfer(kind: str) -> Callable[[Connection, TransferParameters, Context], ChangeResult]:
-    def run(conn: Connection, p: TransferParameters, c: Context) -> ChangeResult:
-        return service.transfer(conn, p.parcel_id, p.holders, c.source, kind=kind,
-                                dossier_code=c.dossier_code,
-                                expected_change=c.expected_of(p.parcel_id))
+def _on_parcel(change: Callable[..., ChangeResult], *fields: str, keywords: tuple[str, ...] = (),
+               **fixed: object) -> Callable[[Connection, Any, Context], ChangeResult]:
+    """A one-parcel service function called as ``change(conn, parcel_id, *fields, source,
+    **keywords, **fixed, dossier_code=, expected_change=)``, the values from the parameters."""
+
+    def run(conn: Connection, p: OnParcel, c: Context) -> ChangeResult:
+        return change(conn, p.parcel_id, *(getattr(p, f) for f in fields), c.source,
+                      **{k: getattr(p, k) for k in keywords}, **fixed,
+                      dossier_code=c.dossier_code, expected_change=c.expected_of(p.parcel_id))
 
     return run
-
-
-def _mortgage(conn: Connection, p: MortgageParameters, c: Context) -> ChangeResult:
-    return service.register_mortgage(conn, p.parcel_id, p.lender_party_id, c.source,
-                                     amount=p.amount, dossier_code=c.dossier_code,
-                                     expected_change=c.expected_of(p.parcel_id))
-
-
-def _mortgage_release(conn: Connection, p: ReleaseParameters, c: Context) -> ChangeResult:
-    return service.release_mortgage(conn, p.parcel_id, p.reference, c.source,
-                                    dossier_code=c.dossier_code,
-                                    expected_change=c.expected_of(p.parcel_id))
-
-
-def _injunction(conn: Connection, p: InjunctionParameters, c: Context) -> ChangeResult:
-    return service.set_injunction(conn, p.parcel_id, p.authority_party_id, c.source,
-                                  dossier_code=c.dossier_code,
-                                  expected_change=c.expected_of(p.parcel_id))
-
-
-def _injunction_release(conn: Connection, p: ReleaseParameters, c: Context) -> ChangeResult:
-    return service.lift_injunction(conn, p.parcel_id, p.reference, c.source,
-                                   dossier_code=c.dossier_code,
-                                   expected_change=c.expected_of(p.parcel_id))
-
-
-def _purpose_change(conn: Connection, p: PurposeParameters, c: Context) -> ChangeResult:
-    return spatial.change_purpose(conn, p.parcel_id, p.purposes, c.source,
-                                  dossier_code=c.dossier_code,
-                                  expected_change=c.expected_of(p.parcel_id),
-                                  tolerance=p.tolerance)
 
 
 def _split(conn: Connection, p: SplitParameters, c: Context) -> ChangeResult:
@@ -209,17 +182,24 @@ def _boundary_correction(conn: Connection, p: BoundaryParameters, c: Context) ->
         dossier_code=c.dossier_code, expected_changes=c.expected, tolerance=p.tolerance)
 
 
+#: The transfers of land-use rights (chuyển nhượng, thừa kế, tặng cho).
+TRANSFERS = ("transfer", "inheritance", "gift")
 _OPERATIONS: list[Operation[Any]] = [
-    Operation("transfer", "a transfer", TransferParameters, _transfer("transfer"), True),
-    Operation("inheritance", "an inheritance", TransferParameters, _transfer("inheritance"),
+    *(Operation(kind, title, TransferParameters,
+                _on_parcel(service.transfer, "holders", kind=kind), True)
+      for kind, title in zip(TRANSFERS, ("a transfer", "an inheritance", "a gift"),
+                             strict=True)),
+    Operation("mortgage", "a mortgage", MortgageParameters,
+              _on_parcel(service.register_mortgage, "lender_party_id", keywords=("amount",)),
               True),
-    Operation("gift", "a gift", TransferParameters, _transfer("gift"), True),
-    Operation("mortgage", "a mortgage", MortgageParameters, _mortgage, True),
-    Operation("mortgage_release", "a release", ReleaseParameters, _mortgage_release, True),
-    Operation("injunction", "an injunction", InjunctionParameters, _injunction, True),
+    Operation("mortgage_release", "a release", ReleaseParameters,
+              _on_parcel(service.release_mortgage, "reference"), True),
+    Operation("injunction", "an injunction", InjunctionParameters,
+              _on_parcel(service.set_injunction, "authority_party_id"), True),
     Operation("injunction_release", "an injunction's lifting", ReleaseParameters,
-              _injunction_release, True),
-    Operation("purpose_change", "a purpose change", PurposeParameters, _purpose_change),
+              _on_parcel(service.lift_injunction, "reference"), True),
+    Operation("purpose_change", "a purpose change", PurposeParameters,
+              _on_parcel(spatial.change_purpose, "purposes", keywords=("tolerance",))),
     Operation("split", "a split", SplitParameters, _split),
     Operation("merge", "a merge", MergeParameters, _merge),
     Operation("boundary_correction", "a boundary correction", BoundaryParameters,
@@ -227,8 +207,6 @@ _OPERATIONS: list[Operation[Any]] = [
 ]
 #: Every change operation of the register by name.
 CATALOGUE: Mapping[str, Operation[Any]] = {op.name: op for op in _OPERATIONS}
-#: The transfers of land-use rights (chuyển nhượng, thừa kế, tặng cho).
-TRANSFERS = ("transfer", "inheritance", "gift")
 
 
 def operation(name: str) -> Operation[Any]:
