@@ -20,7 +20,6 @@ from api.responses import JSONResponse
 from api.schemas.dossiers import (
     AnswerIn,
     ApologyIn,
-    ApprovalChange,
     DossierIn,
     FeedbackIn,
     ProcedureUpdate,
@@ -29,8 +28,7 @@ from api.schemas.dossiers import (
 )
 from cadastre.access import Role, mask_national_id, rule
 from cadastre.audit.service import log_personal_read_sync
-from cadastre.changes import service as changes
-from cadastre.dossiers import catalogue, reports, service
+from cadastre.dossiers import approval, catalogue, reports, service
 from cadastre.dossiers import feedback as feedback_service
 from cadastre.dossiers.receipt import apology_html, receipt_html, receipt_pdf
 from cadastre.errors import InvalidInput
@@ -141,7 +139,12 @@ async def move(request: Request, code: str, body: TransitionIn, caller: Caller,
         service.lock(conn, code, expected)  # the dossier first, then its parcel
         if applies:
             assert body.change is not None
-            _apply_change(conn, code, body.change, parcel_tags)
+            approval.apply_change(
+                conn, code, body.change.model_dump(
+                    exclude={"source_kind", "source_reference"}, exclude_none=True),
+                source_kind=body.change.source_kind,
+                source_reference=body.change.source_reference,
+                states=lambda parcels: states_of(parcel_tags, parcels))
         return service.transition(
             conn, code, body.to, role=caller.role, actor=str(caller.username), note=body.note,
             expected_version=expected, attachments=body.attachments, rating=body.rating,
@@ -149,41 +152,6 @@ async def move(request: Request, code: str, body: TransitionIn, caller: Caller,
 
     return _dossier_response(await _write(request, _recording_applicant(
         request, caller.role, f"dossier transition to {body.to}", operation)), caller.role)
-
-
-def _apply_change(conn: Any, code: str, change: ApprovalChange,
-                  parcel_tags: list[str]) -> None:
-    """Approval applies the procedure's change operation in the same transaction, made
-    against the parcel state the approver saw (its ETag, beside the dossier's in If-Match)."""
-    current = service.get(conn, code)
-    operation = catalogue.change_operation(conn, current["procedure_code"])
-    parcels = current["parcel_ids"]
-    if not parcels:
-        raise InvalidInput("the dossier names no parcel to change")
-    if operation not in ("transfer", "inheritance", "gift", "mortgage", "mortgage_release"):
-        raise InvalidInput(f"approval of {current['procedure_code']} applies its change "
-                           "through /api/v1/changes (not automated here)")
-    if operation == "mortgage" and change.lender_party_id is None:
-        raise InvalidInput("the approval of a mortgage needs change.lender_party_id")
-    if operation == "mortgage_release" and change.reference is None:
-        raise InvalidInput("the approval of a release needs change.reference (the "
-                           "mortgage's)")
-    seen = states_of(parcel_tags, [parcels[0]])[parcels[0]]
-    source = changes.SourceDocument(change.source_kind, change.source_reference or code)
-    if operation in ("transfer", "inheritance", "gift"):
-        shares = [changes.Share(h.party_id, *map(int, h.share.split("/")))
-                  for h in change.holders]
-        changes.transfer(conn, parcels[0], shares, source, kind=operation, dossier_code=code,
-                         expected_change=seen)
-    elif operation == "mortgage":
-        assert change.lender_party_id is not None
-        changes.register_mortgage(conn, parcels[0], change.lender_party_id, source,
-                                  amount=change.amount, dossier_code=code,
-                                  expected_change=seen)
-    else:
-        assert change.reference is not None
-        changes.release_mortgage(conn, parcels[0], change.reference, source,
-                                 dossier_code=code, expected_change=seen)
 
 
 @router.get("/dossiers/{code}/receipt", summary="The receipt with the appointment",

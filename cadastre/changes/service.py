@@ -45,6 +45,8 @@ class ChangeResult:
     parcel_id: int
     ended: int
     begun: int
+    #: The parcels the change created (a split's children, a merge's parcel).
+    new_parcels: tuple[int, ...] = ()
 
 
 #: The newest change touching a parcel, its rights or restrictions ($1 / :p = parcel id).

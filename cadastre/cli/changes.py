@@ -4,21 +4,18 @@ scripts and corrections), each one transaction, each with its source document.""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import Connection
 
-from cadastre.changes import service, spatial
+from cadastre.changes import operations
+from cadastre.changes.record import SourceDocument
+from cadastre.changes.service import ChangeResult, Share
 from cadastre.cli.context import cli_engine
 from cadastre.db import translate_connection_errors
 from cadastre.errors import InvalidInput
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 app = typer.Typer(help="Register changes (biến động) of rights and of the map.",
                   no_args_is_help=True)
@@ -31,25 +28,21 @@ SourceDate = typer.Option(None, "--source-date", help="Issue date, YYYY-MM-DD.")
 Dossier = typer.Option(None, "--dossier", help="Dossier code that caused the change.")
 
 
-def _source(kind: str, reference: str, issued: str | None) -> service.SourceDocument:
-    return service.SourceDocument(kind, reference,
-                                  date.fromisoformat(issued) if issued else None)
-
-
-def _run(operation: Callable[Concatenate[Connection, P], T], *args: P.args,
-         **kwargs: P.kwargs) -> T:
-    """One change, one transaction."""
+def _change(name: str, parameters: dict[str, Any], source_kind: str, source_ref: str,
+            source_date: str | None, dossier: str | None) -> ChangeResult:
+    """One change of the operations catalogue, one transaction, with its source document."""
+    source = SourceDocument(source_kind, source_ref,
+                            date.fromisoformat(source_date) if source_date else None)
     engine = cli_engine()
     with translate_connection_errors(engine.url), engine.begin() as conn:
-        return operation(conn, *args, **kwargs)
+        return operations.apply(conn, name, parameters, source, dossier_code=dossier)
 
 
-def _share(text: str) -> service.Share:
+def _share(text: str) -> Share:
     match = re.fullmatch(r"(\d+)(?::(\d+)/(\d+))?", text)
     if not match:
         raise InvalidInput(f"--holder {text!r} is not PARTY_ID or PARTY_ID:N/D")
-    return service.Share(int(match.group(1)), int(match.group(2) or 1),
-                         int(match.group(3) or 1))
+    return Share(int(match.group(1)), int(match.group(2) or 1), int(match.group(3) or 1))
 
 
 @app.command()
@@ -59,8 +52,10 @@ def transfer(parcel: int, holder: list[str] = typer.Option(..., "--holder",
              source_kind: str = SourceKind, source_ref: str = SourceRef,
              source_date: str | None = SourceDate, dossier: str | None = Dossier) -> None:
     """Transfer, inheritance or gift: new holders with shares adding up to 1."""
-    result = _run(service.transfer, parcel, [_share(h) for h in holder],
-                  _source(source_kind, source_ref, source_date), kind=kind, dossier_code=dossier)
+    if kind not in operations.TRANSFERS:
+        raise InvalidInput(f"a transfer is a transfer, inheritance or gift, not {kind!r}")
+    result = _change(kind, {"parcel_id": parcel, "holders": [_share(h) for h in holder]},
+                     source_kind, source_ref, source_date, dossier)
     out.print(f"change #{result.change_id}: parcel {parcel} transferred")
 
 
@@ -70,9 +65,9 @@ def mortgage(parcel: int, lender: int = typer.Option(..., "--lender", help="Part
              source_kind: str = SourceKind, source_ref: str = SourceRef,
              source_date: str | None = SourceDate, dossier: str | None = Dossier) -> None:
     """Register a mortgage."""
-    result = _run(service.register_mortgage, parcel, lender,
-                  _source(source_kind, source_ref, source_date), amount=amount,
-                  dossier_code=dossier)
+    result = _change("mortgage", {"parcel_id": parcel, "lender_party_id": lender,
+                                  "amount": amount},
+                     source_kind, source_ref, source_date, dossier)
     out.print(f"change #{result.change_id}: mortgage registered on parcel {parcel}")
 
 
@@ -82,8 +77,8 @@ def mortgage_release(parcel: int, reference: str = typer.Option(..., "--referenc
                      source_date: str | None = SourceDate,
                      dossier: str | None = Dossier) -> None:
     """Release a mortgage."""
-    result = _run(service.release_mortgage, parcel, reference,
-                  _source(source_kind, source_ref, source_date), dossier_code=dossier)
+    result = _change("mortgage_release", {"parcel_id": parcel, "reference": reference},
+                     source_kind, source_ref, source_date, dossier)
     out.print(f"change #{result.change_id}: mortgage {reference} released")
 
 
@@ -92,8 +87,8 @@ def injunction(parcel: int, source_kind: str = typer.Option("court_order", "--so
                source_ref: str = SourceRef, source_date: str | None = SourceDate,
                dossier: str | None = Dossier) -> None:
     """Block every other change on the parcel (ngăn chặn)."""
-    result = _run(service.set_injunction, parcel, None,
-                  _source(source_kind, source_ref, source_date), dossier_code=dossier)
+    result = _change("injunction", {"parcel_id": parcel},
+                     source_kind, source_ref, source_date, dossier)
     out.print(f"change #{result.change_id}: parcel {parcel} blocked by {source_ref}")
 
 
@@ -103,8 +98,8 @@ def injunction_release(parcel: int, reference: str = typer.Option(..., "--refere
                        source_ref: str = SourceRef, source_date: str | None = SourceDate,
                        dossier: str | None = Dossier) -> None:
     """Lift an injunction."""
-    result = _run(service.lift_injunction, parcel, reference,
-                  _source(source_kind, source_ref, source_date), dossier_code=dossier)
+    result = _change("injunction_release", {"parcel_id": parcel, "reference": reference},
+                     source_kind, source_ref, source_date, dossier)
     out.print(f"change #{result.change_id}: injunction {reference} lifted")
 
 
@@ -114,10 +109,10 @@ def split(parcel: int, cut_line: str = typer.Option(..., "--cut-line",
           source_kind: str = SourceKind, source_ref: str = SourceRef,
           source_date: str | None = SourceDate, dossier: str | None = Dossier) -> None:
     """Split a parcel along a cutting line."""
-    result = _run(spatial.split_parcel, parcel, _source(source_kind, source_ref, source_date),
-                  cut_line_wkt=cut_line, dossier_code=dossier)
-    change, children = result
-    out.print(f"change #{change.change_id}: parcel {parcel} split into {children}")
+    result = _change("split", {"parcel_id": parcel, "cut_line_wkt": cut_line},
+                     source_kind, source_ref, source_date, dossier)
+    out.print(f"change #{result.change_id}: parcel {parcel} split into "
+              f"{list(result.new_parcels)}")
 
 
 @app.command()
@@ -126,7 +121,8 @@ def merge(parcels: list[int], allow_different_holders: bool = typer.Option(
           source_kind: str = SourceKind, source_ref: str = SourceRef,
           source_date: str | None = SourceDate, dossier: str | None = Dossier) -> None:
     """Merge adjacent parcels of the same holders."""
-    result = _run(spatial.merge_parcels, parcels, _source(source_kind, source_ref, source_date),
-                  allow_different_holders=allow_different_holders, dossier_code=dossier)
-    change, merged = result
-    out.print(f"change #{change.change_id}: parcels {parcels} merged into {merged}")
+    result = _change("merge", {"parcel_ids": parcels,
+                               "allow_different_holders": allow_different_holders},
+                     source_kind, source_ref, source_date, dossier)
+    out.print(f"change #{result.change_id}: parcels {parcels} merged into "
+              f"{result.new_parcels[0]}")

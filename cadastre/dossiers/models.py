@@ -54,6 +54,7 @@ class Procedure(Base):
     tax_step: Mapped[bool] = mapped_column(server_default="false")
     change_operation: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(server_default="true")
+    operation: Mapped[str | None] = mapped_column(Text)
 
 
 class Delegation(Base):

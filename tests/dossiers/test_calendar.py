@@ -3,12 +3,18 @@ remote communes)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
 
-from cadastre.dossiers.calendar import appointment_date
+from cadastre.dossiers.calendar import (
+    add_working_days,
+    appointment_date,
+    load_calendar,
+    office_day,
+    office_today,
+)
 from cadastre.errors import InvalidInput
 
 
@@ -83,3 +89,27 @@ def test_cli_answers_the_phone(settings):
     bad = run("calendar", "due", "--from", "12/02/2026", "--days", "5",
               env={"CADASTRE_DATABASE_URL": settings.database_url})
     assert bad.returncode != 0 and "not a date" in bad.stderr
+
+
+def test_the_registers_day_is_viet_nams_whatever_the_sessions_time_zone(conn):
+    hour = conn.execute(sa.text(
+        "SELECT extract(hour FROM now() AT TIME ZONE 'Asia/Ho_Chi_Minh')")).scalar_one()
+    # a session time zone whose date differs from Việt Nam's now (UTC-12 before 19:00 ICT)
+    conn.execute(sa.text("SET LOCAL TIME ZONE :tz"),
+                 {"tz": "Etc/GMT+12" if hour < 19 else "Etc/GMT-14"})
+    now, session_day = conn.execute(sa.text("SELECT now(), current_date")).one()
+    assert office_today(conn) == office_day(now) != session_day
+
+
+def test_a_stored_instant_falls_on_its_day_in_viet_nam():
+    assert office_day(datetime(2026, 11, 2, 18, 30, tzinfo=UTC)) == date(2026, 11, 3)
+    assert office_day(datetime(2026, 11, 2, 16, 59, tzinfo=UTC)) == date(2026, 11, 2)
+
+
+def test_a_horizon_may_reach_a_year_without_a_calendar_an_appointment_may_not(conn):
+    calendar = load_calendar(conn)
+    last = max(calendar.years)
+    with pytest.raises(InvalidInput, match=f"no holiday calendar for {last + 1}"):
+        add_working_days(calendar, date(last, 12, 30), 3)
+    horizon = add_working_days(calendar, date(last, 12, 30), 3, beyond_calendar=True).due
+    assert horizon.year == last + 1 and horizon.weekday() < 5
