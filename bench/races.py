@@ -34,6 +34,13 @@ class Tally:
     lost_updates: int = 0
     problems: list[str] = field(default_factory=list)
 
+    def count(self, answers: list[Any], won: int) -> list[int]:
+        """Count one round's answers; the racers whose answer has status ``won``."""
+        statuses = [a.status_code for a in answers]
+        self.rounds += 1
+        self.outcomes.update(str(s) for s in statuses)
+        return [i for i, s in enumerate(statuses) if s == won]
+
     def as_dict(self) -> dict[str, Any]:
         return {"rounds": self.rounds, "outcomes": dict(self.outcomes),
                 "lost_updates": self.lost_updates, "problems": self.problems[:20]}
@@ -76,10 +83,8 @@ def dossier_round(clerks: list[Any], tokens: list[dict[str, str]], parcel_id: in
                                     json={"to": targets[i]},
                                     headers={**tokens[i], "If-Match": etag}))
         for i in range(2)])
+    winners = tally.count(answers, 200)
     statuses = [a.status_code for a in answers]
-    tally.rounds += 1
-    tally.outcomes.update(str(s) for s in statuses)
-    winners = [i for i, s in enumerate(statuses) if s == 200]
     with engine.connect() as conn:
         status = conn.execute(sa.text("SELECT status FROM dossier WHERE code = :c"),
                               {"c": code}).scalar_one()
@@ -109,10 +114,8 @@ def parcel_round(officers: list[Any], tokens: list[dict[str, str]], parcel_id: i
                   "kind": "transfer",
                   "source": {"kind": "contract", "reference": f"HĐ {time.time_ns()}"}}))
         for i in range(2)])
+    winners = tally.count(answers, 201)
     statuses = [a.status_code for a in answers]
-    tally.rounds += 1
-    tally.outcomes.update(str(s) for s in statuses)
-    winners = [i for i, s in enumerate(statuses) if s == 201]
     with engine.connect() as conn:
         holders = conn.execute(sa.text(
             "SELECT party_id FROM current_land_right WHERE parcel_id = :p "
@@ -149,10 +152,8 @@ def rating_round(citizens: list[Any], dossier: tuple[str, str], engine: sa.engin
         (lambda i=i: citizens[i].post(f"{url}/rating", params={"verify": digits},
                                       json={"rating": 4 + i}, headers={"If-Match": etag}))
         for i in range(2)])
+    winners = tally.count(answers, 200)
     statuses = [a.status_code for a in answers]
-    tally.rounds += 1
-    tally.outcomes.update(str(s) for s in statuses)
-    winners = [i for i, s in enumerate(statuses) if s == 200]
     with engine.connect() as conn:
         rating = conn.execute(sa.text("SELECT rating FROM dossier WHERE code = :c"),
                               {"c": code}).scalar_one()
