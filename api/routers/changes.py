@@ -2,11 +2,12 @@
 (purpose, split, merge, boundary correction). Every change request names the parcel state it
 was made against with `If-Match` (the parcel file's ETag; one per parcel for a merge or a
 boundary correction): 428 without, 412 for an ETag of another parcel, and 409 naming the
-change that came in between for an older state (checked under the parcel's row lock)."""
+change that came in between for an older state (checked under the parcel's row lock).
+Each route applies one operation of the catalogue (``cadastre.changes.operations``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Header, Request
 
@@ -24,7 +25,9 @@ from api.schemas.changes import (
     TransferIn,
 )
 from cadastre.access import Role
-from cadastre.changes import service, spatial
+from cadastre.changes import operations
+from cadastre.changes.record import SourceDocument
+from cadastre.layers.crs import body_srid
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"],
                    dependencies=[require(Role.LAND_OFFICER, Role.ADMIN)])
@@ -38,127 +41,96 @@ IfMatchEach = Annotated[str | None, Header(
     '(`"5-12.ab…", "6-14.cd…"`): the states the change was made against (required)')]
 
 
-def _source(source: Source) -> service.SourceDocument:
-    return service.SourceDocument(source.kind, source.reference, source.issued_on,
-                                  source.issuer, source.description)
+def _source(source: Source) -> SourceDocument:
+    return SourceDocument(source.kind, source.reference, source.issued_on, source.issuer,
+                          source.description)
 
 
-async def _run(request: Request, operation: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    result: service.ChangeResult = await write(
-        request, lambda conn: operation(conn, *args, **kwargs),
-        dossier_code=kwargs.get("dossier_code"))
+class _ChangeBody(Protocol):
+    """What every change body has besides the operation's own fields."""
+
+    source: Source
+    dossier_code: str | None
+
+    def model_dump(self, *, exclude: set[str]) -> dict[str, Any]: ...
+
+
+async def _apply(request: Request, name: str, body: _ChangeBody, expected: dict[int, int],
+                 **parameters: Any) -> dict[str, Any]:
+    """Apply the catalogue's operation ``name``: its parameters are the body's fields of the
+    same names (the operation's model ignores the others) and ``parameters``."""
+    values = body.model_dump(exclude={"source", "dossier_code"}) | parameters
+    result = await write(request, lambda conn: operations.apply(
+        conn, name, values, _source(body.source), dossier_code=body.dossier_code,
+        expected=expected), dossier_code=body.dossier_code)
     base = f"/api/v1/parcels/{result.parcel_id}"
-    return {"change_id": result.change_id, "parcel_id": result.parcel_id,
-            "versions_ended": result.ended, "versions_begun": result.begun,
-            "links": {"parcel": base, "changes": f"{base}/changes"}}
+    response: dict[str, Any] = {
+        "change_id": result.change_id, "parcel_id": result.parcel_id,
+        "versions_ended": result.ended, "versions_begun": result.begun,
+        "links": {"parcel": base, "changes": f"{base}/changes"}}
+    if name == "split":
+        response["children"] = list(result.new_parcels)
+    elif name == "merge":
+        response["merged_parcel_id"] = result.new_parcels[0]
+    return response
 
 
 @router.post("/transfer", status_code=201, summary="Transfer, inheritance or gift of rights")
 async def transfer(request: Request, body: TransferIn, if_match: IfMatch = None
                    ) -> dict[str, Any]:
-    expected = parcel_state(if_match, body.parcel_id)
-    shares = [service.Share(h.party_id, *map(int, h.share.split("/"))) for h in body.holders]
-    return await _run(request, service.transfer, body.parcel_id, shares, _source(body.source),
-                      kind=body.kind, dossier_code=body.dossier_code, expected_change=expected)
+    return await _apply(request, body.kind, body, {body.parcel_id: parcel_state(
+        if_match, body.parcel_id)})
 
 
 @router.post("/mortgage", status_code=201, summary="Register a mortgage (đăng ký thế chấp)")
 async def mortgage(request: Request, body: MortgageIn, if_match: IfMatch = None
                    ) -> dict[str, Any]:
-    expected = parcel_state(if_match, body.parcel_id)
-    return await _run(request, service.register_mortgage, body.parcel_id, body.lender_party_id,
-                      _source(body.source), amount=body.amount, dossier_code=body.dossier_code,
-                      expected_change=expected)
+    return await _apply(request, "mortgage", body, {body.parcel_id: parcel_state(
+        if_match, body.parcel_id)})
 
 
 @router.post("/mortgage-release", status_code=201, summary="Release a mortgage")
 async def mortgage_release(request: Request, body: ReleaseIn, if_match: IfMatch = None
                            ) -> dict[str, Any]:
-    expected = parcel_state(if_match, body.parcel_id)
-    return await _run(request, service.release_mortgage, body.parcel_id, body.reference,
-                      _source(body.source), dossier_code=body.dossier_code,
-                      expected_change=expected)
+    return await _apply(request, "mortgage_release", body, {body.parcel_id: parcel_state(
+        if_match, body.parcel_id)})
 
 
 @router.post("/injunction", status_code=201,
              summary="Block transactions (ngăn chặn) by a court or authority order")
 async def injunction(request: Request, body: InjunctionIn, if_match: IfMatch = None
                      ) -> dict[str, Any]:
-    expected = parcel_state(if_match, body.parcel_id)
-    return await _run(request, service.set_injunction, body.parcel_id,
-                      body.authority_party_id, _source(body.source),
-                      dossier_code=body.dossier_code, expected_change=expected)
+    return await _apply(request, "injunction", body, {body.parcel_id: parcel_state(
+        if_match, body.parcel_id)})
 
 
 @router.post("/injunction-release", status_code=201, summary="Lift an injunction")
 async def injunction_release(request: Request, body: ReleaseIn, if_match: IfMatch = None
                              ) -> dict[str, Any]:
-    expected = parcel_state(if_match, body.parcel_id)
-    return await _run(request, service.lift_injunction, body.parcel_id, body.reference,
-                      _source(body.source), dossier_code=body.dossier_code,
-                      expected_change=expected)
-
-
-def _srid_of(crs: str) -> int:
-    from cadastre.parcels.queries import parse_crs
-
-    return parse_crs(crs)
+    return await _apply(request, "injunction_release", body, {body.parcel_id: parcel_state(
+        if_match, body.parcel_id)})
 
 
 @router.post("/purpose", status_code=201, summary="Change of land-use purpose")
 async def purpose(request: Request, body: PurposeChangeIn, if_match: IfMatch = None
                   ) -> dict[str, Any]:
-    expected = parcel_state(if_match, body.parcel_id)
-    purposes = [spatial.Purpose(p.code, p.area, p.term_end, p.origin) for p in body.purposes]
-    return await _run(request, spatial.change_purpose, body.parcel_id, purposes,
-                      _source(body.source), dossier_code=body.dossier_code,
-                      expected_change=expected)
+    return await _apply(request, "purpose_change", body, {body.parcel_id: parcel_state(
+        if_match, body.parcel_id)})
 
 
 @router.post("/split", status_code=201, summary="Split a parcel (tách thửa)")
 async def split(request: Request, body: SplitIn, if_match: IfMatch = None) -> dict[str, Any]:
-    expected = parcel_state(if_match, body.parcel_id)
-    srid = _srid_of(body.crs)
-
-    def operation(conn: Any) -> service.ChangeResult:
-        line = None if body.cut_line is None else spatial.to_storage_wkt(
-            conn, body.cut_line, srid)
-        children = None if body.children is None else [
-            spatial.to_storage_wkt(conn, c, srid) for c in body.children]
-        holders = None if body.child_holders is None else [
-            [service.Share(h.party_id, *map(int, h.share.split("/"))) for h in shares]
-            for shares in body.child_holders]
-        result, kids = spatial.split_parcel(
-            conn, body.parcel_id, _source(body.source), cut_line_wkt=line,
-            children_wkt=children, child_holders=holders, dossier_code=body.dossier_code,
-            expected_change=expected, tolerance=body.tolerance_m2)
-        split_children[:] = kids
-        return result
-
-    split_children: list[int] = []
-    response = await _run(request, operation)
-    response["children"] = split_children
-    return response
+    expected = {body.parcel_id: parcel_state(if_match, body.parcel_id)}
+    return await _apply(
+        request, "split", body, expected, srid=body_srid(body.crs),
+        cut_line_wkt=body.cut_line, children_wkt=body.children, tolerance=body.tolerance_m2)
 
 
 @router.post("/merge", status_code=201, summary="Merge adjacent parcels (hợp thửa)",
              description="If-Match lists the ETag of every parcel merged.")
 async def merge(request: Request, body: MergeIn, if_match: IfMatchEach = None
                 ) -> dict[str, Any]:
-    expected = parcel_states(if_match, body.parcel_ids)
-    merged: list[int] = []
-
-    def operation(conn: Any) -> service.ChangeResult:
-        result, child = spatial.merge_parcels(
-            conn, body.parcel_ids, _source(body.source),
-            allow_different_holders=body.allow_different_holders,
-            dossier_code=body.dossier_code, expected_changes=expected)
-        merged.append(child)
-        return result
-
-    response = await _run(request, operation)
-    response["merged_parcel_id"] = merged[0]
-    return response
+    return await _apply(request, "merge", body, parcel_states(if_match, body.parcel_ids))
 
 
 @router.post("/boundary-correction", status_code=201,
@@ -167,13 +139,6 @@ async def merge(request: Request, body: MergeIn, if_match: IfMatchEach = None
 async def boundary(request: Request, body: BoundaryIn, if_match: IfMatchEach = None
                    ) -> dict[str, Any]:
     expected = parcel_states(if_match, [body.first_parcel_id, body.second_parcel_id])
-    srid = _srid_of(body.crs)
-
-    def operation(conn: Any) -> service.ChangeResult:
-        return spatial.correct_boundary(
-            conn, body.first_parcel_id, spatial.to_storage_wkt(conn, body.first, srid),
-            body.second_parcel_id, spatial.to_storage_wkt(conn, body.second, srid),
-            _source(body.source), dossier_code=body.dossier_code,
-            expected_changes=expected, tolerance=body.tolerance_m2)
-
-    return await _run(request, operation)
+    return await _apply(
+        request, "boundary_correction", body, expected, srid=body_srid(body.crs),
+        first_wkt=body.first, second_wkt=body.second, tolerance=body.tolerance_m2)

@@ -1,7 +1,8 @@
 """The catalogue of the register's change operations: each by name, with its parameter
 model, the parcels it changes (whose states the caller names and whose rows it locks) and
-the service function that applies it. The command line and a dossier's approval apply
-operations through it; a procedure names the one its approval applies (``procedure.operation``).
+the service function that applies it. The HTTP change routes, the command line and a
+dossier's approval apply operations through it; a procedure names the one its approval
+applies (``procedure.operation``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ Holder = Annotated[Share, BeforeValidator(_holder)]
 class Parameters(BaseModel):
     """What an operation needs besides its source document and dossier."""
 
-    model_config = ConfigDict(frozen=True)
+    #: A caller's other fields (an HTTP body's source document, say) are not the operation's.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     @abstractmethod
     def parcels(self) -> list[int]:
@@ -72,9 +74,10 @@ class PurposeParameters(OnParcel):
 
 
 class SplitParameters(OnParcel):
-    """WKT in the storage CRS."""
+    """WKT in ``srid`` (None: the storage CRS)."""
 
     cut_line_wkt: str | None = None
+    srid: int | None = None
     children_wkt: list[str] | None = None
     child_holders: list[list[Holder]] | None = None
     tolerance: float = spatial.DEFAULT_TOLERANCE_M2
@@ -90,8 +93,9 @@ class MergeParameters(Parameters):
 
 
 class BoundaryParameters(Parameters):
-    """WKT in the storage CRS."""
+    """WKT in ``srid`` (None: the storage CRS)."""
 
+    srid: int | None = None
     first_parcel_id: int
     first_wkt: str
     second_parcel_id: int
@@ -161,9 +165,17 @@ def _on_parcel(change: Callable[..., ChangeResult], *fields: str, keywords: tupl
     return run
 
 
+def _stored(conn: Connection, wkt: str, srid: int | None) -> str:
+    """WKT given in ``srid`` as WKT in the storage CRS (read and checked either way)."""
+    return wkt if srid is None else spatial.to_storage_wkt(conn, wkt, srid)
+
+
 def _split(conn: Connection, p: SplitParameters, c: Context) -> ChangeResult:
+    line = None if p.cut_line_wkt is None else _stored(conn, p.cut_line_wkt, p.srid)
+    shapes = None if p.children_wkt is None else [
+        _stored(conn, child, p.srid) for child in p.children_wkt]
     result, children = spatial.split_parcel(
-        conn, p.parcel_id, c.source, cut_line_wkt=p.cut_line_wkt, children_wkt=p.children_wkt,
+        conn, p.parcel_id, c.source, cut_line_wkt=line, children_wkt=shapes,
         child_holders=p.child_holders, dossier_code=c.dossier_code,
         expected_change=c.expected_of(p.parcel_id), tolerance=p.tolerance)
     return replace(result, new_parcels=tuple(children))
@@ -178,7 +190,8 @@ def _merge(conn: Connection, p: MergeParameters, c: Context) -> ChangeResult:
 
 def _boundary_correction(conn: Connection, p: BoundaryParameters, c: Context) -> ChangeResult:
     return spatial.correct_boundary(
-        conn, p.first_parcel_id, p.first_wkt, p.second_parcel_id, p.second_wkt, c.source,
+        conn, p.first_parcel_id, _stored(conn, p.first_wkt, p.srid), p.second_parcel_id,
+        _stored(conn, p.second_wkt, p.srid), c.source,
         dossier_code=c.dossier_code, expected_changes=c.expected, tolerance=p.tolerance)
 
 

@@ -29,14 +29,10 @@ from cadastre.layers.crs import (
     METRE_DIGITS,
     OutputCrs,
     RequestedCrs,
-    body_srid,
 )
 from cadastre.layers.registry import PARCELS
 
 MAX_PAGE = 1000
-#: The CRS of a request body (a change's geometry), by the name api/routers/changes.py reads.
-parse_crs = body_srid
-
 #: A parcel version (alias ``x``) as a GeoJSON feature with its published lookup properties
 #: (cadastre.layers.registry).
 _FEATURE_TEMPLATE = (
