@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def state_dir() -> Path:
+    """Where this copy keeps its local state (the project-local cluster's URL, export
+    files): ``CADASTRE_STATE_DIR``, else the checkout's ``.cadastre/`` when running from a
+    checkout (scripts/setup.sh writes there), else the user's state directory
+    (``~/.local/state/cadastre`` on Linux) for an installed copy, never site-packages."""
+    chosen = os.environ.get("CADASTRE_STATE_DIR")
+    if chosen:
+        return Path(chosen)
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "sql").is_dir():
+        return PROJECT_ROOT / ".cadastre"
+    return platformdirs.user_state_path("cadastre")
+
+
+STATE_DIR = state_dir()
 #: Written by scripts/setup.sh when it had to start a project-local PostgreSQL cluster.
-LOCAL_CLUSTER_ENV = PROJECT_ROOT / ".cadastre" / "database.env"
+LOCAL_CLUSTER_ENV = STATE_DIR / "database.env"
 DEFAULT_DATABASE_URL = "postgresql://127.0.0.1:5432/cadastre"
 DEFAULT_STORAGE_SRID = 5897  # VN-2000 / TM-3 105°00' (Hà Nội)
 
@@ -63,7 +81,7 @@ class Settings(BaseSettings):
     #: supervisor's approval (a supervisor or admin runs larger ones), and where the API's
     #: export jobs write their files.
     export_max_features_without_approval: int = Field(default=100_000, ge=0)
-    export_dir: Path = PROJECT_ROOT / ".cadastre" / "exports"
+    export_dir: Path = STATE_DIR / "exports"
 
     #: Limits (docs/reliability.md): request bodies, sign-in attempts and searches per
     #: client address per minute, and the origins whose pages may call the API (CORS; empty:

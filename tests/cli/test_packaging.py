@@ -1,5 +1,6 @@
-"""An installed copy works without the checkout: the wheel carries the migrations, and
-`cadastre db init` run from elsewhere migrates a new database with them."""
+"""An installed copy works without the checkout: the wheel carries the migrations,
+`cadastre db init` run from elsewhere migrates a new database with them, and its state
+(export files, a local cluster's URL) lives in the user's state directory."""
 
 from __future__ import annotations
 
@@ -53,14 +54,22 @@ def test_db_init_from_outside_the_checkout_migrates_a_new_database(
     # directory nor on the path
     env = {**os.environ, "PYTHONPATH": str(installed), "PYTHONSAFEPATH": "1",
            "CADASTRE_DATABASE_URL": fresh_database.database_url}
+    env.pop("CADASTRE_STATE_DIR", None)
+    env["HOME"] = str(tmp_path / "home")
+    env.pop("XDG_STATE_HOME", None)
     where = _run(sys.executable, "-c",
                  "import cadastre, cadastre.settings as s; "
-                 "print(cadastre.__file__); print(s.Settings().sql_dir)",
+                 "print(cadastre.__file__); print(s.Settings().sql_dir); "
+                 "print(s.Settings().export_dir); print(s.LOCAL_CLUSTER_ENV)",
                  cwd=tmp_path, env=env)
     assert where.returncode == 0, where.stderr
-    module, sql_dir = where.stdout.split()
+    module, sql_dir, export_dir, cluster_env = where.stdout.split()
     assert Path(module).is_relative_to(installed)
     assert Path(sql_dir) == installed / "cadastre" / "sql"
+    # its state is the user's, not the package folder's
+    for state in (export_dir, cluster_env):
+        assert Path(state).is_relative_to(tmp_path / "home"), state
+        assert not Path(state).is_relative_to(installed), state
 
     result = _run(installed / "bin" / "cadastre", "db", "init", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
