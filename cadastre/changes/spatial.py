@@ -14,6 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cadastre.certificates.register import endorsement_note
 from cadastre.changes.service import (
     ChangeResult,
     Share,
@@ -23,6 +24,7 @@ from cadastre.changes.service import (
     lock_parcel,
     lock_parcels,
     refuse_if_blocked,
+    retire_parcels,
 )
 from cadastre.errors import InvalidInput, TopologyConflict
 from cadastre.extent import check_wkt_in_area
@@ -177,9 +179,11 @@ def _current_version(conn: Connection, parcel_id: int) -> int:
 
 def _carry_rrr(conn: Connection, parents: list[int], child: int, change_id: int,
                at: object, *, holders: list[Share] | None = None) -> None:
-    """Children inherit the current rights and restrictions of their parents (new ids,
-    beginning now); the parents' versions end with the change. With ``holders`` the child's
-    land-use right goes to them instead (other rights and restrictions still carry over)."""
+    """Children inherit the current rights, restrictions and responsibilities of their
+    parents (new ids, beginning now, recorded on no certificate until one is issued for
+    the child); the parents' versions end with the change (``retire_parcels``). With
+    ``holders`` the child's land-use right goes to them instead (other rights, restrictions
+    and responsibilities still carry over)."""
     if holders is not None:
         for h in holders:
             conn.execute(sa.text(
@@ -201,14 +205,13 @@ def _carry_rrr(conn: Connection, parents: list[int], child: int, change_id: int,
     # through restrictions_carry(): the API's login may not read references and amounts
     conn.execute(sa.text("SELECT restrictions_carry(:parents, :child, :c, :at)"),
                  {"child": child, "at": at, "c": change_id, "parents": parents})
-
-
-def _end_rrr(conn: Connection, parents: list[int], change_id: int, at: object) -> None:
-    for table in ("land_right", "restriction"):
-        conn.execute(sa.text(
-            f"UPDATE {table} SET lifespan = tstzrange(lower(lifespan), :at, '[)'), "
-            "ended_by = :c WHERE upper_inf(lifespan) AND parcel_id = ANY(:ids)"),
-            {"at": at, "c": change_id, "ids": parents})
+    conn.execute(sa.text(
+        "INSERT INTO responsibility (responsibility_id, kind, parcel_id, party_id, "
+        "description, lifespan, begun_by) SELECT nextval('responsibility_id_seq'), kind, "
+        ":child, party_id, description, tstzrange(:at, NULL, '[)'), :c FROM (SELECT DISTINCT "
+        "kind, party_id, description FROM responsibility WHERE upper_inf(lifespan) "
+        "AND parcel_id = ANY(:parents)) r"),
+        {"child": child, "at": at, "c": change_id, "parents": parents})
 
 
 def _lock_sheet(conn: Connection, version: int) -> None:
@@ -341,7 +344,10 @@ def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
             "VALUES (:p, :c, :x)"), {"p": parcel_id, "c": child, "x": change_id})
         _carry_rrr(conn, [parcel_id], child, change_id, at, holders=holders)
         child_ids.append(child)
-    _end_rrr(conn, [parcel_id], change_id, at)
+    retire_parcels(conn, [parcel_id], endorsement_note(
+        f"tách thửa đất #{parcel_id} thành các thửa "
+        f"{', '.join(f'#{c}' for c in child_ids)}", at, change_id),
+        change_id=change_id, at=at)
     for ewkb in children:
         _guard(conn, ewkb, [parcel_id, *child_ids], tolerance)
     return ChangeResult(change_id, parcel_id, 1, len(child_ids)), child_ids
@@ -394,7 +400,9 @@ def merge_parcels(conn: Connection, parcel_ids: list[int], source: SourceDocumen
             "INSERT INTO parcel_lineage (parent_parcel_id, child_parcel_id, change_id) "
             "VALUES (:p, :c, :x)"), {"p": pid, "c": child, "x": change_id})
     _carry_rrr(conn, ids, child, change_id, at)
-    _end_rrr(conn, ids, change_id, at)
+    retire_parcels(conn, ids, endorsement_note(
+        f"hợp các thửa đất {', '.join(f'#{p}' for p in ids)} thành thửa #{child}", at,
+        change_id), change_id=change_id, at=at)
     _guard(conn, union, [*ids, child], tolerance)
     return ChangeResult(change_id, child, len(ids), 1), child
 
