@@ -330,6 +330,9 @@ def verify(conn: Connection, code: str) -> dict[str, Any]:
         " cp.parcel_id AND p.lifespan && c.lifespan WHERE c.version_id = :v "
         " ORDER BY p.parcel_id, p.version_id DESC) x "
         "ORDER BY commune_code, sheet_number, parcel_number"), {"v": latest.version_id}).all()]
+    for parcel in parcels:  # numeric(12, 2): a JSON number
+        if parcel["area_legal"] is not None:
+            parcel["area_legal"] = float(parcel["area_legal"])
     holders = [{"kind": r.kind, "name": r.printed_name} for r in conn.execute(sa.text(
         "SELECT kind, printed_name FROM certificate_printed_holders(:v)"),
         {"v": latest.version_id}).all()]
