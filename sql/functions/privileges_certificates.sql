@@ -133,12 +133,26 @@ CREATE TRIGGER write_rule BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON certi
     FOR EACH STATEMENT EXECUTE FUNCTION write_rule('land_officer', 'supervisor', 'admin');
 
 -- --- restrictions named by a change (the API's login reads no reference nor counterparty) --
+-- Only for the roles that change the register (write_rule), and the commands: what they
+-- answer are financial facts.
+CREATE OR REPLACE FUNCTION require_register_writer() RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT (auth_trusted_session()
+            OR personal_data_role() IN ('land_officer', 'supervisor', 'admin')) THEN
+        RAISE EXCEPTION 'the % role may not change the register', personal_data_role()
+            USING ERRCODE = '42501';
+    END IF;
+END;
+$$;
+
 -- The parcels on which a lender holds an active mortgage with this contract reference;
 -- serialised per lender and reference until the transaction ends, so that two
 -- registrations of one contract on two parcels cannot both pass.
 CREATE OR REPLACE FUNCTION mortgage_reference_in_use(lender bigint, ref text) RETURNS bigint[]
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
+    PERFORM require_register_writer();
     PERFORM pg_advisory_xact_lock(hashtext('mortgage-reference'),
                                   hashtext(lender::text || chr(31) || ref));
     RETURN (SELECT array_agg(DISTINCT r.parcel_id ORDER BY r.parcel_id) FROM restriction r
@@ -159,6 +173,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     target bigint;
 BEGIN
+    PERFORM require_register_writer();
     SELECT count(*)::integer,
            array_agg(DISTINCT r.party_id ORDER BY r.party_id)
                FILTER (WHERE r.party_id IS NOT NULL),

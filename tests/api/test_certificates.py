@@ -330,3 +330,44 @@ def test_a_split_of_a_mortgaged_parcel_carries_the_mortgage_and_leaves_the_paren
             "SELECT parcel_id FROM current_restriction WHERE kind = 'mortgage' "
             "AND parcel_id = ANY(:c) ORDER BY parcel_id"), {"c": children}).scalars().all()
     assert left == 0 and carried == sorted(children)
+
+
+@pytest.fixture(scope="module")
+def as_api(api_settings):
+    from cadastre.db import api_database_url, create_engine
+
+    engine = create_engine(api_settings, url=api_database_url(api_settings))
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.parametrize("statement", [
+    "SELECT secret FROM certificate_seal_key",
+    "SELECT certificate_mac(1, 'CS 000001')",
+    "SELECT certificate_code(1)",  # no proven role: the public may not read codes
+    "INSERT INTO certificate_holder SELECT version_id, 1 FROM certificate LIMIT 1",
+    "SELECT mortgage_reference_in_use(1, 'x')",  # financial facts: writers of the register
+    "SELECT * FROM restriction_end_one(1, 'mortgage', NULL, 'x', NULL, 1, now())",
+])
+def test_the_api_login_cannot_read_the_code_key_nor_make_codes_or_holders(as_api, statement):
+    with pytest.raises(sa.exc.DBAPIError) as caught, as_api.begin() as conn:
+        conn.execute(sa.text(statement))
+    assert caught.value.orig.pgcode == "42501", statement
+
+
+def test_a_proven_officer_reads_codes_and_the_key_never_enters_the_log(as_api, headers,
+                                                                       api_engine):
+    token = headers("land_officer")["Authorization"].removeprefix("Bearer ")
+    with as_api.connect() as conn, conn.begin():
+        cid = conn.execute(sa.text("SELECT min(certificate_id) FROM certificate")).scalar_one()
+        conn.execute(sa.text("SELECT auth_act(:t, 'test', NULL)"), {"t": token})
+        code = conn.execute(sa.text("SELECT certificate_code(:c)"), {"c": cid}).scalar_one()
+        assert conn.execute(sa.text("SELECT certificate_by_code(:c)"),
+                            {"c": code}).scalar_one() == cid
+    with api_engine.connect() as conn:
+        assert conn.execute(sa.text(
+            "SELECT count(*) FROM audit_log WHERE table_name = 'certificate_seal_key'"
+        )).scalar_one() == 0
+        assert conn.execute(sa.text(
+            "SELECT has_table_privilege('cadastre_definer', 'certificate_seal_key', 'SELECT')"
+        )).scalar_one() is False
