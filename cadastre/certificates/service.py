@@ -80,13 +80,16 @@ def certificate_facts(serial: str, authority: str | None, registry_number: str |
 
 
 def _awaited(conn: Connection, parcel_ids: Sequence[int]) -> int | None:
-    """The certificate these parcels were on last that ended without a successor (after a
-    sale of the whole, a split) and was not revoked: the one a new certificate replaces."""
+    """The certificate these parcels (or the parcels they were split or merged from) were
+    on last that ended without a successor (after a sale of the whole, a split) and was not
+    revoked: the one a new certificate replaces."""
     found = conn.execute(sa.text(
         "SELECT c.certificate_id FROM certificate c JOIN certificate_parcel cp "
         "ON cp.certificate_version_id = c.version_id "
         "JOIN change_transaction e ON e.id = c.ended_by "
-        "WHERE cp.parcel_id = ANY(:p) AND e.kind <> 'certificate_revocation' "
+        "WHERE (cp.parcel_id = ANY(:p) OR cp.parcel_id IN (SELECT parent_parcel_id FROM "
+        "parcel_lineage WHERE child_parcel_id = ANY(:p))) "
+        "AND e.kind <> 'certificate_revocation' "
         "AND NOT EXISTS (SELECT 1 FROM current_certificate n "
         "                WHERE n.certificate_id = c.certificate_id) "
         "AND NOT EXISTS (SELECT 1 FROM certificate n "

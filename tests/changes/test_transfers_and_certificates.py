@@ -5,9 +5,12 @@ leaves behind."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 import sqlalchemy as sa
 
+from cadastre.certificates import register
 from cadastre.certificates import service as certificates
 from cadastre.certificates.register import CertificateFacts, SerialInUse
 from cadastre.changes import operations, service
@@ -426,3 +429,37 @@ def test_a_responsibility_is_recorded_and_ended(conn, home):
     assert conn.execute(sa.text(
         "SELECT count(*) FROM responsibility WHERE upper_inf(lifespan) AND parcel_id = :p"),
         {"p": home["parcel"]}).scalar_one() == 0
+
+
+def test_merged_parcels_share_by_area_and_new_certificates_replace_the_awaited_ones(
+        conn, sheet, people):
+    """Parcels of different holders merged: each holds what his parcel brought. A new
+    certificate for a merged or split parcel replaces the one its parents awaited a
+    successor for."""
+    a, b = conn.execute(sa.text(
+        "SELECT a.parcel_id, b.parcel_id FROM current_parcel a JOIN current_parcel b "
+        "ON a.parcel_id < b.parcel_id AND a.geom && b.geom "
+        "AND ST_Relate(a.geom, b.geom, 'F***1****') AND a.sheet_number = b.sheet_number "
+        "ORDER BY a.parcel_id LIMIT 1")).one()
+    before = {c.certificate_id for c in register.current_on_parcels(conn, [a, b])}
+    for parcel, holder in ((a, people[0]), (b, people[1])):
+        service.transfer(conn, parcel, [Share(holder)], CONTRACT,
+                         certificate=CertificateChoice(action="await"))
+    areas = dict(conn.execute(sa.text(
+        "SELECT parcel_id, area_legal FROM current_parcel WHERE parcel_id IN (:a, :b)"),
+        {"a": a, "b": b}).all())
+    _, merged = merge_parcels(conn, [a, b], DECISION, allow_different_holders=True)
+    shares = {party: Fraction(share) for _, party, share, _ in rights(conn, merged)}
+    total = areas[a] + areas[b]
+    assert shares == {people[0]: Fraction(str(areas[a])) / Fraction(str(total)),
+                      people[1]: Fraction(str(areas[b])) / Fraction(str(total))}
+    assert sum(shares.values()) == 1
+    issued = certificates.issue(conn, [merged], CertificateFacts("CS 900030"), DECISION)
+    assert issued.certificate["replaced"] in (before or {None})
+    _, children = split_parcel(conn, merged, DECISION, cut_line_wkt=_cut_line(conn, merged))
+    assert certificates.detail(conn, issued.certificate["certificate_id"],
+                               service_role())["status"] == "ended"
+    child = certificates.issue(conn, [children[0]], CertificateFacts("CS 900031"), DECISION)
+    assert child.certificate["replaced"] == issued.certificate["certificate_id"]
+    assert certificates.detail(conn, issued.certificate["certificate_id"],
+                               service_role())["status"] == "replaced"
