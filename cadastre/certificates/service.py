@@ -283,7 +283,7 @@ def parties_shown(view: dict[str, Any]) -> list[int]:
 def of_parcel(conn: Connection, parcel_id: int) -> dict[str, Any]:
     """The parcel's current certificates, and whether its rights await one (recorded on no
     current certificate: after a sale of the whole without a new serial, a split, a
-    revocation)."""
+    revocation, or never certified)."""
     exists = conn.execute(sa.text("SELECT 1 FROM parcel_identity WHERE parcel_id = :p"),
                           {"p": parcel_id}).scalar()
     if exists is None:
@@ -294,9 +294,6 @@ def of_parcel(conn: Connection, parcel_id: int) -> dict[str, Any]:
         "AND NOT EXISTS (SELECT 1 FROM current_certificate c "
         "                WHERE c.certificate_id = r.certificate_id)"),
         {"p": parcel_id, "k": list(register.CERTIFIED_KINDS)}).scalar_one()
-    had = conn.execute(sa.text(
-        "SELECT EXISTS (SELECT 1 FROM certificate_parcel WHERE parcel_id = :p)"),
-        {"p": parcel_id}).scalar_one()
     return {"parcel_id": parcel_id,
             "certificates": [{"certificate_id": c.certificate_id, "serial": c.facts.serial,
                               "issued_on": c.facts.issued_on,
@@ -304,7 +301,7 @@ def of_parcel(conn: Connection, parcel_id: int) -> dict[str, Any]:
                               "endorsement": c.endorsement,
                               "links": {"self": f"/api/v1/certificates/{c.certificate_id}"}}
                              for c in current],
-            "awaiting_certificate": bool(uncertified) and (bool(had) or not current),
+            "awaiting_certificate": bool(uncertified),
             "rights_without_certificate": int(uncertified)}
 
 
