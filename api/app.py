@@ -18,7 +18,18 @@ from api.fastpath import PointLookupFastPath
 from api.origin import ProxyHeadersMiddleware, PublicOrigin
 from api.query_params import DEFINED_PARAMETERS_ONLY
 from api.responses import JSONResponse
-from api.routers import audit, auth, changes, dossiers, exports, health, ogc, parcels, tiles
+from api.routers import (
+    audit,
+    auth,
+    certificates,
+    changes,
+    dossiers,
+    exports,
+    health,
+    ogc,
+    parcels,
+    tiles,
+)
 from cadastre import __version__
 from cadastre.db import api_database_url, create_engine
 from cadastre.errors import DatabaseUnavailable
@@ -107,7 +118,8 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     for router in (health.router, auth.router, parcels.router, changes.router,
-                   dossiers.router, audit.router, exports.router):
+                   dossiers.router, audit.router, exports.router, certificates.router,
+                   certificates.public_router):
         # a query parameter an operation does not define is a 400 (api/query_params.py);
         # the OGC routes check theirs themselves, tiles ignore them (cache-busting keys)
         app.include_router(router, dependencies=[DEFINED_PARAMETERS_ONLY])

@@ -101,12 +101,12 @@ def parcel_round(officers: list[Any], tokens: list[dict[str, str]], parcel_id: i
                  buyers: list[int], engine: sa.engine.Engine, tally: Tally) -> None:
     """Both officers read the parcel's ETag, then each registers a transfer to a different
     buyer with it. Exactly one may win; the parcel's holder must be the winner's buyer and
-    exactly one change must have been recorded."""
+    exactly one change must have begun rights (the land's, and the house's with it)."""
     etag = officers[0].get(f"{API}/parcels/{parcel_id}", headers=tokens[0]).headers["etag"]
     with engine.connect() as conn:
         before = conn.execute(sa.text(
-            "SELECT count(*) FROM land_right WHERE parcel_id = :p"), {"p": parcel_id}
-        ).scalar_one()
+            "SELECT coalesce(max(version_id), 0) FROM land_right WHERE parcel_id = :p"),
+            {"p": parcel_id}).scalar_one()
     answers = _together([
         (lambda i=i: officers[i].post(
             f"{API}/changes/transfer", headers={**tokens[i], "If-Match": etag},
@@ -121,12 +121,12 @@ def parcel_round(officers: list[Any], tokens: list[dict[str, str]], parcel_id: i
             "SELECT party_id FROM current_land_right WHERE parcel_id = :p "
             "AND kind = 'land_use'"), {"p": parcel_id}).scalars().all()
         begun = conn.execute(sa.text(
-            "SELECT count(*) FROM land_right WHERE parcel_id = :p"), {"p": parcel_id}
-        ).scalar_one() - before
+            "SELECT count(DISTINCT begun_by) FROM land_right WHERE parcel_id = :p "
+            "AND version_id > :v"), {"p": parcel_id, "v": before}).scalar_one()
     if len(winners) != 1 or holders != [buyers[winners[0]]] or begun != 1:
         tally.lost_updates += 1
         tally.problems.append(f"parcel {parcel_id}: answers {statuses}, holders {holders}, "
-                              f"rights begun {begun}")
+                              f"changes that began rights {begun}")
 
 
 def returned_dossiers(engine: sa.engine.Engine) -> list[tuple[str, str]]:

@@ -85,7 +85,10 @@ RULES: dict[Role, PersonalDataRule] = {
 #: same list is ``change_kind_is_private()`` in SQL (a test checks they agree).
 PRIVATE_CHANGE_KINDS = frozenset({
     "first_registration", "transfer", "inheritance", "gift", "mortgage", "mortgage_release",
-    "injunction", "injunction_release", "certificate_reissue"})
+    "injunction", "injunction_release", "certificate_reissue",
+    # a holder's certificate and obligations (a deferred land levy is a debt)
+    "certificate_issue", "certificate_endorsement", "certificate_exchange",
+    "certificate_revocation", "responsibility", "responsibility_end"})
 
 
 def rule(role: Role) -> PersonalDataRule:

@@ -16,10 +16,13 @@ from api.preconditions import parcel_state, parcel_states
 from api.schemas.changes import (
     BoundaryIn,
     InjunctionIn,
+    InjunctionReleaseIn,
     MergeIn,
     MortgageIn,
     PurposeChangeIn,
     ReleaseIn,
+    ResponsibilityEndIn,
+    ResponsibilityIn,
     Source,
     SplitIn,
     TransferIn,
@@ -72,10 +75,15 @@ async def _apply(request: Request, name: str, body: _ChangeBody, expected: dict[
         response["children"] = list(result.new_parcels)
     elif name == "merge":
         response["merged_parcel_id"] = result.new_parcels[0]
+    if result.certificate is not None:
+        response["certificate"] = dict(result.certificate)
     return response
 
 
-@router.post("/transfer", status_code=201, summary="Transfer, inheritance or gift of rights")
+@router.post("/transfer", status_code=201, summary="Transfer, inheritance or gift of rights",
+             description="Moves the land-use right and the ownership of attached assets "
+             "(together, apart, or a co-holder's share alone) and endorses or replaces the "
+             "certificate (`certificate`).")
 async def transfer(request: Request, body: TransferIn, if_match: IfMatch = None
                    ) -> dict[str, Any]:
     return await _apply(request, body.kind, body, {body.parcel_id: parcel_state(
@@ -105,9 +113,25 @@ async def injunction(request: Request, body: InjunctionIn, if_match: IfMatch = N
 
 
 @router.post("/injunction-release", status_code=201, summary="Lift an injunction")
-async def injunction_release(request: Request, body: ReleaseIn, if_match: IfMatch = None
-                             ) -> dict[str, Any]:
+async def injunction_release(request: Request, body: InjunctionReleaseIn,
+                             if_match: IfMatch = None) -> dict[str, Any]:
     return await _apply(request, "injunction_release", body, {body.parcel_id: parcel_state(
+        if_match, body.parcel_id)})
+
+
+@router.post("/responsibility", status_code=201,
+             summary="Record an obligation (a deferred land levy, an upkeep, an access)")
+async def responsibility(request: Request, body: ResponsibilityIn, if_match: IfMatch = None
+                         ) -> dict[str, Any]:
+    return await _apply(request, "responsibility", body, {body.parcel_id: parcel_state(
+        if_match, body.parcel_id)})
+
+
+@router.post("/responsibility-end", status_code=201,
+             summary="End an obligation (the levy paid, the corridor released)")
+async def responsibility_end(request: Request, body: ResponsibilityEndIn,
+                             if_match: IfMatch = None) -> dict[str, Any]:
+    return await _apply(request, "responsibility_end", body, {body.parcel_id: parcel_state(
         if_match, body.parcel_id)})
 
 

@@ -1,14 +1,18 @@
-"""Request bodies of the change routes: rights (transfer, mortgage, injunction) and the map
-(purpose, split, merge, boundary correction), each with the document that proves it."""
+"""Request bodies of the change routes: rights (transfer, mortgage, injunction), obligations
+(responsibility) and the map (purpose, split, merge, boundary correction), each with the
+document that proves it."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from api.bounds import AMOUNT_MAX, RowId
+
+#: A certificate's serial as printed ("CS 123456"; spacing and case do not matter).
+SERIAL_PATTERN = r"^\s*[A-Za-z]{2}\s*[0-9]{6,8}\s*$"
 
 
 class Source(BaseModel):
@@ -26,19 +30,65 @@ class HolderShare(BaseModel):
     share: str = Field("1/1", pattern=r"^\d{1,6}/\d{1,6}$", examples=["1/2"])
 
 
+class RightMoveIn(BaseModel):
+    """One kind of right a transfer moves, to its own holders: their shares are of what
+    moves (add up to 1). With ``from_party_id`` only that holder's share moves."""
+
+    kind: Literal["land_use", "house_ownership", "asset_ownership"]
+    holders: list[HolderShare] = Field(min_length=1, max_length=50)
+    from_party_id: RowId | None = None
+
+
+class CertificateChoiceIn(BaseModel):
+    """What the transfer does to the certificate. ``auto`` (default): a sale of the whole
+    parcel (every holder changes) ends the seller's certificate and issues the buyer's when
+    ``serial`` is given, otherwise the parcel awaits its new certificate; a sale of part (a
+    co-holder's share, the house alone) endorses the certificate. ``endorse`` (part only),
+    ``new`` (with ``serial``) or ``await`` choose."""
+
+    action: Literal["auto", "endorse", "new", "await"] = "auto"
+    serial: str | None = Field(None, pattern=SERIAL_PATTERN, examples=["CS 123456"])
+    registry_number: str | None = Field(None, max_length=40, examples=["CS 01234"])
+    issuing_authority: str | None = Field(None, max_length=300)
+    issued_on: date | None = None
+    endorsement: str | None = Field(
+        None, min_length=1, max_length=2000,
+        description="The endorsement's text instead of the register's own note (shown to "
+        "every reader of the parcel: no names or contract numbers)")
+
+
 class TransferIn(BaseModel):
+    """``holders``: the land-use right and every right to assets attached to the land its
+    sellers hold move together to these holders (sellers: every land user, or
+    ``from_party_id``); or ``rights``: each kind of right to its own holders."""
+
     parcel_id: RowId
     kind: Literal["transfer", "inheritance", "gift"] = "transfer"
-    holders: list[HolderShare] = Field(min_length=1, max_length=50)
+    holders: list[HolderShare] | None = Field(None, min_length=1, max_length=50)
+    rights: list[RightMoveIn] | None = Field(None, min_length=1, max_length=3)
+    from_party_id: RowId | None = Field(
+        None, description="The seller when a co-holder sells his share only")
+    certificate: CertificateChoiceIn | None = None
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
+
+    @model_validator(mode="after")
+    def _holders_or_rights(self) -> Self:
+        if (self.holders is None) == (self.rights is None):
+            raise ValueError("give either holders or rights")
+        return self
 
     model_config = {"json_schema_extra": {"examples": [{
         "parcel_id": 5, "kind": "transfer",
         "holders": [{"party_id": 101, "share": "1/2"}, {"party_id": 102, "share": "1/2"}],
+        "certificate": {"serial": "CS 123456", "registry_number": "CS 01234"},
         "source": {"kind": "contract", "reference": "1234/2026/HĐCN",
                    "issued_on": "2026-11-20", "issuer": "Văn phòng công chứng Hoàn Kiếm"},
-        "dossier_code": "000.00.37.H49-261127-0001"}]}}
+        "dossier_code": "000.00.37.H49-261127-0001"}, {
+        "parcel_id": 5, "kind": "transfer", "from_party_id": 101,
+        "rights": [{"kind": "land_use", "holders": [{"party_id": 103}]},
+                   {"kind": "house_ownership", "holders": [{"party_id": 103}]}],
+        "source": {"kind": "contract", "reference": "1235/2026/HĐCN"}}]}}
 
 
 class MortgageIn(BaseModel):
@@ -55,15 +105,65 @@ class MortgageIn(BaseModel):
 
 
 class ReleaseIn(BaseModel):
+    """The mortgage to end: its contract reference (with the lender when two lenders'
+    contracts share it) or its restriction id."""
+
     parcel_id: RowId
-    reference: str = Field(min_length=1, max_length=200,
-                           description="Reference of the mortgage or injunction to end")
+    reference: str | None = Field(None, min_length=1, max_length=200,
+                                  description="Reference of the mortgage to end")
+    lender_party_id: RowId | None = None
+    restriction_id: RowId | None = None
     source: Source
     dossier_code: str | None = Field(None, max_length=64)
 
     model_config = {"json_schema_extra": {"examples": [{
-        "parcel_id": 5, "reference": "77/2026/HĐTC",
+        "parcel_id": 5, "reference": "77/2026/HĐTC", "lender_party_id": 20001,
         "source": {"kind": "application", "reference": "Đơn xóa thế chấp số 12"}}]}}
+
+
+class InjunctionReleaseIn(BaseModel):
+    """The injunction to lift: its order's reference (with the authority when two orders
+    share it) or its restriction id."""
+
+    parcel_id: RowId
+    reference: str | None = Field(None, min_length=1, max_length=200,
+                                  description="Reference of the injunction to lift")
+    authority_party_id: RowId | None = None
+    restriction_id: RowId | None = None
+    source: Source
+    dossier_code: str | None = Field(None, max_length=64)
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "parcel_id": 5, "reference": "45/2026/QĐ-BPKCTT",
+        "source": {"kind": "court_order", "reference": "46/2026/QĐ-HBBP"}}]}}
+
+
+class ResponsibilityIn(BaseModel):
+    """An obligation attached to the parcel (LADM responsibility): a deferred land levy
+    (ghi nợ tiền sử dụng đất), the upkeep of a corridor, an access to keep open."""
+
+    parcel_id: RowId
+    kind: Literal["deferred_land_levy", "maintenance", "access", "other"]
+    description: str = Field(min_length=1, max_length=2000)
+    party_id: RowId | None = Field(None, description="Who owes it (default: the holders)")
+    source: Source
+    dossier_code: str | None = Field(None, max_length=64)
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "parcel_id": 5, "kind": "deferred_land_levy", "party_id": 101,
+        "description": "Ghi nợ tiền sử dụng đất theo Thông báo số 12/TB-CT",
+        "source": {"kind": "decision", "reference": "12/TB-CT"}}]}}
+
+
+class ResponsibilityEndIn(BaseModel):
+    parcel_id: RowId
+    responsibility_id: RowId
+    source: Source
+    dossier_code: str | None = Field(None, max_length=64)
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "parcel_id": 5, "responsibility_id": 3,
+        "source": {"kind": "other", "reference": "Biên lai nộp tiền 45/2026"}}]}}
 
 
 class InjunctionIn(BaseModel):

@@ -10,14 +10,16 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Annotated, Any, Generic, TypeVar
+from datetime import date
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import Connection
 
+from cadastre.certificates import service as certificates
 from cadastre.changes import service, spatial
 from cadastre.changes.record import SourceDocument
-from cadastre.changes.service import ChangeResult, Share
+from cadastre.changes.service import CertificateChoice, ChangeResult, RightMove, Share
 from cadastre.errors import InvalidInput
 
 
@@ -51,8 +53,37 @@ class OnParcel(Parameters):
         return [self.parcel_id]
 
 
+class RightMoveParameters(BaseModel):
+    """One kind of right a transfer moves, to its own holders (shares of what moves)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["land_use", "house_ownership", "asset_ownership"]
+    holders: list[Holder] = Field(min_length=1)
+    from_party_id: int | None = None
+
+
+class CertificateChoiceParameters(BaseModel):
+    """What a transfer does to the certificate (service.CertificateChoice)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action: Literal["auto", "endorse", "new", "await"] = "auto"
+    serial: str | None = None
+    registry_number: str | None = None
+    issuing_authority: str | None = None
+    issued_on: date | None = None
+    endorsement: str | None = None
+
+
 class TransferParameters(OnParcel):
-    holders: list[Holder]
+    """``holders``: the land-use right and every attached-asset right its sellers hold
+    move together to them; or ``rights``: each kind to its own holders."""
+
+    holders: list[Holder] | None = None
+    rights: list[RightMoveParameters] | None = None
+    from_party_id: int | None = None
+    certificate: CertificateChoiceParameters | None = None
 
 
 class MortgageParameters(OnParcel):
@@ -65,7 +96,31 @@ class InjunctionParameters(OnParcel):
 
 
 class ReleaseParameters(OnParcel):
-    reference: str = Field(description="the mortgage's or the injunction's reference")
+    """The mortgage to end: its reference (with the lender when two lenders' contracts
+    share it) or its restriction id."""
+
+    reference: str | None = Field(None, description="the mortgage's contract reference")
+    restriction_id: int | None = None
+    lender_party_id: int | None = None
+
+
+class InjunctionReleaseParameters(OnParcel):
+    """The injunction to lift: its reference (with the authority when two orders share
+    it) or its restriction id."""
+
+    reference: str | None = Field(None, description="the injunction's order reference")
+    restriction_id: int | None = None
+    authority_party_id: int | None = None
+
+
+class ResponsibilityParameters(OnParcel):
+    kind: str
+    description: str
+    party_id: int | None = None
+
+
+class ResponsibilityEndParameters(OnParcel):
+    responsibility_id: int
 
 
 class PurposeParameters(OnParcel):
@@ -104,6 +159,45 @@ class BoundaryParameters(Parameters):
 
     def parcels(self) -> list[int]:
         return [self.first_parcel_id, self.second_parcel_id]
+
+
+class CertificateIssueParameters(Parameters):
+    """The parcels a new certificate covers (a dossier's approval gives its parcels)."""
+
+    parcel_id: int | None = None
+    parcel_ids: list[int] | None = None
+    serial: str
+    registry_number: str | None = None
+    issuing_authority: str | None = None
+    issued_on: date | None = None
+    replaces_certificate_id: int | None = None
+
+    def parcels(self) -> list[int]:
+        if self.parcel_ids:
+            return sorted(set(self.parcel_ids))
+        return [] if self.parcel_id is None else [self.parcel_id]
+
+
+class CertificateParameters(Parameters):
+    """A certificate, by its id or as the one current certificate of ``parcel_id``. Its
+    parcels are locked when it is read; no parcel state is named for it."""
+
+    certificate_id: int | None = None
+    parcel_id: int | None = None
+
+    def parcels(self) -> list[int]:
+        return []
+
+
+class EndorseParameters(CertificateParameters):
+    endorsement: str
+
+
+class ExchangeParameters(CertificateParameters):
+    serial: str
+    registry_number: str | None = None
+    issuing_authority: str | None = None
+    issued_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +264,50 @@ def _stored(conn: Connection, wkt: str, srid: int | None) -> str:
     return wkt if srid is None else spatial.to_storage_wkt(conn, wkt, srid)
 
 
+def _transfer(kind: str) -> Callable[[Connection, TransferParameters, Context], ChangeResult]:
+    def run(conn: Connection, p: TransferParameters, c: Context) -> ChangeResult:
+        rights = None if p.rights is None else [
+            RightMove(r.kind, r.holders, r.from_party_id) for r in p.rights]
+        choice = None if p.certificate is None else CertificateChoice(
+            **p.certificate.model_dump())
+        return service.transfer(
+            conn, p.parcel_id, p.holders, c.source, kind=kind, rights=rights,
+            from_party_id=p.from_party_id, certificate=choice, dossier_code=c.dossier_code,
+            expected_change=c.expected_of(p.parcel_id))
+
+    return run
+
+
+def _certificate_issue(conn: Connection, p: CertificateIssueParameters,
+                       c: Context) -> ChangeResult:
+    facts = certificates.certificate_facts(p.serial, p.issuing_authority, p.registry_number,
+                                           p.issued_on)
+    return certificates.issue(conn, p.parcels(), facts, c.source,
+                              replaces=p.replaces_certificate_id, dossier_code=c.dossier_code)
+
+
+def _certificate_endorse(conn: Connection, p: EndorseParameters, c: Context) -> ChangeResult:
+    return certificates.endorse(conn, certificates.resolve(conn, p.certificate_id, p.parcel_id),
+                                p.endorsement, c.source, dossier_code=c.dossier_code)
+
+
+def _certificate_exchange(lost: bool) -> Callable[[Connection, ExchangeParameters, Context],
+                                                  ChangeResult]:
+    def run(conn: Connection, p: ExchangeParameters, c: Context) -> ChangeResult:
+        facts = certificates.certificate_facts(p.serial, p.issuing_authority, p.registry_number,
+                                    p.issued_on)
+        return certificates.exchange(
+            conn, certificates.resolve(conn, p.certificate_id, p.parcel_id), facts, c.source,
+            lost=lost, dossier_code=c.dossier_code)
+
+    return run
+
+
+def _certificate_revoke(conn: Connection, p: CertificateParameters, c: Context) -> ChangeResult:
+    return certificates.revoke(conn, certificates.resolve(conn, p.certificate_id, p.parcel_id),
+                               c.source, dossier_code=c.dossier_code)
+
+
 def _split(conn: Connection, p: SplitParameters, c: Context) -> ChangeResult:
     line = None if p.cut_line_wkt is None else _stored(conn, p.cut_line_wkt, p.srid)
     shapes = None if p.children_wkt is None else [
@@ -198,19 +336,35 @@ def _boundary_correction(conn: Connection, p: BoundaryParameters, c: Context) ->
 #: The transfers of land-use rights (chuyển nhượng, thừa kế, tặng cho).
 TRANSFERS = ("transfer", "inheritance", "gift")
 _OPERATIONS: list[Operation[Any]] = [
-    *(Operation(kind, title, TransferParameters,
-                _on_parcel(service.transfer, "holders", kind=kind), True)
+    *(Operation(kind, title, TransferParameters, _transfer(kind), True)
       for kind, title in zip(TRANSFERS, ("a transfer", "an inheritance", "a gift"),
                              strict=True)),
     Operation("mortgage", "a mortgage", MortgageParameters,
               _on_parcel(service.register_mortgage, "lender_party_id", keywords=("amount",)),
               True),
     Operation("mortgage_release", "a release", ReleaseParameters,
-              _on_parcel(service.release_mortgage, "reference"), True),
+              _on_parcel(service.release_mortgage, "reference",
+                         keywords=("restriction_id", "lender_party_id")), True),
     Operation("injunction", "an injunction", InjunctionParameters,
               _on_parcel(service.set_injunction, "authority_party_id"), True),
-    Operation("injunction_release", "an injunction's lifting", ReleaseParameters,
-              _on_parcel(service.lift_injunction, "reference"), True),
+    Operation("injunction_release", "an injunction's lifting", InjunctionReleaseParameters,
+              _on_parcel(service.lift_injunction, "reference",
+                         keywords=("restriction_id", "authority_party_id")), True),
+    Operation("responsibility", "a responsibility", ResponsibilityParameters,
+              _on_parcel(service.record_responsibility, "kind", "description",
+                         keywords=("party_id",))),
+    Operation("responsibility_end", "a responsibility's end", ResponsibilityEndParameters,
+              _on_parcel(service.end_responsibility, "responsibility_id")),
+    Operation("certificate_issue", "a certificate's issue", CertificateIssueParameters,
+              _certificate_issue, True),
+    Operation("certificate_endorsement", "a certificate's endorsement", EndorseParameters,
+              _certificate_endorse),
+    Operation("certificate_exchange", "a certificate's exchange", ExchangeParameters,
+              _certificate_exchange(lost=False), True),
+    Operation("certificate_reissue", "a certificate's re-issue after loss",
+              ExchangeParameters, _certificate_exchange(lost=True), True),
+    Operation("certificate_revocation", "a certificate's revocation", CertificateParameters,
+              _certificate_revoke),
     Operation("purpose_change", "a purpose change", PurposeParameters,
               _on_parcel(spatial.change_purpose, "purposes", keywords=("tolerance",))),
     Operation("split", "a split", SplitParameters, _split),

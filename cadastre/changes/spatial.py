@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cadastre.certificates.register import endorsement_note
 from cadastre.changes.service import (
     ChangeResult,
     Share,
@@ -23,6 +26,7 @@ from cadastre.changes.service import (
     lock_parcel,
     lock_parcels,
     refuse_if_blocked,
+    retire_parcels,
 )
 from cadastre.errors import InvalidInput, TopologyConflict
 from cadastre.extent import check_wkt_in_area
@@ -177,9 +181,11 @@ def _current_version(conn: Connection, parcel_id: int) -> int:
 
 def _carry_rrr(conn: Connection, parents: list[int], child: int, change_id: int,
                at: object, *, holders: list[Share] | None = None) -> None:
-    """Children inherit the current rights and restrictions of their parents (new ids,
-    beginning now); the parents' versions end with the change. With ``holders`` the child's
-    land-use right goes to them instead (other rights and restrictions still carry over)."""
+    """Children inherit the current rights, restrictions and responsibilities of their
+    parents (new ids, beginning now, recorded on no certificate until one is issued for
+    the child); the parents' versions end with the change (``retire_parcels``). With
+    ``holders`` the child's land-use right goes to them instead (other rights, restrictions
+    and responsibilities still carry over)."""
     if holders is not None:
         for h in holders:
             conn.execute(sa.text(
@@ -188,27 +194,68 @@ def _carry_rrr(conn: Connection, parents: list[int], child: int, change_id: int,
                 "'land_use', :child, :party, :n, :d, tstzrange(:at, NULL, '[)'), :c)"),
                 {"child": child, "party": h.party_id, "n": h.numerator, "d": h.denominator,
                  "at": at, "c": change_id})
-    conn.execute(sa.text(
-        "INSERT INTO land_right (right_id, kind, parcel_id, party_id, share_numerator, "
-        "share_denominator, certificate_id, term_end, lifespan, begun_by) "
-        "SELECT nextval('land_right_id_seq'), kind, :child, party_id, share_numerator, "
-        "share_denominator, NULL, term_end, tstzrange(:at, NULL, '[)'), :c "
-        "FROM (SELECT DISTINCT kind, party_id, share_numerator, share_denominator, term_end "
-        "FROM current_land_right WHERE parcel_id = ANY(:parents) "
-        "AND (kind <> 'land_use' OR NOT :assigned)) r"),
-        {"child": child, "at": at, "c": change_id, "parents": parents,
-         "assigned": holders is not None})
+    for kind, party, share, term_end in _carried_rights(conn, parents,
+                                                        skip_land_use=holders is not None):
+        conn.execute(sa.text(
+            "INSERT INTO land_right (right_id, kind, parcel_id, party_id, share_numerator, "
+            "share_denominator, term_end, lifespan, begun_by) VALUES "
+            "(nextval('land_right_id_seq'), :k, :child, :party, :n, :d, :term, "
+            "tstzrange(:at, NULL, '[)'), :c)"),
+            {"k": kind, "child": child, "party": party, "n": share.numerator,
+             "d": share.denominator, "term": term_end, "at": at, "c": change_id})
     # through restrictions_carry(): the API's login may not read references and amounts
     conn.execute(sa.text("SELECT restrictions_carry(:parents, :child, :c, :at)"),
                  {"child": child, "at": at, "c": change_id, "parents": parents})
+    conn.execute(sa.text(
+        "INSERT INTO responsibility (responsibility_id, kind, parcel_id, party_id, "
+        "description, lifespan, begun_by) SELECT nextval('responsibility_id_seq'), kind, "
+        ":child, party_id, description, tstzrange(:at, NULL, '[)'), :c FROM (SELECT DISTINCT "
+        "kind, party_id, description FROM responsibility WHERE upper_inf(lifespan) "
+        "AND parcel_id = ANY(:parents)) r"),
+        {"child": child, "at": at, "c": change_id, "parents": parents})
 
 
-def _end_rrr(conn: Connection, parents: list[int], change_id: int, at: object) -> None:
-    for table in ("land_right", "restriction"):
-        conn.execute(sa.text(
-            f"UPDATE {table} SET lifespan = tstzrange(lower(lifespan), :at, '[)'), "
-            "ended_by = :c WHERE upper_inf(lifespan) AND parcel_id = ANY(:ids)"),
-            {"at": at, "c": change_id, "ids": parents})
+def _carried_rights(conn: Connection, parents: list[int], *, skip_land_use: bool
+                    ) -> list[tuple[str, int, Fraction, date | None]]:
+    """The rights a new parcel inherits, per kind and holder: a split's child its parent's
+    as they are; a merge's parcel its parents' weighted by the parents' (last) legal areas, so
+    that each kind's shares still add up to exactly 1 (parcels of different holders,
+    merged with ``allow_different_holders``: each holds what his parcel brought)."""
+    rows = conn.execute(sa.text(
+        "SELECT r.kind, r.party_id, r.share_numerator, r.share_denominator, r.term_end, "
+        "r.parcel_id, coalesce(p.area_legal, round(ST_Area(p.geom)::numeric, 2)) AS area "
+        "FROM current_land_right r JOIN LATERAL (SELECT q.area_legal, q.geom FROM parcel q "
+        "WHERE q.parcel_id = r.parcel_id ORDER BY q.version_id DESC LIMIT 1) p ON true "
+        "WHERE r.parcel_id = ANY(:parents) ORDER BY r.kind, r.party_id, r.parcel_id"),
+        {"parents": parents}).all()
+    areas: dict[str, dict[int, Fraction]] = {}
+    for r in rows:
+        areas.setdefault(r.kind, {})[r.parcel_id] = Fraction(str(r.area or 1))
+    carried: dict[tuple[str, int], list[Any]] = {}
+    for r in rows:
+        if skip_land_use and r.kind == "land_use":
+            continue
+        weight = areas[r.kind][r.parcel_id] / sum(areas[r.kind].values(), Fraction(0))
+        entry = carried.setdefault((r.kind, r.party_id), [Fraction(0), r.term_end])
+        entry[0] += Fraction(r.share_numerator, r.share_denominator) * weight
+    for kind in {k for k, _ in carried}:
+        entries = [e for (k, _), e in carried.items() if k == kind]
+        if any(max(e[0].numerator, e[0].denominator) > 2**31 - 1 for e in entries):
+            _in_millionths(entries)
+    return [(kind, party, share, term_end)
+            for (kind, party), (share, term_end) in carried.items() if share > 0]
+
+
+def _in_millionths(entries: list[list[Any]]) -> None:
+    """Shares that two integers cannot hold (areas of a merge) as millionths that still
+    add up to exactly 1 (largest remainders), in place."""
+    scaled = [e[0] * 10**6 for e in entries]
+    whole = [int(x) for x in scaled]
+    for i in sorted(range(len(entries)), key=lambda i: scaled[i] - whole[i],
+                    reverse=True)[:10**6 - sum(whole)]:
+        whole[i] += 1
+    for entry, part in zip(entries, whole, strict=True):
+        entry[0] = Fraction(part, 10**6)
 
 
 def _lock_sheet(conn: Connection, version: int) -> None:
@@ -341,7 +388,10 @@ def split_parcel(conn: Connection, parcel_id: int, source: SourceDocument, *,
             "VALUES (:p, :c, :x)"), {"p": parcel_id, "c": child, "x": change_id})
         _carry_rrr(conn, [parcel_id], child, change_id, at, holders=holders)
         child_ids.append(child)
-    _end_rrr(conn, [parcel_id], change_id, at)
+    retire_parcels(conn, [parcel_id], endorsement_note(
+        f"tách thửa đất #{parcel_id} thành các thửa "
+        f"{', '.join(f'#{c}' for c in child_ids)}", at, change_id),
+        change_id=change_id, at=at)
     for ewkb in children:
         _guard(conn, ewkb, [parcel_id, *child_ids], tolerance)
     return ChangeResult(change_id, parcel_id, 1, len(child_ids)), child_ids
@@ -394,7 +444,9 @@ def merge_parcels(conn: Connection, parcel_ids: list[int], source: SourceDocumen
             "INSERT INTO parcel_lineage (parent_parcel_id, child_parcel_id, change_id) "
             "VALUES (:p, :c, :x)"), {"p": pid, "c": child, "x": change_id})
     _carry_rrr(conn, ids, child, change_id, at)
-    _end_rrr(conn, ids, change_id, at)
+    retire_parcels(conn, ids, endorsement_note(
+        f"hợp các thửa đất {', '.join(f'#{p}' for p in ids)} thành thửa #{child}", at,
+        change_id), change_id=change_id, at=at)
     _guard(conn, union, [*ids, child], tolerance)
     return ChangeResult(change_id, child, len(ids), 1), child
 

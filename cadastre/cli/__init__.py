@@ -11,6 +11,7 @@ from rich.console import Console
 from cadastre.cli import auth as auth_commands
 from cadastre.cli import backup as backup_commands
 from cadastre.cli import calendar as calendar_commands
+from cadastre.cli import certificates as certificate_commands
 from cadastre.cli import changes as change_commands
 from cadastre.cli import db as db_commands
 from cadastre.cli import demo as demo_commands
@@ -34,6 +35,7 @@ app.add_typer(demo_commands.app, name="demo")
 app.add_typer(user_commands.app, name="user")
 app.add_typer(auth_commands.app, name="auth")
 app.add_typer(change_commands.app, name="change")
+app.add_typer(certificate_commands.app, name="certificate")
 app.add_typer(calendar_commands.app, name="calendar")
 app.command("synth")(synth_commands.synth)
 app.command("serve")(serve_commands.serve)

@@ -1,5 +1,6 @@
 """`cadastre change ...`: the change operations from the command line (land officers'
-scripts and corrections), each one transaction, each with its source document."""
+scripts and corrections), each one transaction, each with its source document. The
+certificate's own operations are `cadastre certificate ...`."""
 
 from __future__ import annotations
 
@@ -45,18 +46,51 @@ def _share(text: str) -> Share:
     return Share(int(match.group(1)), int(match.group(2) or 1), int(match.group(3) or 1))
 
 
+def _right(text: str) -> dict[str, Any]:
+    kind, sep, holders = text.partition("=")
+    if not sep or not holders:
+        raise InvalidInput(f"--right {text!r} is not KIND=PARTY[:N/D],PARTY[:N/D]...")
+    return {"kind": kind.strip(), "holders": [_share(h.strip()) for h in holders.split(",")]}
+
+
 @app.command()
-def transfer(parcel: int, holder: list[str] = typer.Option(..., "--holder",
-             help="New holder as PARTY_ID or PARTY_ID:N/D; repeat for co-holders."),
+def transfer(parcel: int, holder: list[str] = typer.Option([], "--holder",
+             help="New holder of the land-use right and of every attached-asset right the "
+             "sellers hold, as PARTY_ID or PARTY_ID:N/D; repeat for co-holders."),
+             right: list[str] = typer.Option([], "--right", help="One kind of right to its "
+             "own holders, e.g. 'house_ownership=12:1/2,13:1/2' (land_use, house_ownership, "
+             "asset_ownership); repeat per kind. Instead of --holder."),
+             from_party: int | None = typer.Option(None, "--from-party", help="The seller "
+             "when a co-holder sells his share only."),
              kind: str = typer.Option("transfer", "--kind", help="transfer, inheritance, gift"),
+             certificate: str = typer.Option("auto", "--certificate", help="auto, endorse, "
+             "new (with --serial) or await."),
+             serial: str | None = typer.Option(None, "--serial",
+                                               help="The buyer's new certificate's serial."),
+             registry_number: str | None = typer.Option(None, "--registry-number"),
              source_kind: str = SourceKind, source_ref: str = SourceRef,
              source_date: str | None = SourceDate, dossier: str | None = Dossier) -> None:
-    """Transfer, inheritance or gift: new holders with shares adding up to 1."""
+    """Transfer, inheritance or gift: what moves to whom, shares adding up to 1; the
+    certificate endorsed or replaced."""
     if kind not in operations.TRANSFERS:
         raise InvalidInput(f"a transfer is a transfer, inheritance or gift, not {kind!r}")
-    result = _change(kind, {"parcel_id": parcel, "holders": [_share(h) for h in holder]},
-                     source_kind, source_ref, source_date, dossier)
-    out.print(f"change #{result.change_id}: parcel {parcel} transferred")
+    if bool(holder) == bool(right):
+        raise InvalidInput("give either --holder or --right")
+    parameters: dict[str, Any] = {
+        "parcel_id": parcel, "from_party_id": from_party,
+        "certificate": {"action": certificate, "serial": serial,
+                        "registry_number": registry_number}}
+    if holder:
+        parameters["holders"] = [_share(h) for h in holder]
+    else:
+        parameters["rights"] = [_right(r) for r in right]
+    result = _change(kind, parameters, source_kind, source_ref, source_date, dossier)
+    outcome = dict(result.certificate or {})
+    out.print(f"change #{result.change_id}: parcel {parcel} transferred; certificate "
+              f"{outcome.get('action', 'unchanged')}"
+              + (f" #{outcome['certificate_id']}" if outcome.get("certificate_id") else "")
+              + (" (the parcel awaits its new certificate)"
+                 if outcome.get("awaiting_certificate") else ""))
 
 
 @app.command()
@@ -72,14 +106,21 @@ def mortgage(parcel: int, lender: int = typer.Option(..., "--lender", help="Part
 
 
 @app.command("mortgage-release")
-def mortgage_release(parcel: int, reference: str = typer.Option(..., "--reference"),
+def mortgage_release(parcel: int, reference: str | None = typer.Option(
+                         None, "--reference", help="The mortgage's contract reference."),
+                     lender: int | None = typer.Option(
+                         None, "--lender", help="The lender, when two share the reference."),
+                     restriction: int | None = typer.Option(
+                         None, "--restriction", help="The mortgage's restriction id."),
                      source_kind: str = SourceKind, source_ref: str = SourceRef,
                      source_date: str | None = SourceDate,
                      dossier: str | None = Dossier) -> None:
-    """Release a mortgage."""
-    result = _change("mortgage_release", {"parcel_id": parcel, "reference": reference},
+    """Release one mortgage, named by its reference (and lender) or its restriction id."""
+    result = _change("mortgage_release", {"parcel_id": parcel, "reference": reference,
+                                          "lender_party_id": lender,
+                                          "restriction_id": restriction},
                      source_kind, source_ref, source_date, dossier)
-    out.print(f"change #{result.change_id}: mortgage {reference} released")
+    out.print(f"change #{result.change_id}: mortgage {reference or f'#{restriction}'} released")
 
 
 @app.command()
@@ -93,14 +134,48 @@ def injunction(parcel: int, source_kind: str = typer.Option("court_order", "--so
 
 
 @app.command("injunction-release")
-def injunction_release(parcel: int, reference: str = typer.Option(..., "--reference"),
+def injunction_release(parcel: int, reference: str | None = typer.Option(
+                           None, "--reference", help="The order's reference."),
+                       restriction: int | None = typer.Option(
+                           None, "--restriction", help="The injunction's restriction id."),
                        source_kind: str = typer.Option("court_order", "--source-kind"),
                        source_ref: str = SourceRef, source_date: str | None = SourceDate,
                        dossier: str | None = Dossier) -> None:
-    """Lift an injunction."""
-    result = _change("injunction_release", {"parcel_id": parcel, "reference": reference},
+    """Lift an injunction, named by its reference or its restriction id."""
+    result = _change("injunction_release", {"parcel_id": parcel, "reference": reference,
+                                            "restriction_id": restriction},
                      source_kind, source_ref, source_date, dossier)
-    out.print(f"change #{result.change_id}: injunction {reference} lifted")
+    out.print(f"change #{result.change_id}: injunction {reference or f'#{restriction}'} "
+              "lifted")
+
+
+@app.command()
+def responsibility(parcel: int, kind: str = typer.Option(..., "--kind", help=(
+                       "deferred_land_levy, maintenance, access or other")),
+                   description: str = typer.Option(..., "--description",
+                                                   help="What is owed."),
+                   party: int | None = typer.Option(None, "--party", help="Who owes it."),
+                   source_kind: str = SourceKind, source_ref: str = SourceRef,
+                   source_date: str | None = SourceDate,
+                   dossier: str | None = Dossier) -> None:
+    """Record an obligation attached to the parcel (e.g. ghi nợ tiền sử dụng đất)."""
+    result = _change("responsibility", {"parcel_id": parcel, "kind": kind,
+                                        "description": description, "party_id": party},
+                     source_kind, source_ref, source_date, dossier)
+    out.print(f"change #{result.change_id}: {kind} recorded on parcel {parcel}")
+
+
+@app.command("responsibility-end")
+def responsibility_end(parcel: int, responsibility: int = typer.Option(
+                           ..., "--id", help="The responsibility's id."),
+                       source_kind: str = SourceKind, source_ref: str = SourceRef,
+                       source_date: str | None = SourceDate,
+                       dossier: str | None = Dossier) -> None:
+    """End an obligation (the levy paid, the corridor released)."""
+    result = _change("responsibility_end", {"parcel_id": parcel,
+                                            "responsibility_id": responsibility},
+                     source_kind, source_ref, source_date, dossier)
+    out.print(f"change #{result.change_id}: responsibility #{responsibility} ended")
 
 
 @app.command()

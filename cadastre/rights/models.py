@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, Numeric, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, Numeric, SmallInteger, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cadastre.model import Base, Versioned
@@ -34,6 +34,28 @@ class CertificateParcel(Base):
     parcel_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("parcel_identity.parcel_id"), primary_key=True
     )
+
+
+class CertificateHolder(Base):
+    """The holders a certificate version names (written with the version)."""
+
+    __tablename__ = "certificate_holder"
+
+    certificate_version_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("certificate.version_id"), primary_key=True
+    )
+    party_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("party.id"), primary_key=True)
+
+
+class CertificateSealKey(Base):
+    """The key of the certificates' verification codes: owned by cadastre_auth, read by
+    nobody else (sql/functions/privileges_certificates.sql)."""
+
+    __tablename__ = "certificate_seal_key"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default="1")
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(server_default="now()")
 
 
 class LandRight(Versioned, Base):

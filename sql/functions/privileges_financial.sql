@@ -24,7 +24,10 @@ CREATE OR REPLACE FUNCTION change_kind_is_private(kind text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
     SELECT kind IN ('first_registration', 'transfer', 'inheritance', 'gift', 'mortgage',
                     'mortgage_release', 'injunction', 'injunction_release',
-                    'certificate_reissue')
+                    'certificate_reissue',
+                    -- a holder's certificate and obligations (a deferred land levy is a debt)
+                    'certificate_issue', 'certificate_endorsement', 'certificate_exchange',
+                    'certificate_revocation', 'responsibility', 'responsibility_end')
 $$;
 
 CREATE OR REPLACE VIEW restriction_visible WITH (security_barrier) AS

@@ -134,6 +134,8 @@ def known_ids(fuzz_engine) -> dict[str, list[Any]]:
             + values("SELECT code FROM feedback ORDER BY id LIMIT 5")
             + values("SELECT code FROM procedure ORDER BY code LIMIT 5"),
             "job_id": [export],
+            "certificate_id": values("SELECT DISTINCT certificate_id FROM current_certificate "
+                                     "ORDER BY certificate_id LIMIT 10"),
             "collection_id": list(registry.LAYERS),
             "feature_id": [str(v) for v in values(
                 "SELECT parcel_id FROM current_parcel ORDER BY parcel_id LIMIT 10")],
