@@ -148,6 +148,9 @@ class ProcedureUpdate(BaseModel):
     documents: list[str] | None = Field(None, max_length=100)
     fee_vnd: int | None = Field(None, ge=0, le=FEE_MAX)
     active: bool | None = None
+    blocked_by_injunction: bool | None = Field(
+        None, description="Intake and approval refused while a parcel of the dossier is "
+        "under an active injunction")
 
 
 class RatingIn(BaseModel):

@@ -21,7 +21,7 @@ _COLUMNS = ("code, name, level, working_days, steps, documents, fee_vnd, tax_ste
 #: column; any edit of any column changes it).
 _STATE = "md5(CAST(p AS text)) AS state"
 #: The columns an edit may set (the API's model names no others).
-EDITABLE = ("name", "working_days", "documents", "fee_vnd", "active")
+EDITABLE = ("name", "working_days", "documents", "fee_vnd", "active", "blocked_by_injunction")
 
 
 class ProcedureNotFound(NotFound):

@@ -589,6 +589,17 @@ def test_an_injunction_blocks_the_intake_of_a_sale(desk, api_engine):
         _problem(desk.receive(blocked, [parcel]), 409, "parcel-enjoined")
     # a procedure that moves nothing is received (its change, if any, is refused later)
     assert desk.receive("CAP-DOI", [parcel]).status_code == 201
+    # which procedures are blocked is the catalogue's data, edited by an administrator
+    url, admin = f"{API}/procedures/CAP-DOI", desk.headers("admin")
+    edited = desk.client.patch(url, json={"blocked_by_injunction": True}, headers={
+        **admin, "If-Match": desk.client.get(url).headers["etag"]})
+    assert edited.status_code == 200 and edited.json()["blocked_by_injunction"], edited.text
+    try:
+        _problem(desk.receive("CAP-DOI", [parcel]), 409, "parcel-enjoined")
+    finally:
+        restored = desk.client.patch(url, json={"blocked_by_injunction": False}, headers={
+            **admin, "If-Match": desk.client.get(url).headers["etag"]})
+        assert restored.status_code == 200, restored.text
 
 
 def test_an_injunction_recorded_after_intake_blocks_the_approval(desk, api_engine):
