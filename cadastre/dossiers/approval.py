@@ -113,7 +113,7 @@ def approve(conn: Connection, code: str, steps: Sequence[Step], *, source: Sourc
         if states is not None:
             states([])
     else:
-        parcels = [int(p) for p in row.parcel_ids]
+        parcels = list(dict.fromkeys(int(p) for p in row.parcel_ids))
         if not parcels:
             raise InvalidInput("the dossier names no parcel to change")
         prepared = _prepare(names, steps, procedure, parcels)

@@ -243,6 +243,14 @@ def test_a_mortgage_over_three_parcels_mortgages_the_three_then_a_release_ends_t
     assert [tuple(m) for m in mortgages] == [(p, bank, "88/2026/HĐTC") for p in parcels]
     assert [kind for kind, _ in _changes_of(api_engine, code)] == (
         ["mortgage"] * 3 + ["certificate_endorsement"] * 3)
+    # one contract is one dossier's: another dossier may not register it again
+    (other,) = _free_parcels(api_engine, 1)
+    again, again_etag = desk.open("THE-CHAP", [other])
+    duplicate = _problem(desk.approve(again, again_etag, [other], source=contract, steps=[
+        {"operation": "mortgage", "parameters": {"lender_party_id": bank}}]), 409,
+        "conflict-unique")
+    assert "88/2026/HĐTC" in duplicate["detail"]
+    assert _status(api_engine, again) == "in_processing"
 
     release, etag = desk.open("XOA-THE-CHAP", parcels)
     released = desk.approve(release, etag, parcels, steps=[
