@@ -31,6 +31,7 @@ from api.routers import (
     tiles,
 )
 from cadastre import __version__
+from cadastre.clock import OFFICE_TIME_ZONE
 from cadastre.db import api_database_url, create_engine
 from cadastre.errors import DatabaseUnavailable
 from cadastre.migrations import storage_srid
@@ -68,7 +69,8 @@ async def open_pool(app: FastAPI) -> asyncpg.Pool:
                     min_size=settings.api_pool_min, max_size=settings.api_pool_max,
                     init=_init_connection, timeout=settings.connect_timeout_s,
                     server_settings={"application_name": "cadastre-api",
-                                     "statement_timeout": str(settings.statement_timeout_ms)})
+                                     "statement_timeout": str(settings.statement_timeout_ms),
+                                     "TimeZone": OFFICE_TIME_ZONE})
             except Exception as exc:
                 raise DatabaseUnavailable("the database does not answer") from exc
     return app.state.pool

@@ -9,33 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cadastre.clock import OFFICE_TIME_ZONE, office_day, office_today
 from cadastre.errors import InvalidInput
+
+__all__ = ["OFFICE_TIME_ZONE", "office_day", "office_today"]  # the clock, re-exported
 
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 #: An appointment is never computed further than this into the future.
 MAX_DAYS = 400
-#: The offices' time zone: receptions, pauses and appointments are days in Việt Nam.
-OFFICE_TIME_ZONE = "Asia/Ho_Chi_Minh"
-_OFFICE_ZONE = ZoneInfo(OFFICE_TIME_ZONE)
-
-
-def office_today(conn: Connection) -> date:
-    """Today in Việt Nam by the database's clock (the start of the transaction): the one
-    clock of intake, pauses, deadlines, feedback and reports."""
-    today: date = conn.execute(sa.text(
-        f"SELECT (now() AT TIME ZONE '{OFFICE_TIME_ZONE}')::date")).scalar_one()
-    return today
-
-
-def office_day(moment: datetime) -> date:
-    """The day in Việt Nam of an instant (a reception, an event)."""
-    return moment.astimezone(_OFFICE_ZONE).date()
 
 
 @dataclass(frozen=True, slots=True)
