@@ -70,6 +70,9 @@ def add_working_days(calendar: WorkingCalendar, received: date, days: int, *,
             raise InvalidInput(f"paused interval {a} .. {b} ends before it begins")
     day, counted, skipped, paused_days = received, 0, [], 0
     while counted < days:
+        if day == date.max:
+            raise InvalidInput(f"{received} + {days} working days is past the last day a "
+                               "calendar can hold")
         day += timedelta(days=1)
         if calendar.years and day.year not in calendar.years and not beyond_calendar:
             raise NoCalendarForYear(day.year)

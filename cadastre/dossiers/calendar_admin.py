@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadastre.dossiers.calendar import WEEKDAYS_VI, refresh_command
+from cadastre.dossiers.calendar import WEEKDAYS_VI, appointment_date, refresh_command
 from cadastre.dossiers.official_calendar import (
     SWAPPED_WORKING_DAY,
     OfficialDay,
@@ -324,3 +324,13 @@ def end_swap(conn: Connection, swap_id: int, *, legal_basis: str,
     current = _in_force(conn, swap_id, expected_version)
     _close(conn, current["version_id"], _clock(conn), _text(legal_basis, "legal basis", 300))
     return swap_versions(conn, swap_id)[-1]
+
+
+def due(conn: Connection, *, received: date, days: int,
+        commune_code: str | None = None) -> dict[str, Any]:
+    """The appointment a dossier received on ``received`` would get, and the days off it
+    passes (the public calendar's question: "when is it due?")."""
+    found = appointment_date(conn, received, days, commune_code=commune_code)
+    return {"received": received, "working_days": found.working_days, "due": found.due,
+            "due_text": found.describe(),
+            "days_off": [{"day": d, "name": n} for d, n in found.skipped_holidays]}
