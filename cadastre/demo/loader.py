@@ -68,7 +68,7 @@ def add_demo_extras(conn: Connection, *, seed: int = 7) -> DemoExtras:
         if not exists:
             add_user(conn, username, role, password=DEMO_PASSWORD,
                      full_name=f"Demo {role.replace('_', ' ')}")
-    _dossiers(conn, rng)
+    mortgages += _dossiers(conn, rng)
     conn.execute(sa.text("INSERT INTO database_setting (name, value) VALUES (:n, 'yes') "
                          "ON CONFLICT (name) DO NOTHING"), {"n": DEMO_MARKER})
     return DemoExtras(communes, houses, mortgages, injunctions)
@@ -155,13 +155,16 @@ _PATHS = (
 )
 
 
-def _dossiers(conn: Connection, rng: np.random.Generator) -> None:
+def _dossiers(conn: Connection, rng: np.random.Generator) -> int:
     """The province's registration office and the wards' offices, and dossiers in every
-    state of the workflow (received over the last weeks, some late)."""
+    state of the workflow (received over the last weeks, some late), on parcels under no
+    injunction. The approved ones are mortgages, registered by their approval: the number
+    of mortgages they registered."""
     from datetime import timedelta
 
     from cadastre.access import Role
-    from cadastre.dossiers import service
+    from cadastre.changes.record import SourceDocument
+    from cadastre.dossiers import approval, service
 
     conn.execute(sa.text(
         "INSERT INTO office (code, name, level, province_code, address, phone) VALUES "
@@ -175,6 +178,8 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> None:
     parcels = conn.execute(sa.text(
         "SELECT r.parcel_id, h.name FROM current_land_right r JOIN party h ON h.id = r.party_id "
         "WHERE r.kind = 'land_use' AND h.kind IN ('individual', 'household') "
+        "AND NOT EXISTS (SELECT 1 FROM current_restriction x WHERE x.parcel_id = r.parcel_id "
+        "                AND x.kind = 'injunction') "
         "ORDER BY r.parcel_id LIMIT 60")).all()
     procedures = {r.code: list(r.documents) for r in conn.execute(sa.text(
         "SELECT code, documents FROM procedure WHERE level = 'province' "
@@ -183,10 +188,14 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> None:
     roles = {"received": Role.COUNTER_CLERK, "received_back": Role.COUNTER_CLERK,
              "result_ready": Role.COUNTER_CLERK, "returned": Role.COUNTER_CLERK,
              "withdrawn": Role.COUNTER_CLERK}
+    banks = conn.execute(sa.text("SELECT id FROM party WHERE kind = 'organisation' "
+                                 "AND name = ANY(:b) ORDER BY id"),
+                         {"b": list(BANKS)}).scalars().all()
+    approved = 0
     for i, (parcel_id, holder) in enumerate(parcels):
         path = _PATHS[i % len(_PATHS)]
-        code = "CHUYEN-NHUONG" if "tax_notice" in path else sorted(procedures)[i % len(
-            procedures)]
+        code = ("CHUYEN-NHUONG" if "tax_notice" in path else "THE-CHAP" if "approved" in path
+                else sorted(procedures)[i % len(procedures)])
         received = today - timedelta(days=int(rng.integers(1, 40)))
         phone = f"09{rng.integers(10_000_000, 99_999_999)}"
         dossier, _ = service.receive(conn, service.Intake(
@@ -201,8 +210,19 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> None:
             {"d": received, "c": dossier["code"]})
         dossier = service.get(conn, dossier["code"])  # the UPDATE moved its version
         for step in path:
+            if step == "approved":
+                dossier = approval.approve(
+                    conn, dossier["code"], [approval.Step("mortgage", {
+                        "lender_party_id": banks[i % len(banks)],
+                        "amount": int(rng.integers(5, 150)) * 100_000_000})],
+                    source=SourceDocument("contract", f"HĐTC {dossier['code']}"),
+                    role=Role.LAND_OFFICER, actor="demo",
+                    expected_version=dossier["row_version"], states=None)
+                approved += 1
+                continue
             dossier = service.transition(
                 conn, dossier["code"], step, role=roles.get(step, Role.LAND_OFFICER),
                 actor="demo", expected_version=dossier["row_version"],
                 note="Không đủ điều kiện: thửa đất đang tranh chấp" if step == "rejected"
                 else None, rating=int(rng.integers(3, 6)) if step == "returned" else None)
+    return approved

@@ -85,6 +85,8 @@ class Procedure(Base):
     change_operation: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(server_default="true")
     operation: Mapped[str | None] = mapped_column(Text)
+    operations: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    blocked_by_injunction: Mapped[bool] = mapped_column(server_default="false")
 
 
 class Delegation(Base):
