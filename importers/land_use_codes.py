@@ -1,0 +1,303 @@
+"""The land-use codes of an import, translated to the list in force (cadastre.land_use).
+
+An import's parcel versions begin today, so their purposes use today's codes. Each distinct
+value of the land-use column (a few hundred in a city's files: this is a lookup per row) is
+split into its codes (``ODT+CLN``, ``ODT, CLN``, ``T V``; the whole value is tried first, so
+that ``MN/hg`` stays one code) and each code is, in this order:
+
+1. normalised (NFC, upper case) and, when no table knows it, read again as the TCVN3, VNI or
+   Windows-1258 bytes it may be mojibake of (``N§`` is ``NĐ`` in TCVN3);
+2. a code of the list in force today: kept;
+3. a code the list has ended: its successor (``BHK`` -> ``HNK``), reported as *superseded*;
+4. a legacy code (``land_use_legacy_code``: pre-2004 map symbols such as ``2L``, ``GT``,
+   ``NĐ``; the 2007 and 2014 statistics codes): its target, reported as *legacy*; residential
+   ``T`` is ``ODT`` in urban communes (phường, thị trấn) and ``ONT`` in rural ones (xã), by
+   the commune's kind in the unit registry;
+5. anything else, and a legacy code with no single code today (``MN``: aquaculture or special
+   water?): *not mapped*. The feature is quarantined (``unknown-land-use-code``) with the
+   code in its reason, and the report counts every such code.
+
+The file's value stays in the parcel's source attributes (``_land_use_source``) whenever it
+was changed. In strict mode (``--land-use-codes strict``, for a new survey made under the
+2024 list) steps 3 and 4 quarantine instead (``superseded-land-use-code``,
+``legacy-land-use-code``), naming the code to use.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import orjson
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cadastre.clock import office_today
+from cadastre.land_use.files import LegacyCode, normalise_code
+from cadastre.land_use.service import (
+    CodeValidity,
+    legacy_codes,
+    successor_on,
+    validity,
+    why_not_in_force,
+)
+from importers import vntext
+
+MODES = ("map", "strict")
+#: What separates the codes of a mixed-use value.
+_SEPARATORS = re.compile(r"[+,;/&\s-]+")
+#: Encodings whose bytes, read as Latin-1 or Windows-1252, give a code's mojibake.
+_MOJIBAKE = ("tcvn3", "vni", "cp1258")
+#: A commune's kind as the unit registry may spell it (without accents, spaces, underscores).
+_URBAN_KINDS = frozenset({"phuong", "thitran", "ward", "township"})
+_RURAL_KINDS = frozenset({"xa", "commune"})
+
+UNKNOWN = "unknown-land-use-code"
+SUPERSEDED = "superseded-land-use-code"
+LEGACY = "legacy-land-use-code"
+
+
+@dataclass(frozen=True, slots=True)
+class _Code:
+    """One code of a value, resolved: ``code`` today's (None: not mapped), how, and for a
+    code that depends on the commune, the urban and rural codes."""
+
+    written: str
+    code: str | None
+    how: str  # current | superseded | legacy | unmapped
+    reason: str | None = None
+    rural: str | None = None  # set: ``code`` is the urban one
+
+
+@dataclass(frozen=True, slots=True)
+class Translated:
+    """A value of the land-use column translated for one commune kind."""
+
+    codes: str | None  # canonical "HNK+CLN", None when nothing is left
+    reason_code: str | None  # the feature's quarantine reason, when it is refused
+    reason: str | None
+    notes: tuple[tuple[str, str, str], ...]  # (how, written, today's code)
+    unmapped: tuple[str, ...]
+    changed: bool  # the codes differ from what the file says
+
+
+@dataclass
+class Tally:
+    """What the translation did, for the report: ``BHK → HNK`` counts per kind, and the
+    codes not mapped as written."""
+
+    superseded: Counter[str] = field(default_factory=Counter)
+    legacy: Counter[str] = field(default_factory=Counter)
+    unmapped: Counter[str] = field(default_factory=Counter)
+
+    def to_json(self) -> dict[str, dict[str, int]]:
+        return {k: dict(v.most_common()) for k, v in (("superseded", self.superseded),
+                                                      ("legacy", self.legacy),
+                                                      ("unmapped", self.unmapped)) if v}
+
+
+class LandUseCodes:
+    """The code list, the legacy table and the communes' kinds, read once per import."""
+
+    def __init__(self, codes: dict[str, CodeValidity], legacy: dict[str, LegacyCode],
+                 urbanity: dict[str, str | None], *, day: date, strict: bool = False) -> None:
+        self.codes, self.legacy, self.urbanity = codes, legacy, urbanity
+        self.day, self.strict = day, strict
+        self._resolved: dict[str, _Code] = {}
+        self._values: dict[tuple[str, str | None], Translated] = {}
+
+    @classmethod
+    def load(cls, conn: Connection, *, mode: str = "map", day: date | None = None
+             ) -> LandUseCodes:
+        kinds: dict[str, set[str | None]] = {}
+        for code, kind in conn.execute(sa.text(
+                "SELECT code, kind FROM admin_unit WHERE level = 'commune'")).all():
+            kinds.setdefault(str(code), set()).add(_urbanity(kind))
+        urbanity = {c: (next(iter(k)) if len(k) == 1 else None) for c, k in kinds.items()}
+        return cls(validity(conn), legacy_codes(conn), urbanity, day=day or office_today(conn),
+                   strict=mode == "strict")
+
+    # --- one code ---------------------------------------------------------------------
+
+    def _lookup(self, written: str) -> _Code | None:
+        for candidate in _candidates(written):
+            if candidate in self.codes:
+                reason = why_not_in_force(self.codes, candidate, self.day)
+                if reason is None:
+                    return _Code(written, candidate, "current")
+                successor = successor_on(self.codes, candidate, self.day)
+                if successor is None:
+                    return _Code(written, None, "unmapped", reason)
+                return _Code(written, successor, "superseded", reason)
+            found = self.legacy.get(candidate)
+            if found is not None:
+                return self._legacy(written, found)
+        return None
+
+    def _legacy(self, written: str, found: LegacyCode) -> _Code:
+        if found.target is None:
+            return _Code(written, None, "unmapped",
+                         f"legacy code {written!r} ({found.meaning_vi}; {found.legal_basis}) "
+                         "has no single code today: choose one")
+        target = successor_on(self.codes, found.target, self.day)
+        rural = (successor_on(self.codes, found.target_rural, self.day)
+                 if found.target_rural else None)
+        if target is None or (found.target_rural and rural is None):
+            return _Code(written, None, "unmapped",
+                         f"legacy code {written!r} maps to {found.target}, which is not in "
+                         "force")
+        reason = (f"{written!r} is a legacy code ({found.meaning_vi}; {found.legal_basis}): "
+                  f"use {target}" + (f" (urban) or {rural} (rural)" if rural else ""))
+        return _Code(written, target, "legacy", reason, rural)
+
+    def resolve(self, written: str) -> _Code:
+        """One code of a value, as written."""
+        found = self._resolved.get(written)
+        if found is None:
+            found = self._lookup(written) or _Code(
+                written, None, "unmapped",
+                f"land-use code {written!r} is in no code list (the code list and the legacy "
+                "table: cadastre reference land-use list / load)")
+            self._resolved[written] = found
+        return found
+
+    # --- one value --------------------------------------------------------------------
+
+    def translate(self, value: str, commune: str | None = None) -> Translated:
+        """A value of the land-use column, for a feature of ``commune``."""
+        urbanity = self.urbanity.get(commune) if commune else None
+        key = (value, urbanity)
+        done = self._values.get(key)
+        if done is None:
+            done = self._translate(value, urbanity, commune)
+            self._values[key] = done
+        return done
+
+    def _translate(self, value: str, urbanity: str | None, commune: str | None) -> Translated:
+        whole = value.strip()
+        parts = [whole] if self._lookup(whole) is not None else [
+            p for p in _SEPARATORS.split(whole) if p]
+        codes: list[str] = []
+        notes: list[tuple[str, str, str]] = []
+        unmapped: list[str] = []
+        refusals: list[tuple[str, str]] = []
+        for part in parts:
+            found = self.resolve(part)
+            code = found.code
+            if code is not None and found.rural is not None:
+                if urbanity is None:
+                    code = None
+                    where = (f"commune {commune} is not in the unit registry" if commune
+                             and commune not in self.urbanity else
+                             f"the kind of commune {commune} is not known" if commune else
+                             "the feature has no commune")
+                    found = _Code(part, None, "unmapped",
+                                  f"{found.reason}; {where}", found.rural)
+                elif urbanity == "rural":
+                    code = found.rural
+            if code is None:
+                unmapped.append(part)
+                refusals.append((UNKNOWN, str(found.reason)))
+                continue
+            if found.how in ("superseded", "legacy"):
+                notes.append((found.how, part, code))
+                if self.strict:
+                    refusals.append((SUPERSEDED if found.how == "superseded" else LEGACY,
+                                     str(found.reason)))
+            codes.append(code)
+        joined = "+".join(dict.fromkeys(codes)) or None
+        reason_code = refusals[0][0] if refusals else None
+        return Translated(joined, reason_code, "; ".join(r for _, r in refusals) or None,
+                          tuple(notes), tuple(unmapped), joined != whole)
+
+    # --- a frame ----------------------------------------------------------------------
+
+    def apply(self, frame: pd.DataFrame, tally: Tally) -> tuple[np.ndarray, np.ndarray]:
+        """Translate ``frame["land_use"]`` in place (today's codes, the file's value kept in
+        ``source_attributes`` where it changed) and count what was done in ``tally``. Returns
+        each row's quarantine reason code and reason (None: accepted)."""
+        n = len(frame)
+        reason_code = np.full(n, None, dtype=object)
+        reason = np.full(n, None, dtype=object)
+        if "land_use" not in frame or not n:
+            return reason_code, reason
+        values = frame["land_use"]
+        present = values.notna().to_numpy() & (values.astype(str).str.strip() != "").to_numpy()
+        if not present.any():
+            return reason_code, reason
+        communes = (frame["commune_code"] if "commune_code" in frame
+                    else pd.Series(None, index=frame.index, dtype=object))
+        pairs = pd.DataFrame({"value": values[present].astype(str),
+                              "commune": communes[present].astype(object)})
+        # one translation per distinct value and commune (a few hundred), then per row
+        distinct = pairs.drop_duplicates()
+        by_pair = {(v, c): self.translate(v, c if isinstance(c, str) else None)
+                   for v, c in zip(distinct["value"], distinct["commune"], strict=True)}
+        rows = np.flatnonzero(present)
+        results = [by_pair[(v, c)] for v, c in zip(pairs["value"], pairs["commune"],
+                                                    strict=True)]
+        out = values.astype(object).to_numpy(copy=True)
+        out[~present] = None
+        attributes = (frame["source_attributes"].to_numpy(copy=True)
+                      if "source_attributes" in frame else None)
+        for row, (value, result) in zip(rows, zip(pairs["value"], results, strict=True),
+                                        strict=True):
+            out[row] = result.codes
+            reason_code[row], reason[row] = result.reason_code, result.reason
+            for how, written, code in result.notes:
+                (tally.superseded if how == "superseded" else tally.legacy)[
+                    f"{written} → {code}"] += 1
+            tally.unmapped.update(result.unmapped)
+            if result.changed and attributes is not None:
+                attributes[row] = _with_source(attributes[row], value)
+        frame["land_use"] = pd.Series(out, index=frame.index, dtype=values.dtype)
+        if attributes is not None:
+            frame["source_attributes"] = pd.Series(attributes, index=frame.index, dtype=object)
+        return reason_code, reason
+
+
+def _with_source(attributes: object, value: str) -> str:
+    data = orjson.loads(attributes) if isinstance(attributes, str) and attributes else {}
+    data["_land_use_source"] = value
+    return orjson.dumps(data).decode()
+
+
+def _candidates(written: str) -> list[str]:
+    """The forms a code may be looked up by: as written (normalised), then decoded from the
+    legacy encodings whose bytes it may be mojibake of."""
+    first = normalise_code(written)
+    found = [first]
+    if first.isascii():
+        return found
+    for text in dict.fromkeys((written.strip(), first)):
+        for latin in ("cp1252", "latin-1"):
+            try:
+                raw = text.encode(latin)
+            except UnicodeEncodeError:
+                continue
+            for encoding in _MOJIBAKE:
+                try:
+                    decoded = normalise_code(vntext.decode(raw, encoding))
+                except (UnicodeDecodeError, ValueError):
+                    continue
+                if decoded not in found:
+                    found.append(decoded)
+    return found
+
+
+def _urbanity(kind: object) -> str | None:
+    """urban (phường, thị trấn), rural (xã) or None, from a unit's kind as recorded."""
+    if not isinstance(kind, str):
+        return None
+    plain = "".join(c for c in unicodedata.normalize("NFD", kind.lower().replace("đ", "d"))
+                    if c.isalpha() and c.isascii())
+    if plain in _URBAN_KINDS:
+        return "urban"
+    if plain in _RURAL_KINDS:
+        return "rural"
+    return None
