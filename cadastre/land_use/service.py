@@ -23,7 +23,6 @@ sql/functions/land_use.sql); old parcel versions keep the codes of their time.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -303,11 +302,11 @@ def _current_with_ended(conn: Connection, wanted: list[dict[str, Any]]) -> dict[
     ended = [r["code"] for r in wanted if r["valid_to"] is not None and r["valid_to"] < today]
     if not ended:
         return {}
-    counts: Counter[str] = Counter(dict(conn.execute(sa.text(
+    rows = conn.execute(sa.text(
         "SELECT u.land_use_code, count(DISTINCT p.parcel_id) FROM current_parcel p "
         "JOIN parcel_land_use u ON u.parcel_version_id = p.version_id "
-        "WHERE u.land_use_code = ANY(:c) GROUP BY 1"), {"c": ended}).all()))
-    return {str(code): int(n) for code, n in counts.items()}
+        "WHERE u.land_use_code = ANY(:c) GROUP BY 1"), {"c": ended}).all()
+    return {str(code): int(n) for code, n in rows}
 
 
 def code_list(conn: Connection, *, on: date | None = None) -> list[dict[str, Any]]:
