@@ -84,6 +84,7 @@ class Translated:
     notes: tuple[tuple[str, str, str], ...]  # (how, written, today's code)
     unmapped: tuple[str, ...]
     changed: bool  # the codes differ from what the file says
+    by_commune: bool = False  # a code of it is urban or rural by the commune (``T``)
 
 
 @dataclass
@@ -109,7 +110,7 @@ class LandUseCodes:
         self.codes, self.legacy, self.urbanity = codes, legacy, urbanity
         self.day, self.strict = day, strict
         self._resolved: dict[str, _Code] = {}
-        self._values: dict[tuple[str, str | None], Translated] = {}
+        self._values: dict[tuple[str, str | None], Translated] = {}  # (value, urbanity)
 
     @classmethod
     def load(cls, conn: Connection, *, mode: str = "map", day: date | None = None
@@ -171,7 +172,8 @@ class LandUseCodes:
     def translate(self, value: str, commune: str | None = None) -> Translated:
         """A value of the land-use column, for a feature of ``commune``."""
         urbanity = self.urbanity.get(commune) if commune else None
-        key = (value, urbanity)
+        # a commune of unknown kind is named in the reason: its own entry
+        key = (value, urbanity or (f"?{commune}" if commune else None))
         done = self._values.get(key)
         if done is None:
             done = self._translate(value, urbanity, commune)
@@ -186,9 +188,11 @@ class LandUseCodes:
         notes: list[tuple[str, str, str]] = []
         unmapped: list[str] = []
         refusals: list[tuple[str, str]] = []
+        by_commune = False
         for part in parts:
             found = self.resolve(part)
             code = found.code
+            by_commune = by_commune or found.rural is not None
             if code is not None and found.rural is not None:
                 if urbanity is None:
                     code = None
@@ -213,7 +217,7 @@ class LandUseCodes:
         joined = "+".join(dict.fromkeys(codes)) or None
         reason_code = refusals[0][0] if refusals else None
         return Translated(joined, reason_code, "; ".join(r for _, r in refusals) or None,
-                          tuple(notes), tuple(unmapped), joined != whole)
+                          tuple(notes), tuple(unmapped), joined != whole, by_commune)
 
     # --- a frame ----------------------------------------------------------------------
 
@@ -227,37 +231,51 @@ class LandUseCodes:
         if "land_use" not in frame or not n:
             return reason_code, reason
         values = frame["land_use"]
-        present = values.notna().to_numpy() & (values.astype(str).str.strip() != "").to_numpy()
-        if not present.any():
+        if not values.notna().any():  # (records.canonicalise: blank values are NA)
             return reason_code, reason
-        communes = (frame["commune_code"] if "commune_code" in frame
-                    else pd.Series(None, index=frame.index, dtype=object))
-        pairs = pd.DataFrame({"value": values[present].astype(str),
-                              "commune": communes[present].astype(object)})
-        # one translation per distinct value and commune (a few hundred), then per row
-        distinct = pairs.drop_duplicates()
-        by_pair = {(v, c): self.translate(v, c if isinstance(c, str) else None)
-                   for v, c in zip(distinct["value"], distinct["commune"], strict=True)}
-        rows = np.flatnonzero(present)
-        results = [by_pair[(v, c)] for v, c in zip(pairs["value"], pairs["commune"],
-                                                    strict=True)]
-        out = values.astype(object).to_numpy(copy=True)
-        out[~present] = None
-        attributes = (frame["source_attributes"].to_numpy(copy=True)
-                      if "source_attributes" in frame else None)
-        for row, (value, result) in zip(rows, zip(pairs["value"], results, strict=True),
-                                        strict=True):
-            out[row] = result.codes
-            reason_code[row], reason[row] = result.reason_code, result.reason
+        # one translation per distinct value (a few hundred), and per value and commune for
+        # the few values whose code depends on the commune (residential T)
+        index, distinct = pd.factorize(values, use_na_sentinel=True)
+        results = [self.translate(str(v)) for v in distinct]
+        per_row: dict[int, Translated] = {}
+        if any(r.by_commune for r in results):
+            communes = (frame["commune_code"].to_numpy(dtype=object) if "commune_code" in frame
+                        else np.full(n, None, dtype=object))
+            dependent = np.flatnonzero(np.isin(index, [i for i, r in enumerate(results)
+                                                       if r.by_commune]))
+            for row in dependent:
+                commune = communes[row]
+                per_row[int(row)] = self.translate(
+                    str(distinct[index[row]]), commune if isinstance(commune, str) else None)
+        times = np.bincount(index[index >= 0], minlength=len(results))
+        counted = [(r, int(t)) for r, t in zip(results, times, strict=True)
+                   if not r.by_commune] + [(r, 1) for r in per_row.values()]
+        for result, t in counted:
             for how, written, code in result.notes:
                 (tally.superseded if how == "superseded" else tally.legacy)[
-                    f"{written} → {code}"] += 1
-            tally.unmapped.update(result.unmapped)
-            if result.changed and attributes is not None:
-                attributes[row] = _with_source(attributes[row], value)
+                    f"{written} → {code}"] += t
+            for written in result.unmapped:
+                tally.unmapped[written] += t
+
+        def column(attribute: str) -> np.ndarray:
+            of_value = np.array([getattr(r, attribute) for r in results] + [None],
+                                dtype=object)
+            picked = of_value[index]  # the sentinel -1 picks the last one: None
+            for row, result in per_row.items():
+                picked[row] = getattr(result, attribute)
+            return picked
+
+        out = column("codes")
+        reason_code[:], reason[:] = column("reason_code"), column("reason")
         frame["land_use"] = pd.Series(out, index=frame.index, dtype=values.dtype)
-        if attributes is not None:
-            frame["source_attributes"] = pd.Series(attributes, index=frame.index, dtype=object)
+        changed = np.flatnonzero(column("changed") == True)  # noqa: E712
+        if len(changed) and "source_attributes" in frame:
+            attributes = frame["source_attributes"].to_numpy(dtype=object, copy=True)
+            written = values.to_numpy(dtype=object)
+            for row in changed:
+                attributes[row] = _with_source(attributes[row], str(written[row]))
+            frame["source_attributes"] = pd.Series(attributes, index=frame.index,
+                                                   dtype=frame["source_attributes"].dtype)
         return reason_code, reason
 
 
