@@ -131,11 +131,10 @@ def check_new_purposes(conn: Connection, codes: Iterable[str], *,
             hint="the codes in force: cadastre reference land-use list")
     refused = [reason for c in wanted if (reason := why_not_in_force(known, c, day))]
     if refused:
-        bases = sorted({b for c in wanted if (b := known[c].legal_basis)})
         raise LandUseCodeNotInForce(
             "; ".join(refused),
-            hint="the code list in force since 2024-08-01 is TT 08/2024/TT-BTNMT (Phụ lục II); "
-            "old parcel versions keep their codes" + (f" ({'; '.join(bases)})" if bases else ""))
+            hint="the codes in force: cadastre reference land-use list (TT 08/2024/TT-BTNMT, "
+            "Phụ lục II mục A, since 2024-08-01)")
 
 
 # --- loading ------------------------------------------------------------------------------
