@@ -110,15 +110,19 @@ class LandUseCodes:
         self.codes, self.legacy, self.urbanity = codes, legacy, urbanity
         self.day, self.strict = day, strict
         self._resolved: dict[str, _Code] = {}
-        self._values: dict[tuple[str, str | None], Translated] = {}  # (value, urbanity)
+        #: (value, urbanity, or "?commune" for a commune of unknown kind) -> translation
+        self._values: dict[tuple[str, str | None], Translated] = {}
 
     @classmethod
     def load(cls, conn: Connection, *, mode: str = "map", day: date | None = None
              ) -> LandUseCodes:
-        kinds: dict[str, set[str | None]] = {}
+        # a code's versions (before and after 2025) agree, or its kind is not known
+        kinds: dict[str, set[str]] = {}
         for code, kind in conn.execute(sa.text(
                 "SELECT code, kind FROM admin_unit WHERE level = 'commune'")).all():
-            kinds.setdefault(str(code), set()).add(_urbanity(kind))
+            found = kinds.setdefault(str(code), set())
+            if (plain := _urbanity(kind)) is not None:
+                found.add(plain)
         urbanity = {c: (next(iter(k)) if len(k) == 1 else None) for c, k in kinds.items()}
         return cls(validity(conn), legacy_codes(conn), urbanity, day=day or office_today(conn),
                    strict=mode == "strict")
