@@ -18,6 +18,7 @@ from cadastre.dossiers.models import (
 )
 from cadastre.exports.models import ExportJob
 from cadastre.imports.models import ImportQuarantine, ImportRun
+from cadastre.land_use.models import LandUseLegacyCode, LandUseListLoad, LandUseTypeVersion
 from cadastre.limits.models import RateLimit
 from cadastre.model import Base
 from cadastre.parcels.models import (
@@ -60,7 +61,10 @@ __all__ = [
     "ImportQuarantine",
     "ImportRun",
     "LandRight",
+    "LandUseLegacyCode",
+    "LandUseListLoad",
     "LandUseType",
+    "LandUseTypeVersion",
     "MapSheet",
     "Office",
     "Parcel",

@@ -31,6 +31,8 @@ from gis import wkb
 from gis.crs import CrsQuestion, infer_source_crs
 from importers import checks, load
 from importers.formats import TABLE_EXTENSIONS
+from importers.land_use_codes import MODES as LAND_USE_MODES
+from importers.land_use_codes import LandUseCodes, Tally
 from importers.profiles import choose_profile, party_kinds
 from importers.read import LayerStream, reread
 from importers.read import stream_layer as read_stream
@@ -72,6 +74,9 @@ class ImportOptions:
     #: Record an import whose every feature was rejected (all in the quarantine); without
     #: it such an import fails and writes nothing.
     allow_empty: bool = False
+    #: Land-use codes of older lists: "map" them to today's (a legacy file), or quarantine
+    #: them, "strict" (a new survey under Circular 08/2024). importers.land_use_codes
+    land_use_codes: str = "map"
 
 
 Progress = Callable[[str], None]
@@ -113,6 +118,9 @@ def run_import(
     say = progress or (lambda _msg: None)
     if options.on_error not in ("quarantine", "abort"):
         raise InvalidInput(f"--on-error must be quarantine or abort, not {options.on_error!r}")
+    if options.land_use_codes not in LAND_USE_MODES:
+        raise InvalidInput(f"--land-use-codes must be map or strict, not "
+                           f"{options.land_use_codes!r}")
     started = datetime.now(UTC)
     clock = time.perf_counter()
     report = ImportReport(source=str(path), kind=options.kind)
@@ -137,7 +145,8 @@ def run_import(
         root = unpacked.enter_context(opened(path))
         layers = _parcel_layers(root, path, options)
         say(f"{len(layers)} layer(s) to read")
-        prepared = [_prepare(layer, options, srid, say) for layer in layers]
+        land_use = LandUseCodes.load(conn, mode=options.land_use_codes)
+        prepared = [_prepare(layer, options, srid, say, land_use) for layer in layers]
         report.layers = [p.report for p in prepared]
         report.timings["read and check"] = time.perf_counter() - clock
         checks.cross_checks(conn, prepared, area_tolerance=options.area_tolerance,
@@ -244,9 +253,11 @@ def _profile_wants(layer: Layer, options: ImportOptions) -> bool:
     return any(p.layer_pattern and p.layer_matches(layer.name) for p in profiles.values())
 
 
-def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> _Prepared:
+def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress,
+             land_use: LandUseCodes) -> _Prepared:
     """Read, decode, map and check one layer a batch at a time: what is kept is the
-    canonical frame and the checked geometries as WKB, not the source."""
+    canonical frame (land-use codes translated to today's list) and the checked geometries
+    as WKB, not the source."""
     say(f"reading {layer.label} ({layer.features:,} features, {layer.driver})")
     provided = frozenset(f for f, v in (("commune_code", options.commune),
                                         ("sheet_number", options.sheet)) if v is not None)
@@ -264,6 +275,7 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
         report.profile, report.profile_reason = choice.profile.name, choice.reason
         frames: list[pd.DataFrame] = []
         checked_batches: list[checks.Checked] = []
+        tally = Tally()
         # A batch's geometry is checked while its text is decoded and mapped: both cores
         # work side by side. When the text fails (an encoding question), the check is
         # waited for and the text's error raised, as when the two ran one after the other.
@@ -287,6 +299,10 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
                 checked.reason_code[bad_identity & free] = "bad-identity"
                 checked.reason[bad_identity & free] = (
                     canonical.problems.to_numpy()[bad_identity & free])
+                use_code, use_reason = land_use.apply(frame, tally)
+                refused = (use_code != None) & (checked.reason_code == None)  # noqa: E711
+                checked.reason_code[refused] = use_code[refused]
+                checked.reason[refused] = use_reason[refused]
                 frames.append(frame)
                 checked_batches.append(checked)
                 del batch, canonical
@@ -294,6 +310,7 @@ def _prepare(layer: Layer, options: ImportOptions, srid: int, say: Progress) -> 
              ).reset_index(drop=True)
     del frames
     report.features = len(frame)
+    report.land_use = tally.to_json()
     checked = checks.Checked(wkb.EncodedGeometries.concat([c.geoms for c in checked_batches]),
                              *(np.concatenate([getattr(c, f) for c in checked_batches])
                                for f in ("area", "reason_code", "reason", "repair_note")))

@@ -149,9 +149,9 @@ def canonicalise(
     if sheet is not None:
         out["sheet_number"] = _number_text(pd.Series(sheet, index=frame.index, dtype=TEXT))
         mapping["sheet_number"] = "--sheet"
-    if "land_use" in out:  # canonical form "ODT+CLN" (split when loading)
-        codes = out["land_use"].str.upper().str.replace(r"[^A-Z]+", "+", regex=True)
-        out["land_use"] = codes.str.strip("+").where(lambda c: c != "")
+    if "land_use" in out:  # as written: importers.land_use_codes makes it "ODT+CLN"
+        codes = out["land_use"].str.strip()
+        out["land_use"] = codes.where(codes != "")
 
     problems = pd.Series(None, index=frame.index, dtype=object)
     if "commune_code" not in out:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Transaction
 from cadastre.bulk import copy_frame
 from cadastre.errors import EncodingQuestion, ImportSourceError
 from importers import load, vntext
+from importers.land_use_codes import LandUseCodes, Tally
 from importers.profiles import choose_profile, normalise_column, party_kinds
 from importers.records import canonicalise, with_personal_columns
 from importers.report import ImportReport, LayerReport
@@ -105,6 +106,16 @@ def import_register(
     layer.profile, layer.profile_reason = choice.profile.name, choice.reason
     canonical = canonicalise(frame, choice, commune=options.commune, sheet=options.sheet)
     records = canonical.frame
+    # today's codes; a row is not refused for its land-use code (its holder still attaches):
+    # a code not mapped is left out and reported
+    tally = Tally()
+    LandUseCodes.load(conn, mode=options.land_use_codes).apply(records, tally)
+    layer.land_use = tally.to_json()
+    if tally.unmapped:
+        report.warnings.append(
+            f"{sum(tally.unmapped.values()):,} land-use codes could not be mapped to today's "
+            "list and were left out (" + ", ".join(
+                f"{c} {n:,}" for c, n in tally.unmapped.most_common(12)) + ")")
     if choice.profile.owner_kinds and "owner_kind" in records:
         records["party_kind"] = party_kinds(records["owner_kind"], choice.profile.owner_kinds)
     elif "owner_name" in records:

@@ -22,6 +22,9 @@ class LayerReport:
     accepted: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     repaired: int = 0
+    #: The land-use codes translated to today's list (importers.land_use_codes): per kind
+    #: ("superseded", "legacy") counts of "BHK → HNK"; "unmapped": counts per code as written.
+    land_use: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,6 +81,7 @@ class ImportReport:
             lines.append(f"    accepted {layer.accepted:,}; rejected {rejected_count:,}"
                          + (f" ({rejected})" if rejected else "")
                          + (f"; repaired {layer.repaired:,}" if layer.repaired else ""))
+            lines.extend(_land_use_lines(layer.land_use))
         if self.counts:
             lines.append("  " + ", ".join(f"{k.replace('_', ' ')} {v:,}"
                                           for k, v in self.counts.items()))
@@ -85,3 +89,19 @@ class ImportReport:
         if self.timings:
             lines.append("  time: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items()))
         return lines
+
+
+def _land_use_lines(land_use: dict[str, dict[str, int]], shown: int = 12) -> list[str]:
+    """``land-use codes ended, now their successors: BHK → HNK 12, NHK → HNK 3``."""
+    lines = []
+    for kind, label in (("superseded", "land-use codes ended, now their successors"),
+                        ("legacy", "legacy land-use codes, now today's"),
+                        ("unmapped", "land-use codes not mapped (see each feature's reason)")):
+        counts = land_use.get(kind)
+        if not counts:
+            continue
+        items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        more = f", … {len(items) - shown:,} more" if len(items) > shown else ""
+        lines.append(f"    {label}: "
+                     + ", ".join(f"{code} {n:,}" for code, n in items[:shown]) + more)
+    return lines

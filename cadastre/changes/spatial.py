@@ -30,6 +30,7 @@ from cadastre.changes.service import (
 )
 from cadastre.errors import InvalidInput, TopologyConflict
 from cadastre.extent import check_wkt_in_area
+from cadastre.land_use.service import check_new_purposes
 
 #: Area (m²) by which geometry rules may be off: children vs parent, kept outer boundary.
 DEFAULT_TOLERANCE_M2 = 0.5
@@ -164,12 +165,20 @@ def _new_version(conn: Connection, template_version: int, *, parcel_id: int, num
 
 def _copy_land_use(conn: Connection, from_version: int, to_version: int, *,
                    whole_area: bool) -> None:
+    """The purposes of a new version (a split's child, a merge, a boundary correction) are
+    its template's; a code that has ended since becomes the code in force that replaces it
+    (BHK and NHK: HNK, Circular 08/2024), as the database requires of a new version. Two
+    codes becoming one make one purpose."""
     conn.execute(sa.text(
+        "WITH u AS (SELECT DISTINCT ON (code) code, term_kind, term_end, origin FROM ("
+        "SELECT coalesce(land_use_code_on(u.land_use_code, (lower(t.lifespan) AT TIME ZONE "
+        "'Asia/Ho_Chi_Minh')::date), u.land_use_code) AS code, u.term_kind, u.term_end, "
+        "u.origin, u.id FROM parcel_land_use u JOIN parcel t ON t.version_id = :to "
+        "WHERE u.parcel_version_id = :from) m ORDER BY code, id) "
         "INSERT INTO parcel_land_use (parcel_version_id, land_use_code, area, term_kind, "
-        "term_end, origin) SELECT :to, u.land_use_code, CASE WHEN :whole AND (SELECT count(*) "
-        "FROM parcel_land_use w WHERE w.parcel_version_id = :from) = 1 THEN "
-        "(SELECT area_legal FROM parcel WHERE version_id = :to) ELSE NULL END, u.term_kind, "
-        "u.term_end, u.origin FROM parcel_land_use u WHERE u.parcel_version_id = :from"),
+        "term_end, origin) SELECT :to, u.code, CASE WHEN :whole AND (SELECT count(*) FROM u) "
+        "= 1 THEN (SELECT area_legal FROM parcel WHERE version_id = :to) ELSE NULL END, "
+        "u.term_kind, u.term_end, u.origin FROM u"),
         {"from": from_version, "to": to_version, "whole": whole_area})
 
 
@@ -286,10 +295,8 @@ def change_purpose(conn: Connection, parcel_id: int, purposes: list[Purpose],
         raise InvalidInput("a purpose change needs at least one land-use purpose")
     lock_parcel(conn, parcel_id, expected_change)
     refuse_if_blocked(conn, parcel_id)
-    known = set(conn.execute(sa.text("SELECT code FROM land_use_type")).scalars())
-    unknown = sorted({p.code for p in purposes} - known)
-    if unknown:
-        raise InvalidInput(f"unknown land-use codes {unknown}")
+    # a new purpose uses a code in force today ("BHK ended on 2024-07-31: use HNK")
+    check_new_purposes(conn, [p.code for p in purposes])
     version = _current_version(conn, parcel_id)
     legal = conn.execute(sa.text("SELECT area_legal FROM parcel WHERE version_id = :v"),
                          {"v": version}).scalar_one()

@@ -45,6 +45,9 @@ def import_command(
         "rejected (all quarantined); without it such an import fails and writes nothing."),
     repair: bool = typer.Option(
         False, "--repair", help="Repair invalid polygons (recorded as repaired)."),
+    land_use_codes: str = typer.Option(
+        "map", "--land-use-codes", help="Codes of older lists (BHK, 2L, NĐ ...): map (to "
+        "today's, reported) or strict (quarantined: a new survey under TT 08/2024)."),
     area_tolerance: float = typer.Option(
         0.05, "--area-tolerance", help="Allowed relative gap, recorded vs computed area."),
     overlap_tolerance: float = typer.Option(
@@ -72,7 +75,7 @@ def import_command(
         kind=kind, profile=profile, province=province, srid=srid, encoding=encoding,
         commune=commune, sheet=sheet, dry_run=dry_run, on_error=on_error, force=force,
         allow_empty=allow_empty, repair=repair, area_tolerance=area_tolerance,
-        overlap_tolerance=overlap_tolerance)
+        overlap_tolerance=overlap_tolerance, land_use_codes=land_use_codes)
     quiet = not sys.stderr.isatty()
     try:
         with translate_connection_errors(engine.url):

@@ -78,6 +78,8 @@ class LandUseType(Base):
     valid_from: Mapped[date]
     valid_to: Mapped[date | None]
     legal_basis: Mapped[str | None] = mapped_column(Text)
+    #: The code that replaces an ended one (migration 0024).
+    successor: Mapped[str | None] = mapped_column(Text, ForeignKey("land_use_type.code"))
 
 
 class ParcelLandUse(Base):
