@@ -45,21 +45,28 @@ $$;
 -- Personal data as the transaction's end-user role may see it: nothing for analysts and the
 -- public (no rows at all), ID numbers masked to the last 3 digits, the nationality, and no
 -- birth, sex, address or contact for clerks and supervisors, everything for land officers
--- and admins (cadastre.access: phone and e-mail go with the addresses).
+-- and admins (cadastre.access: phone and e-mail go with the addresses). Trusted sessions
+-- (the owner's commands) see the columns as they are.
 CREATE OR REPLACE VIEW party_personal_visible WITH (security_barrier) AS
 SELECT p.party_id,
        p.id_kind,
-       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.national_id
-            ELSE masked_id(p.national_id) END AS national_id,
-       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.birth_year END AS birth_year,
-       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.address END AS address,
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.national_id ELSE masked_id(p.national_id) END AS national_id,
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.birth_year END AS birth_year,
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.address END AS address,
        p.nationality,
-       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.birth_date END AS birth_date,
-       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.gender END AS gender,
-       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.phone END AS phone,
-       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.email END AS email
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.birth_date END AS birth_date,
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.gender END AS gender,
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.phone END AS phone,
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.email END AS email
 FROM party_personal p
-WHERE (SELECT role_sees_names());
+WHERE (SELECT auth_trusted_session() OR role_sees_names());
 
 -- Names of people (individuals, households, groups of heirs, overseas Vietnamese,
 -- foreigners: party_kind_is_person in parties.sql) as the role may see them; organisations',
@@ -67,7 +74,8 @@ WHERE (SELECT role_sees_names());
 CREATE OR REPLACE VIEW party_visible WITH (security_barrier) AS
 SELECT p.id, p.kind, p.organisation_code, p.created_at,
        CASE WHEN NOT party_kind_is_person(p.kind)
-                 OR (SELECT role_sees_names()) THEN p.name END AS name,
+                 OR (SELECT auth_trusted_session() OR role_sees_names()) THEN p.name END
+           AS name,
        p.row_version, p.created_by, p.edited_at, p.edited_by, p.merged_into, p.merged_by
 FROM party p;
 

@@ -141,7 +141,69 @@ BEGIN
 END;
 $$;
 
+-- Why two parties cannot be one person (or one organisation), or NULL when they may be
+-- merged: different kinds, different identity documents of one kind, tax codes, birth years,
+-- sexes or nationalities; or a duplicate that carries a document (or a newer one, a CCCD
+-- beside a CMND) the survivor lacks: then the survivor is to be merged into it, so that the
+-- identity stays on the party that remains. The reason names no personal data.
+CREATE OR REPLACE FUNCTION party_merge_obstacle(duplicate bigint, survivor bigint)
+RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    d record;
+    s record;
+    other text := format('merge party #%s into #%s instead', survivor, duplicate);
+BEGIN
+    PERFORM require_register_writer();
+    SELECT p.kind, p.organisation_code, pp.id_kind, pp.national_id, pp.nationality,
+           coalesce(pp.birth_year, extract(year FROM pp.birth_date)::integer) AS born,
+           pp.gender INTO d
+    FROM party p LEFT JOIN party_personal pp ON pp.party_id = p.id WHERE p.id = duplicate;
+    SELECT p.kind, p.organisation_code, pp.id_kind, pp.national_id, pp.nationality,
+           coalesce(pp.birth_year, extract(year FROM pp.birth_date)::integer) AS born,
+           pp.gender INTO s
+    FROM party p LEFT JOIN party_personal pp ON pp.party_id = p.id WHERE p.id = survivor;
+    IF d.kind IS DISTINCT FROM s.kind THEN
+        RETURN format('party #%s is of kind %s and #%s of kind %s: only parties of one kind '
+                      'are merged', duplicate, d.kind, survivor, s.kind);
+    END IF;
+    IF d.organisation_code IS NOT NULL AND s.organisation_code IS NOT NULL
+       AND d.organisation_code <> s.organisation_code THEN
+        RETURN format('parties #%s and #%s have different tax codes: they are two '
+                      'organisations', duplicate, survivor);
+    END IF;
+    IF d.organisation_code IS NOT NULL AND s.organisation_code IS NULL THEN
+        RETURN format('party #%s has a tax code and #%s none: %s', duplicate, survivor, other);
+    END IF;
+    IF d.id_kind IS NOT NULL AND d.id_kind = s.id_kind
+       AND (d.national_id <> s.national_id
+            OR (d.id_kind = 'passport' AND d.nationality IS DISTINCT FROM s.nationality)) THEN
+        RETURN format('parties #%s and #%s have different %s numbers: they are two people',
+                      duplicate, survivor, upper(d.id_kind));
+    END IF;
+    IF d.id_kind IS NOT NULL
+       AND (s.id_kind IS NULL OR (d.id_kind = 'cccd' AND s.id_kind = 'cmnd')) THEN
+        RETURN format('party #%s carries a %s and #%s %s: %s', duplicate, upper(d.id_kind),
+                      survivor, coalesce('a ' || upper(s.id_kind) || ' only', 'no document'),
+                      other);
+    END IF;
+    IF d.born <> s.born THEN
+        RETURN format('parties #%s and #%s were born in different years: they are two people',
+                      duplicate, survivor);
+    END IF;
+    IF d.gender <> s.gender THEN
+        RETURN format('parties #%s and #%s are of different sexes: they are two people',
+                      duplicate, survivor);
+    END IF;
+    IF d.nationality <> s.nationality THEN
+        RETURN format('parties #%s and #%s have different nationalities', duplicate, survivor);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
 ALTER FUNCTION party_with_identity(text, text, text) OWNER TO cadastre_definer;
+ALTER FUNCTION party_merge_obstacle(bigint, bigint) OWNER TO cadastre_definer;
 ALTER FUNCTION parties_with_id_number(text, integer) OWNER TO cadastre_definer;
 ALTER FUNCTION parties_named(text, integer, integer) OWNER TO cadastre_definer;
 ALTER FUNCTION restriction_parcels_of(bigint) OWNER TO cadastre_definer;
@@ -150,8 +212,10 @@ ALTER FUNCTION restrictions_move_party(bigint, bigint, bigint, timestamptz)
 REVOKE ALL ON FUNCTION party_with_identity(text, text, text),
     parties_with_id_number(text, integer), parties_named(text, integer, integer),
     restriction_parcels_of(bigint),
-    restrictions_move_party(bigint, bigint, bigint, timestamptz) FROM PUBLIC;
+    restrictions_move_party(bigint, bigint, bigint, timestamptz),
+    party_merge_obstacle(bigint, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION party_with_identity(text, text, text),
     parties_with_id_number(text, integer), parties_named(text, integer, integer),
     restriction_parcels_of(bigint),
-    restrictions_move_party(bigint, bigint, bigint, timestamptz) TO cadastre_api;
+    restrictions_move_party(bigint, bigint, bigint, timestamptz),
+    party_merge_obstacle(bigint, bigint) TO cadastre_api;
