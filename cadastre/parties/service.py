@@ -306,7 +306,8 @@ def lock(conn: Connection, party_id: int, expected_version: int | None) -> sa.Ro
 
 def touch(conn: Connection, party_id: int) -> None:
     """A new version of the party (its members or holdings changed)."""
-    conn.execute(sa.text("UPDATE party SET name = name WHERE id = :p"), {"p": party_id})
+    conn.execute(sa.text("UPDATE party SET edited_at = clock_timestamp() WHERE id = :p"),
+                 {"p": party_id})
 
 
 #: What PATCH may change: the name, the tax code, the identity (as a whole), the contact.

@@ -13,7 +13,7 @@
 GRANT SELECT (row_version, created_by, edited_at, edited_by, merged_into, merged_by)
     ON party TO cadastre_api;
 GRANT INSERT (kind, name, organisation_code, created_by) ON party TO cadastre_api;
-GRANT UPDATE (name, organisation_code, merged_into, merged_by) ON party TO cadastre_api;
+GRANT UPDATE (name, organisation_code, merged_into, merged_by, edited_at) ON party TO cadastre_api;
 GRANT INSERT ON party_personal TO cadastre_api;
 GRANT SELECT (party_id) ON party_personal TO cadastre_api;  -- to name the row an edit updates
 GRANT UPDATE (id_kind, national_id, nationality, birth_date, birth_year, gender, address,
