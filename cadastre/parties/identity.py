@@ -84,10 +84,6 @@ def check_cccd(number: str, *, birth_year: int | None = None, gender: str | None
     """``number`` as a CCCD of someone born in ``birth_year`` of sex ``gender`` (either may
     be unknown). InvalidIdentity naming the digit that disagrees."""
     facts = read_cccd(number)
-    if today is not None and facts.birth_year > today.year:
-        raise InvalidIdentity(
-            f"CCCD digits 4-6 ({number[3:6]!r}) encode the birth year {facts.birth_year}, "
-            "which has not come yet")
     if gender is not None and gender != facts.gender:
         raise InvalidIdentity(
             f"CCCD digit 4 ({number[3]!r}) encodes a {facts.gender} holder, the stated sex "
@@ -109,6 +105,10 @@ def check_cccd(number: str, *, birth_year: int | None = None, gender: str | None
             raise InvalidIdentity(
                 f"CCCD digits 5-6 ({number[4:6]!r}) are the birth year's last two digits, "
                 f"the stated birth year is {birth_year}")
+    if today is not None and facts.birth_year > today.year:
+        raise InvalidIdentity(
+            f"CCCD digits 4-6 ({number[3:6]!r}) encode the birth year {facts.birth_year}, "
+            "which has not come yet")
     return facts
 
 

@@ -390,8 +390,8 @@ def _edit_personal(conn: Connection, party_id: int, kind: PartyKind,
 
 def require_current(conn: Connection, party_ids: list[int]) -> None:
     """Every party exists and was not merged (a merged party takes no new rights)."""
-    rows = dict(conn.execute(sa.text(
-        "SELECT id, merged_into FROM party WHERE id = ANY(:p)"), {"p": party_ids}).all())
+    rows: dict[int, int | None] = {int(r.id): r.merged_into for r in conn.execute(sa.text(
+        "SELECT id, merged_into FROM party WHERE id = ANY(:p)"), {"p": party_ids})}
     missing = sorted(set(party_ids) - set(rows))
     if missing:
         raise InvalidInput(f"unknown parties {missing}")
@@ -416,7 +416,7 @@ def etag(party_id: int, row_version: int) -> str:
     return f'"party-{party_id}-{row_version}"'
 
 
-def _summary(row: Mapping[str, Any]) -> dict[str, Any]:
+def _summary(row: sa.RowMapping) -> dict[str, Any]:
     view: dict[str, Any] = {"party_id": row["id"], "kind": row["kind"], "name": row["name"]}
     if row["organisation_code"] is not None:
         view["organisation_code"] = row["organisation_code"]

@@ -353,7 +353,7 @@ def test_a_transfer_to_a_new_buyer_registered_through_the_api(client, headers, a
     the officer transfers the parcel to them (the house to a second record of the same
     buyer, entered without the ID number); the second record is then merged into the first,
     and the rights and the certificate follow."""
-    parcel, seller, _ = sold_parcel
+    parcel = sold_parcel.parcel_id
     officer = headers("land_officer")
     number = cccd(api_engine, 1995, "male", "031")
     buyer = client.post(API, json=person_body(number, name="Vũ Đức Thắng", birth_year=1995),
