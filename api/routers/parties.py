@@ -34,7 +34,7 @@ from cadastre.access import Role
 from cadastre.audit.service import Actor, log_personal_read_sync
 from cadastre.changes import operations
 from cadastre.changes.record import SourceDocument
-from cadastre.parties import service
+from cadastre.parties import lookup, service
 
 router = APIRouter(prefix="/api/v1/parties", tags=["parties"])
 READERS = require(Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.SUPERVISOR, Role.ADMIN)
@@ -60,7 +60,7 @@ def _identity(given: IdentityIn | None) -> service.Identity | None:
 def _shown(conn: Any, who: Actor, view: dict[str, Any], reason: str,
            row_key: dict[str, Any]) -> dict[str, Any]:
     """``view`` after recording, in its transaction, the read of the people it shows."""
-    people = service.people_shown(view)
+    people = lookup.people_shown(view)
     if people:
         log_personal_read_sync(conn, who, party_ids=people, table="party", row_key=row_key,
                                reason=reason)
@@ -97,7 +97,7 @@ async def create(request: Request, body: PartyIn) -> Response:
                 "party_id": party_id, "member_party_id": member.party_id,
                 "role": member.role, "share": member.share}, _source(body.source),
                 dossier_code=body.dossier_code)
-        return _shown(conn, who, service.detail(conn, party_id=party_id),
+        return _shown(conn, who, lookup.detail(conn, party_id=party_id),
                       "party registered", {"party_id": party_id})
 
     return _party_response(await write(request, run, who=who), 201)
@@ -115,8 +115,8 @@ async def find(
     certificate: Annotated[str | None, Query(min_length=1, max_length=40,
                                              examples=["CS 123456"])] = None,
     kind: PartyKindName | None = None,
-    limit: Annotated[int, Query(ge=1, le=service.PAGE_MAX)] = 20,
-    offset: Annotated[int, Query(ge=0, le=service.OFFSET_MAX)] = 0,
+    limit: Annotated[int, Query(ge=1, le=lookup.PAGE_MAX)] = 20,
+    offset: Annotated[int, Query(ge=0, le=lookup.OFFSET_MAX)] = 0,
 ) -> Response:
     who = actor(request)
     by, value = next(((k, v) for k, v in (("id_number", id_number), ("name", name),
@@ -124,7 +124,7 @@ async def find(
                      ("none", None))
 
     def run(conn: Any) -> dict[str, Any]:
-        found = service.find(conn, id_number=id_number, name=name, certificate=certificate,
+        found = lookup.find(conn, id_number=id_number, name=name, certificate=certificate,
                              kind=kind, limit=limit, offset=offset)
         return _shown(conn, who, found, "party search", {"by": by, "q": value})
 
@@ -139,7 +139,7 @@ async def find(
 async def party(request: Request, party_id: PathId) -> Response:
     who = actor(request)
     view = await write(request, lambda conn: _shown(
-        conn, who, service.detail(conn, party_id=party_id), "party", {"party_id": party_id}),
+        conn, who, lookup.detail(conn, party_id=party_id), "party", {"party_id": party_id}),
         who=who)
     return _party_response(view)
 
@@ -157,7 +157,7 @@ async def edit(request: Request, party_id: PathId, body: PartyEdit,
 
     def run(conn: Any) -> dict[str, Any]:
         service.edit(conn, party_id=party_id, expected_version=expected, changes=changes)
-        return _shown(conn, who, service.detail(conn, party_id=party_id), "party edited",
+        return _shown(conn, who, lookup.detail(conn, party_id=party_id), "party edited",
                       {"party_id": party_id})
 
     return _party_response(await write(request, run, who=who))
@@ -173,7 +173,7 @@ async def _member_change(request: Request, name: str, party_id: int, if_match: s
         result = operations.apply(conn, name, {"party_id": party_id,
                                                "expected_version": expected, **values},
                                   _source(source), dossier_code=dossier_code)
-        view = service.detail(conn, party_id=party_id)
+        view = lookup.detail(conn, party_id=party_id)
         view["change_id"] = result.change_id
         return _shown(conn, who, view, f"household member ({name})", {"party_id": party_id})
 
