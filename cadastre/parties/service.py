@@ -1,8 +1,9 @@
 """The party register (người sử dụng đất, chủ sở hữu tài sản gắn liền với đất): create and
-edit parties (reading and finding them: ``cadastre.parties.lookup``). A party is edited in place, its ``row_version`` moved by every edit
-(the database's trigger), each earlier state kept by the audit log; its rights are versions
-of the register, changed by the change operations (a merge of duplicates among them,
-``cadastre.parties.merge``; households' members: ``cadastre.parties.members``).
+edit parties (reading and finding them: ``cadastre.parties.lookup``). A party is edited in
+place, its ``row_version`` moved by every edit (the database's trigger), each earlier state
+kept by the audit log; its rights are versions of the register, changed by the change
+operations (a merge of duplicates among them, ``cadastre.parties.merge``; households'
+members: ``cadastre.parties.members``).
 
 The API's login reads people's names and personal data only through the views that apply
 the caller's proven role (``party_visible``, ``party_personal_visible``) and matches
