@@ -111,11 +111,11 @@ def test_two_clerks_entering_one_person_at_once_make_one_record(api_engine):
     outcome: list[object] = []
 
     def second() -> None:
-        with api_engine.connect() as conn, conn.begin():
-            try:
+        try:
+            with api_engine.connect() as conn, conn.begin():
                 outcome.append(service.create(conn, party=party))
-            except service.PartyExists as exc:
-                outcome.append(exc)
+        except service.PartyExists as exc:  # and its transaction rolled back
+            outcome.append(exc)
 
     thread = threading.Thread(target=second)
     thread.start()
