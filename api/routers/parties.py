@@ -25,19 +25,20 @@ from api.schemas.parties import (
     IdentityIn,
     MemberAddIn,
     MemberEndIn,
-    MergeIn,
     PartyEdit,
     PartyIn,
     PartyKindName,
+    PartyMergeIn,
 )
-from cadastre.access import Role
+from cadastre.access import ACCOUNT_ROLES, Role, rule
 from cadastre.audit.service import Actor, log_personal_read_sync
 from cadastre.changes import operations
 from cadastre.changes.record import SourceDocument
 from cadastre.parties import lookup, service
 
 router = APIRouter(prefix="/api/v1/parties", tags=["parties"])
-READERS = require(Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.SUPERVISOR, Role.ADMIN)
+#: The roles that see holders' names (cadastre.access): clerks, supervisors, officers, admins.
+READERS = require(*(role for role in ACCOUNT_ROLES if rule(role).names))
 WRITERS = require(Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.ADMIN)
 MERGERS = require(Role.LAND_OFFICER, Role.ADMIN)
 
@@ -209,7 +210,7 @@ async def end_member(request: Request, party_id: PathId, member_party_id: PathId
              "move to `into` as new versions; the duplicate is marked merged, never deleted. "
              "Parties of different kinds or with different identity documents are refused "
              "(409 `party-merge-refused`). If-Match: both parties' ETags.")
-async def merge(request: Request, party_id: PathId, body: MergeIn,
+async def merge(request: Request, party_id: PathId, body: PartyMergeIn,
                 if_match: IfMatchBoth = None) -> dict[str, Any]:
     expected = party_versions(if_match, [party_id, body.into])
 

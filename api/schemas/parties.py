@@ -115,7 +115,7 @@ class MemberEndIn(BaseModel):
     dossier_code: str | None = Field(None, max_length=64)
 
 
-class MergeIn(BaseModel):
+class PartyMergeIn(BaseModel):
     """The party this one (a duplicate record) is merged into, and the document that
     proves they are one."""
 

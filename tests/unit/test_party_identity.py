@@ -123,3 +123,10 @@ def test_the_database_and_the_table_agree_on_who_is_a_person():
     migration = (Path(__file__).parents[2] / "sql" / "migrations" / "0017_parties.sql")
     check = migration.read_text().split("CHECK (kind IN (", 1)[1].split("))", 1)[0]
     assert {k.strip(" '\n") for k in check.split(",")} == set(KINDS)
+
+
+def test_the_api_offers_every_kind():
+    from typing import get_args
+
+    from api.schemas.parties import PartyKindName
+    assert set(get_args(PartyKindName)) == set(KINDS)
