@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from cadastre.accounts.service import add_user
 from cadastre.bulk import copy_frame, reserve_from_sequence, reserve_ids
 from cadastre.changes.record import record_change
+from cadastre.clock import office_today
 from cadastre.synth import DEMO_COMMUNES
 
 DEMO_MARKER = "demo_loaded"
@@ -178,7 +179,7 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> None:
     procedures = {r.code: list(r.documents) for r in conn.execute(sa.text(
         "SELECT code, documents FROM procedure WHERE level = 'province' "
         "AND code IN ('CHUYEN-NHUONG', 'THE-CHAP', 'XOA-THE-CHAP', 'CAP-DOI', 'THUA-KE')"))}
-    today = conn.execute(sa.text("SELECT current_date")).scalar_one()
+    today = office_today(conn)
     roles = {"received": Role.COUNTER_CLERK, "received_back": Role.COUNTER_CLERK,
              "result_ready": Role.COUNTER_CLERK, "returned": Role.COUNTER_CLERK,
              "withdrawn": Role.COUNTER_CLERK}

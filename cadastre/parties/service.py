@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadastre.dossiers.calendar import office_today
+from cadastre.clock import office_today
 from cadastre.errors import CadastreError, Conflict, InvalidInput, NotFound
 from cadastre.parties import identity as ids
 from cadastre.parties.kinds import ID_KINDS, KINDS, PartyKind
