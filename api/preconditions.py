@@ -13,7 +13,8 @@ No If-Match, ``*`` (any state at all) or a list without one resource's ETag: 428
 that is not one of this resource (malformed, weak, of another parcel, twice the same parcel):
 412. A well-formed ETag of an older state is refused in the write's own transaction, under
 the row lock, by the service (409 ``stale-parcel`` naming the change in between, 412
-``stale-dossier``)."""
+``stale-dossier``). A party's ETag is ``"party-<id>-<version>"`` (its row_version, moved by
+every edit, by a change of its members and by a merge); an older one is 412 ``stale-party``."""
 
 from __future__ import annotations
 
@@ -139,3 +140,31 @@ def procedure_tag(if_match: str | None, code: str) -> str:
     if prefix != code or not re.fullmatch(r"[0-9a-f]{32}", digest):
         raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag of procedure {code}")
     return digest
+
+
+def party_versions(if_match: str | None, party_ids: Sequence[int]) -> dict[int, int]:
+    """The version of each party (``"party-<id>-<version>"``) an If-Match list names, for
+    every party of the write (a merge names the duplicate's and the survivor's)."""
+    wanted = list(dict.fromkeys(party_ids))
+    listed = " and ".join(f"party {p}" for p in wanted)
+    tags = entity_tags(if_match, what=listed, hint=" and ".join(
+        f"GET /api/v1/parties/{p}" for p in wanted) + " and use the ETag")
+    seen: dict[int, int] = {}
+    for tag in tags:
+        match = re.fullmatch(r"party-(\d{1,19})-(\d{1,9})", tag)
+        if match is None or int(match.group(1)) not in wanted:
+            raise PreconditionFailed(f'If-Match "{tag}" is not an ETag of {listed}')
+        if int(match.group(1)) in seen:
+            raise PreconditionFailed(f"If-Match names party {match.group(1)} twice")
+        seen[int(match.group(1))] = int(match.group(2))
+    missing = [p for p in wanted if p not in seen]
+    if missing:
+        raise PreconditionRequired(
+            f"If-Match holds no ETag of party {', '.join(map(str, missing))}",
+            hint=" and ".join(f"GET /api/v1/parties/{p}" for p in missing))
+    return seen
+
+
+def party_version(if_match: str | None, party_id: int) -> int:
+    """The version of the party its editor read."""
+    return party_versions(if_match, [party_id])[party_id]

@@ -99,6 +99,9 @@ def install(app: FastAPI) -> None:
         if "allowed" in exc.context:
             response = problem(exc.status, exc.code, _title(exc.status), exc.message,
                                hint=exc.hint, allowed=exc.context["allowed"])
+        if isinstance(exc.context.get("problem"), dict):  # members of the problem body
+            response = problem(exc.status, exc.code, _title(exc.status), exc.message,
+                               hint=exc.hint, **exc.context["problem"])
         return response
 
     @app.exception_handler(RequestValidationError)

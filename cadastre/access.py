@@ -88,7 +88,9 @@ PRIVATE_CHANGE_KINDS = frozenset({
     "injunction", "injunction_release", "certificate_reissue",
     # a holder's certificate and obligations (a deferred land levy is a debt)
     "certificate_issue", "certificate_endorsement", "certificate_exchange",
-    "certificate_revocation", "responsibility", "responsibility_end"})
+    "certificate_revocation", "responsibility", "responsibility_end",
+    # who a person is: the documents of a merge of duplicate records, of a household's members
+    "party_merge", "party_member", "party_member_end"})
 
 
 def rule(role: Role) -> PersonalDataRule:

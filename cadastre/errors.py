@@ -7,7 +7,9 @@ from typing import Any, ClassVar
 
 
 class CadastreError(Exception):
-    """Base of every error the system reports to a user on purpose."""
+    """Base of every error the system reports to a user on purpose. A ``problem`` mapping
+    in the context holds further members of the API's problem body (safe to show, e.g. the
+    id of the existing party a duplicate would repeat)."""
 
     code: ClassVar[str] = "cadastre-error"
     status: ClassVar[int] = 400

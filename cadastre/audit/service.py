@@ -31,7 +31,7 @@ _PERSONAL_COLUMNS: dict[str, dict[str, str]] = {
     "party": {"name": "name"},
     "party_personal": {"national_id": "national_id", "birth_year": "birth",
                        "birth_date": "birth", "gender": "birth", "address": "address",
-                       "phone": "contact", "email": "contact"},
+                       "phone": "contact", "email": "contact", "nationality": "name"},
     "dossier": {"applicant_name": "name", "applicant_id_number": "national_id",
                 "applicant_phone": "contact", "applicant_address": "address"},
     "feedback": {"contact_name": "name", "contact_phone": "contact",

@@ -122,7 +122,8 @@ def check_serial_unused(conn: Connection, serial: str) -> None:
 
 def _insert_version(conn: Connection, *, certificate_id: int, facts: CertificateFacts,
                     endorsement: str | None, replaces: int | None,
-                    parcel_ids: Sequence[int], change_id: int, at: datetime) -> int:
+                    parcel_ids: Sequence[int], change_id: int, at: datetime,
+                    holders: Sequence[int] | None = None) -> int:
     version = int(conn.execute(sa.text(
         "INSERT INTO certificate (certificate_id, serial, registry_number, issued_on, "
         "issuing_authority, endorsement, replaces_certificate, lifespan, begun_by) VALUES "
@@ -139,7 +140,8 @@ def _insert_version(conn: Connection, *, certificate_id: int, facts: Certificate
     conn.execute(sa.text(
         "INSERT INTO certificate_holder (certificate_version_id, party_id) "
         "SELECT :v, h FROM unnest(CAST(:h AS bigint[])) h"),
-        {"v": version, "h": holders_of(conn, parcel_ids)})
+        {"v": version, "h": sorted(set(holders_of(conn, parcel_ids) if holders is None
+                                       else holders))})
     return version
 
 
@@ -192,6 +194,30 @@ def endorse(conn: Connection, certificate: CurrentCertificate, text: str, *, cha
                            facts=certificate.facts, endorsement=text,
                            replaces=certificate.replaces_certificate, parcel_ids=covered,
                            change_id=change_id, at=at)
+
+
+def named_holders(conn: Connection, certificate: CurrentCertificate) -> list[int]:
+    """The holders the certificate's current version names: its own holder rows, or for a
+    certificate loaded from a legacy register (none) the parties of the rights naming it."""
+    named = [int(p) for p in conn.execute(sa.text(
+        "SELECT party_id FROM certificate_holder WHERE certificate_version_id = :v "
+        "ORDER BY party_id"), {"v": certificate.version_id}).scalars()]
+    return named or [int(p) for p in conn.execute(sa.text(
+        "SELECT DISTINCT party_id FROM current_land_right WHERE certificate_id = :c "
+        "ORDER BY party_id"), {"c": certificate.certificate_id}).scalars()]
+
+
+def replace_holder(conn: Connection, certificate: CurrentCertificate, holders: Sequence[int],
+                   *, change_id: int, at: datetime) -> int:
+    """A new version of the certificate naming ``holders``, with the same paper, note and
+    parcels: the register's record of who the holders are was corrected (a duplicate record
+    of a holder merged into another), nothing was written on the certificate."""
+    end(conn, certificate, change_id=change_id, at=at)
+    return _insert_version(conn, certificate_id=certificate.certificate_id,
+                           facts=certificate.facts, endorsement=certificate.endorsement,
+                           replaces=certificate.replaces_certificate,
+                           parcel_ids=certificate.parcel_ids, change_id=change_id, at=at,
+                           holders=holders)
 
 
 def take_off(conn: Connection, parcel_ids: Sequence[int], note: str, *, change_id: int,

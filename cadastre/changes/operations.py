@@ -29,6 +29,7 @@ from cadastre.changes.dossier_link import check_dossier
 from cadastre.changes.record import SourceDocument
 from cadastre.changes.service import CertificateChoice, ChangeResult, RightMove, Share
 from cadastre.errors import InvalidInput
+from cadastre.parties import members, merge
 
 
 def _holder(value: Any) -> Any:
@@ -239,6 +240,31 @@ class ExchangeParameters(CertificateParameters):
     issued_on: date | None = None
 
 
+class PartyMergeParameters(Parameters):
+    """The duplicate party, the party it is merged into, and (from If-Match) the versions
+    of the two that the author read."""
+
+    party_id: int
+    into_party_id: int
+    expected_versions: dict[int, int] | None = None
+
+    def parcels(self) -> list[int]:
+        return []  # the parcels of the duplicate's holdings, locked when they are read
+
+
+class PartyMemberParameters(Parameters):
+    """A household's or group's member (``party_id`` the household or group)."""
+
+    party_id: int
+    member_party_id: int
+    role: str = "member"
+    share: str | None = None
+    expected_version: int | None = None
+
+    def parcels(self) -> list[int]:
+        return []
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """Where a change comes from and the parcel states its author saw (None: no
@@ -376,6 +402,24 @@ def _boundary_correction(conn: Connection, p: BoundaryParameters, c: Context) ->
         dossier_code=c.dossier_code, expected_changes=c.expected, tolerance=p.tolerance)
 
 
+def _party_merge(conn: Connection, p: PartyMergeParameters, c: Context) -> ChangeResult:
+    return merge.merge_parties(conn, duplicate_id=p.party_id, into_id=p.into_party_id,
+                               source=c.source, dossier_code=c.dossier_code,
+                               expected_versions=p.expected_versions)
+
+
+def _party_member(conn: Connection, p: PartyMemberParameters, c: Context) -> ChangeResult:
+    return members.add_member(conn, group_id=p.party_id, member_id=p.member_party_id,
+                              role=p.role, share=p.share, source=c.source,
+                              dossier_code=c.dossier_code, expected_version=p.expected_version)
+
+
+def _party_member_end(conn: Connection, p: PartyMemberParameters, c: Context) -> ChangeResult:
+    return members.end_member(conn, group_id=p.party_id, member_id=p.member_party_id,
+                              source=c.source, dossier_code=c.dossier_code,
+                              expected_version=p.expected_version)
+
+
 #: The transfers of land-use rights (chuyển nhượng, thừa kế, tặng cho).
 TRANSFERS = ("transfer", "inheritance", "gift")
 _OPERATIONS: list[Operation[Any]] = [
@@ -414,6 +458,13 @@ _OPERATIONS: list[Operation[Any]] = [
     Operation("merge", "a merge", MergeParameters, _merge, True),
     Operation("boundary_correction", "a boundary correction", BoundaryParameters,
               _boundary_correction),
+    # the party register (cadastre.parties): on no one parcel
+    Operation("party_merge", "a merge of duplicate parties", PartyMergeParameters,
+              _party_merge),
+    Operation("party_member", "a household's new member", PartyMemberParameters,
+              _party_member),
+    Operation("party_member_end", "a household member's leaving", PartyMemberParameters,
+              _party_member_end),
 ]
 #: Every change operation of the register by name.
 CATALOGUE: Mapping[str, Operation[Any]] = {op.name: op for op in _OPERATIONS}

@@ -27,6 +27,7 @@ from cadastre.changes.record import SourceDocument as SourceDocument
 from cadastre.changes.record import record_change
 from cadastre.changes.shares import Holding, Move, MovePlan, describe, legacy_moves, plan_moves
 from cadastre.errors import Conflict, InvalidInput, ParcelNotFound
+from cadastre.parties.service import require_current
 
 
 class InjunctionActive(Conflict):
@@ -47,6 +48,8 @@ class Share:
 @dataclass(frozen=True, slots=True)
 class ChangeResult:
     change_id: int
+    #: The parcel changed (the first, for a change on several; 0 for a change of the party
+    #: register that is on no one parcel: a household's member, a merge of parties).
     parcel_id: int
     ended: int
     begun: int
@@ -54,6 +57,8 @@ class ChangeResult:
     new_parcels: tuple[int, ...] = ()
     #: What the change did to certificates (a transfer's, a certificate operation's).
     certificate: Mapping[str, Any] | None = None
+    #: What a change of the party register did (a member added or ended, a merge).
+    party: Mapping[str, Any] | None = None
 
 
 class DuplicateMortgage(Conflict):
@@ -213,12 +218,9 @@ def check_shares(holders: list[Share]) -> None:
 
 
 def require_parties(conn: Connection, party_ids: list[int]) -> None:
-    """Every party named by a change exists (a clear 422, not a foreign-key violation)."""
-    known = set(conn.execute(sa.text("SELECT id FROM party WHERE id = ANY(:ids)"),
-                             {"ids": party_ids}).scalars())
-    missing = sorted(set(party_ids) - known)
-    if missing:
-        raise InvalidInput(f"unknown parties {missing}")
+    """Every party named by a change exists (a clear 422, not a foreign-key violation) and
+    was not merged into another (409 naming the party it lives on as)."""
+    require_current(conn, party_ids)
 
 
 @dataclass(frozen=True, slots=True)

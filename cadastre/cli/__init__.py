@@ -17,6 +17,7 @@ from cadastre.cli import db as db_commands
 from cadastre.cli import demo as demo_commands
 from cadastre.cli import exports as export_commands
 from cadastre.cli import imports as import_commands
+from cadastre.cli import parties as party_commands
 from cadastre.cli import reference as reference_commands
 from cadastre.cli import serve as serve_commands
 from cadastre.cli import synth as synth_commands
@@ -37,6 +38,7 @@ app.add_typer(user_commands.app, name="user")
 app.add_typer(auth_commands.app, name="auth")
 app.add_typer(change_commands.app, name="change")
 app.add_typer(certificate_commands.app, name="certificate")
+app.add_typer(party_commands.app, name="party")
 app.add_typer(calendar_commands.app, name="calendar")
 app.add_typer(reference_commands.app, name="reference")
 app.command("synth")(synth_commands.synth)

@@ -18,6 +18,15 @@ class Party(Base):
     name: Mapped[str] = mapped_column(Text)
     organisation_code: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default="now()")
+    #: Moved by every edit (sql/functions/parties.sql): the ETag of an edit.
+    row_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_by: Mapped[str | None] = mapped_column(Text)
+    edited_at: Mapped[datetime | None]
+    edited_by: Mapped[str | None] = mapped_column(Text)
+    #: The party this duplicate was merged into, and the change that merged it.
+    merged_into: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("party.id"))
+    merged_by: Mapped[int | None] = mapped_column(BigInteger,
+                                                  ForeignKey("change_transaction.id"))
 
 
 class PartyPersonal(Base):
@@ -34,6 +43,8 @@ class PartyPersonal(Base):
     address: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(Text)
+    #: ISO 3166-1 alpha-3; a passport's issuing country.
+    nationality: Mapped[str | None] = mapped_column(Text)
 
 
 class PartyMember(Versioned, Base):

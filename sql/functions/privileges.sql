@@ -43,24 +43,40 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- Personal data as the transaction's end-user role may see it: nothing for analysts and the
--- public (no rows at all), ID numbers masked to the last 3 digits and no birth or address
--- for clerks and supervisors, everything for land officers and admins.
+-- public (no rows at all), ID numbers masked to the last 3 digits, the nationality, and no
+-- birth, sex, address or contact for clerks and supervisors, everything for land officers
+-- and admins (cadastre.access: phone and e-mail go with the addresses). Trusted sessions
+-- (the owner's commands) see the columns as they are.
 CREATE OR REPLACE VIEW party_personal_visible WITH (security_barrier) AS
 SELECT p.party_id,
        p.id_kind,
-       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.national_id
-            ELSE masked_id(p.national_id) END AS national_id,
-       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.birth_year END AS birth_year,
-       CASE WHEN (SELECT role_sees_all_personal_data()) THEN p.address END AS address
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.national_id ELSE masked_id(p.national_id) END AS national_id,
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.birth_year END AS birth_year,
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.address END AS address,
+       p.nationality,
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.birth_date END AS birth_date,
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.gender END AS gender,
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.phone END AS phone,
+       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
+            THEN p.email END AS email
 FROM party_personal p
-WHERE (SELECT role_sees_names());
+WHERE (SELECT auth_trusted_session() OR role_sees_names());
 
--- Names of people (individuals, households, groups of heirs) as the role may see them;
--- organisations' and communities' names are not personal data.
+-- Names of people (individuals, households, groups of heirs, overseas Vietnamese,
+-- foreigners: party_kind_is_person in parties.sql) as the role may see them; organisations',
+-- religious organisations' and communities' names are not personal data.
 CREATE OR REPLACE VIEW party_visible WITH (security_barrier) AS
 SELECT p.id, p.kind, p.organisation_code, p.created_at,
-       CASE WHEN p.kind NOT IN ('individual', 'household', 'group')
-                 OR (SELECT role_sees_names()) THEN p.name END AS name
+       CASE WHEN NOT party_kind_is_person(p.kind)
+                 OR (SELECT auth_trusted_session() OR role_sees_names()) THEN p.name END
+           AS name,
+       p.row_version, p.created_by, p.edited_at, p.edited_by, p.merged_into, p.merged_by
 FROM party p;
 
 -- Accent-insensitive search over holders' names, for roles that may see names (the
@@ -233,15 +249,27 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['source_document', 'change_transaction', 'change_source',
-                             'parcel_identity', 'parcel', 'parcel_lineage', 'parcel_land_use',
+    FOREACH t IN ARRAY ARRAY['parcel_identity', 'parcel', 'parcel_lineage', 'parcel_land_use',
                              'certificate', 'certificate_parcel', 'land_right', 'restriction',
-                             'responsibility', 'map_sheet', 'party', 'party_personal',
-                             'party_member'] LOOP
+                             'responsibility', 'map_sheet'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS write_rule ON %I', t);
         EXECUTE format('CREATE TRIGGER write_rule BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE '
                        'ON %I FOR EACH STATEMENT EXECUTE FUNCTION '
                        'write_rule(''land_officer'', ''supervisor'', ''admin'')', t);
+    END LOOP;
+    -- the party register: counter clerks create and edit parties and households' members
+    -- (a member's change is of the kinds that change_kind_rule lets them record)
+    FOREACH t IN ARRAY ARRAY['party', 'party_personal', 'party_member'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS write_rule ON %I', t);
+        EXECUTE format('CREATE TRIGGER write_rule BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE '
+                       'ON %I FOR EACH STATEMENT EXECUTE FUNCTION '
+                       'write_rule(''land_officer'', ''counter_clerk'', ''admin'')', t);
+    END LOOP;
+    FOREACH t IN ARRAY ARRAY['source_document', 'change_transaction', 'change_source'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS write_rule ON %I', t);
+        EXECUTE format('CREATE TRIGGER write_rule BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE '
+                       'ON %I FOR EACH STATEMENT EXECUTE FUNCTION write_rule(''land_officer'', '
+                       '''supervisor'', ''admin'', ''counter_clerk'')', t);
     END LOOP;
     FOREACH t IN ARRAY ARRAY['dossier_event', 'dossier_sequence', 'apology_letter'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS write_rule ON %I', t);

@@ -116,7 +116,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
         WHERE r.certificate_id = v.certificate_id AND r.lifespan && v.lifespan
           AND NOT EXISTS (SELECT 1 FROM certificate_holder h
                           WHERE h.certificate_version_id = certificate_version))
-    SELECT p.kind, CASE WHEN p.kind IN ('individual', 'household', 'group')
+    SELECT p.kind, CASE WHEN party_kind_is_person(p.kind)
                         THEN printed_initials(p.name) ELSE p.name END
     FROM named n JOIN party p ON p.id = n.party_id
     ORDER BY p.kind, p.id

@@ -75,6 +75,21 @@ def test_the_api_connects_as_a_role_that_owns_nothing_and_bypasses_nothing(
     "SELECT note FROM change_transaction LIMIT 1",
     "SELECT attributes FROM import_quarantine LIMIT 1",
     "SELECT amount FROM restrictions_as_of(now()) LIMIT 1",
+    # the party register: personal columns only through party_personal_visible, matches
+    # through the functions of privileges_parties.sql, for the roles that see names
+    "SELECT * FROM party_personal LIMIT 1",
+    "SELECT nationality FROM party_personal LIMIT 1",
+    "SELECT party_id FROM party_personal WHERE national_id LIKE '001%'",
+    "UPDATE party_personal SET address = address",
+    "UPDATE party SET created_by = 'someone'",
+    "UPDATE party SET row_version = 1",
+    "INSERT INTO party (kind, name, merged_into) VALUES ('individual', 'x', 1)",
+    "SELECT party_with_identity('cccd', '', '001090012345')",
+    "SELECT * FROM parties_with_id_number('001090012345', 5)",
+    "SELECT * FROM parties_named('nguyen', 5, 0)",
+    "SELECT restriction_parcels_of(1)",
+    "SELECT restrictions_move_party(1, 2, 1, now())",
+    "SELECT party_merge_obstacle(1, 2)",
 ])
 def test_what_the_api_role_may_not_do(as_api, statement):
     with pytest.raises(sa.exc.DBAPIError) as caught, as_api.begin() as conn:
@@ -169,3 +184,94 @@ def test_dossier_applicants_as_the_role_may_see_them(as_api, api_engine, headers
     assert seen["applicant_id_number"] == expected_id
     assert (seen["applicant_address"] == truth["applicant_address"]) is address
     assert proved is True and (wrong is False or truth["applicant_phone"].endswith("0000"))
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_party_register_functions_answer_the_roles_that_see_names(as_api, headers,
+                                                                      person, role):
+    """Which parties have an ID number or a name: for staff who see names (clerks register
+    parties), never the analyst or the public; a merge's questions for the register's
+    writers only."""
+    sees = holder_view(role, {"name": "x"}).get("name") is not None
+    with as_api.connect() as conn:
+        for statement, allowed in (
+                ("SELECT party_with_identity('cccd', '', :n)", sees),
+                ("SELECT count(*) FROM parties_with_id_number(:n, 5)", sees),
+                ("SELECT count(*) FROM parties_named('nguyen', 5, 0)", sees),
+                ("SELECT restriction_parcels_of(1)",
+                 role in (Role.LAND_OFFICER, Role.ADMIN, Role.SUPERVISOR))):
+            with conn.begin():
+                act(conn, headers, role.value)
+                if allowed:
+                    conn.execute(sa.text(statement), {"n": person["national_id"]})
+                    continue
+                with pytest.raises(sa.exc.DBAPIError) as caught:
+                    conn.execute(sa.text(statement), {"n": person["national_id"]})
+                assert caught.value.orig.pgcode == "42501", (role, statement)
+    if sees:
+        with as_api.begin() as conn:
+            act(conn, headers, role.value)
+            found = conn.execute(sa.text("SELECT party_with_identity('cccd', '', :n)"),
+                                 {"n": person["national_id"]}).scalar()
+        assert found is not None
+
+
+@pytest.fixture(scope="module")
+def foreigner(api_engine) -> int:
+    with api_engine.begin() as conn:  # the owner writes a party with every column
+        party = conn.execute(sa.text(
+            "INSERT INTO party (kind, name) VALUES ('foreigner', 'PARK JI-SOO') RETURNING id"
+        )).scalar_one()
+        conn.execute(sa.text(
+            "INSERT INTO party_personal (party_id, id_kind, national_id, nationality, "
+            "birth_date, birth_year, gender, address, phone, email) VALUES (:p, 'passport', "
+            "'M' || lpad(CAST(:p AS text), 8, '0'), 'KOR', '1991-04-05', 1991, 'female', "
+            "'Seoul', '0901234567', 'park@example.kr')"), {"p": party})
+    return int(party)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_nationality_birth_and_contact_as_the_role_may_see_them(as_api, headers, foreigner,
+                                                                role):
+    party = foreigner
+    with as_api.begin() as conn:
+        act(conn, headers, role.value)
+        row = conn.execute(sa.text(
+            "SELECT nationality, birth_date, gender, phone, email FROM party_personal_visible "
+            "WHERE party_id = :p"), {"p": party}).mappings().first()
+        name = conn.execute(sa.text("SELECT name FROM party_visible WHERE id = :p"),
+                            {"p": party}).scalar_one()
+    r = holder_view(role, {"name": "x", "national_id": "123456789", "birth_year": 1,
+                           "address": "a"})
+    assert (name == "PARK JI-SOO") is ("name" in r)  # a foreigner's name is personal data
+    if "name" not in r:
+        assert row is None
+        return
+    assert row is not None and row["nationality"] == "KOR"
+    everything = "birth_year" in r
+    assert (row["birth_date"] is not None) is everything
+    assert (row["gender"] == "female") is everything
+    assert (row["phone"], row["email"]) == (("0901234567", "park@example.kr") if everything
+                                            else (None, None))
+
+
+@pytest.mark.parametrize("role,kind,allowed", [
+    ("counter_clerk", "party_member", True), ("counter_clerk", "transfer", False),
+    ("counter_clerk", "party_merge", False), ("supervisor", "party_member", True),
+    ("gis_analyst", "party_member", False)])
+def test_counter_clerks_record_the_changes_of_households_members_only(as_api, headers, role,
+                                                                      kind, allowed):
+    conn = as_api.connect()
+    transaction = conn.begin()
+    try:
+        act(conn, headers, role)
+        insert = sa.text("INSERT INTO change_transaction (kind) VALUES (:k) RETURNING id")
+        if allowed:
+            assert conn.execute(insert, {"k": kind}).scalar() is not None
+        else:
+            with pytest.raises(sa.exc.DBAPIError) as caught:
+                conn.execute(insert, {"k": kind})
+            assert caught.value.orig.pgcode == "42501"
+    finally:
+        transaction.rollback()
+        conn.close()

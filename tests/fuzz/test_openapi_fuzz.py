@@ -14,7 +14,7 @@ Each operation is fuzzed in Schemathesis' three phases:
 - **fuzzing**: Hypothesis-generated requests, valid ones and invalid ones (wrong types,
   missing fields, values out of range), a third of those to a path with an id on an id that
   exists (a parcel, a dossier, a feedback, a procedure, an export, a collection, a tile of
-  the register), so that the handlers behind the 404s are reached. ``FUZZ_EXAMPLES``
+  the register, a party), so that the handlers behind the 404s are reached. ``FUZZ_EXAMPLES``
   (``make test``: 3) per operation and caller.
 
 The run is reproducible (derandomised) and bounded; ``python -m bench.fuzz_api`` runs a
@@ -136,6 +136,9 @@ def known_ids(fuzz_engine) -> dict[str, list[Any]]:
             "job_id": [export],
             "certificate_id": values("SELECT DISTINCT certificate_id FROM current_certificate "
                                      "ORDER BY certificate_id LIMIT 10"),
+            "party_id": values("SELECT id FROM party ORDER BY id LIMIT 10"),
+            "member_party_id": values("SELECT member_party_id FROM party_member "
+                                      "ORDER BY version_id LIMIT 5"),
             "collection_id": list(registry.LAYERS),
             "feature_id": [str(v) for v in values(
                 "SELECT parcel_id FROM current_parcel ORDER BY parcel_id LIMIT 10")],
@@ -276,7 +279,7 @@ def test_no_server_errors_and_every_error_is_problem_json(
         "statuses": dict(sorted(campaign.statuses.items())),
         "failures": campaign.failures, "seconds": round(time.perf_counter() - started, 1)}})
     assert campaign.operations >= 50, "the OpenAPI document lost its operations"
-    for prefix in ("/ogc/", "/tiles/", "/api/v1/exports", "/api/v1/public/"):
+    for prefix in ("/ogc/", "/tiles/", "/api/v1/exports", "/api/v1/public/", "/api/v1/parties"):
         assert any(p.startswith(prefix) for p in paths), f"no operation under {prefix}"
     assert all(campaign.by_phase[phase] >= campaign.operations for phase in PHASES), \
         campaign.by_phase
