@@ -26,11 +26,37 @@ _OFFICE_ZONE = ZoneInfo(OFFICE_TIME_ZONE)
 
 
 def office_today(conn: Connection) -> date:
-    """Today in Việt Nam by the database's clock (the start of the transaction): the one
-    clock of intake, pauses, deadlines, feedback and reports."""
-    today: date = conn.execute(sa.text(
-        f"SELECT (now() AT TIME ZONE '{OFFICE_TIME_ZONE}')::date")).scalar_one()
+    """Today in Việt Nam by the database's office clock (the start of the transaction):
+    the one clock of intake, pauses, deadlines, apologies, feedback and reports
+    (``office_today()`` in sql/functions/offices.sql)."""
+    today: date = conn.execute(sa.text("SELECT office_today()")).scalar_one()
     return today
+
+
+#: Where a trusted session records the office clock's offset (database_setting).
+CLOCK_OFFSET_SETTING = "office_clock_offset"
+
+
+def office_clock_offset(conn: Connection) -> timedelta:
+    """How far the office clock is from the real one (zero unless moved)."""
+    offset: timedelta = conn.execute(sa.text("SELECT office_clock_offset()")).scalar_one()
+    return offset
+
+
+def set_office_clock(conn: Connection, offset: timedelta) -> None:
+    """Move the one-stop service's clock by ``offset`` from the real one (zero: back to it),
+    for a training copy or a test that must see working days pass: receptions, events,
+    results, apologies, feedback and every "today" follow it; tokens, rate limits, the
+    audit log and the register's lifespans do not. A trusted session only (the API's login
+    cannot write database settings); it holds from the caller's commit."""
+    if offset:
+        conn.execute(sa.text(
+            "INSERT INTO database_setting (name, value) VALUES (:n, :v) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value"),
+            {"n": CLOCK_OFFSET_SETTING, "v": f"{offset.total_seconds():.0f} seconds"})
+    else:
+        conn.execute(sa.text("DELETE FROM database_setting WHERE name = :n"),
+                     {"n": CLOCK_OFFSET_SETTING})
 
 
 def office_day(moment: datetime) -> date:

@@ -28,7 +28,8 @@ def api_settings(tmp_path_factory) -> Iterator[Settings]:
 
     def service_accounts(conn: sa.engine.Connection) -> None:
         add_user(conn, "tax-service", "gis_analyst", password=None)
-        add_user(conn, "former-clerk", "counter_clerk", password=PASSWORD)
+        add_user(conn, "former-clerk", "counter_clerk", password=PASSWORD,
+                 office_code="VPDK.HN")
         conn.execute(sa.text("UPDATE app_user SET disabled = true "
                              "WHERE username = 'former-clerk'"))
 

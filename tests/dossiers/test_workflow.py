@@ -75,9 +75,10 @@ def test_intake_refusals(conn, offices):
 
 def test_delegation_routes_to_the_delegate_while_valid(conn, offices):
     conn.execute(sa.text(
-        "INSERT INTO delegation (from_office, to_office, procedure_code, valid_from, valid_to, "
-        "decision_ref) VALUES ('UBND.00040', 'UBND.00037', 'TRICH-LUC', '2026-11-01', "
-        "'2026-11-30', 'QĐ 12/UQ')"))
+        "WITH d AS (INSERT INTO delegation (from_office, to_office, valid_from, valid_to, "
+        "decision_number) VALUES ('UBND.00040', 'UBND.00037', '2026-11-01', '2026-11-30', "
+        "'QĐ 12/UQ') RETURNING id) "
+        "INSERT INTO delegation_procedure SELECT id, 'TRICH-LUC' FROM d"))
     intake = _intake(procedure_code="TRICH-LUC", received_by_office=WARD, commune_code="00040",
                      documents=["Phiếu yêu cầu cung cấp dữ liệu đất đai"])
     during, _ = service.receive(conn, intake, actor="clerk", today=date(2026, 11, 27))
@@ -168,22 +169,54 @@ def test_the_days_of_a_dossier_are_days_in_viet_nam_whatever_the_server_s_zone(c
     assert calendar.office_today(conn) == calendar.office_day(now)
 
 
-def test_apology_letter_moves_the_appointment_forward_only(conn, offices):
+def test_apology_letter_promises_a_later_date_and_keeps_the_statutory_one(conn, offices):
     d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 27))
+    assert d["due_date"] == date(2026, 12, 11)
+    on_time = dict(new_due=date(2026, 12, 18), reason="x", actor="a")
+    with pytest.raises(service.NotLate, match="on time: due on 2026-12-11"):
+        service.apologise(conn, d["code"], **on_time, expected_version=d["row_version"],
+                          today=date(2026, 12, 9))  # two working days before: on time
+    late = dict(expected_version=d["row_version"], today=date(2026, 12, 10))
     with pytest.raises(InvalidInput, match="must be after"):
-        service.apologise(conn, d["code"], new_due=date(2026, 12, 1), reason="x", actor="a",
-                          expected_version=d["row_version"])
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 11), reason="x",
+                          actor="a", **late)
     with pytest.raises(InvalidInput, match="closed on 2026-12-19"):
-        service.apologise(conn, d["code"], new_due=date(2026, 12, 19), reason="x", actor="a",
-                          expected_version=d["row_version"])
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 19), reason="x",
+                          actor="a", **late)
     with pytest.raises(InvalidInput, match=r"closed on 2027-01-01 \(Tết Dương lịch\)"):
         service.apologise(conn, d["code"], new_due=date(2027, 1, 1), reason="x", actor="a",
-                          expected_version=d["row_version"])
+                          **late)
     d = service.apologise(conn, d["code"], new_due=date(2026, 12, 18),
-                          reason="Chờ kết quả đo đạc", actor="clerk",
-                          expected_version=d["row_version"])
-    assert d["due_date"] == date(2026, 12, 18)
+                          reason="Chờ kết quả đo đạc", actor="clerk", **late)
+    assert d["due_date"] == date(2026, 12, 11)  # the statutory date stays
+    assert d["promised_date"] == date(2026, 12, 18)
     assert d["apologies"][0]["previous_due"] == date(2026, 12, 11)
+    assert service.public_view(d)["appointment"] == date(2026, 12, 18)
+    # a second letter promises later still, after the first one's date
+    again = dict(expected_version=d["row_version"], today=date(2026, 12, 17))
+    with pytest.raises(InvalidInput, match="after the appointment 2026-12-18"):
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 18), reason="x",
+                          actor="a", **again)
+    d = service.apologise(conn, d["code"], new_due=date(2026, 12, 22), reason="Chờ ký",
+                          actor="a", **again)
+    assert (d["due_date"], d["promised_date"]) == (date(2026, 12, 11), date(2026, 12, 22))
+    assert d["apologies"][1]["previous_due"] == date(2026, 12, 18)
+
+
+def test_no_apology_while_the_clock_is_stopped_or_after_the_result(conn, offices):
+    d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 27))
+    d = _move(conn, d, "supplement_requested")
+    with pytest.raises(service.NotLate, match="waits for the citizen"):
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 18), reason="x",
+                          actor="a", expected_version=d["row_version"],
+                          today=date(2026, 12, 14))
+    d = _move(conn, d, "received_back", Role.COUNTER_CLERK)
+    d = _move(conn, d, "in_processing")
+    d = _move(conn, d, "approved")
+    with pytest.raises(service.NotLate, match="resolved"):
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 28), reason="x",
+                          actor="a", expected_version=d["row_version"],
+                          today=date(2026, 12, 24))
 
 
 def verifies(conn, dossier, digits):
