@@ -215,8 +215,9 @@ def create_office(conn: Connection, item: OfficeIn) -> dict[str, Any]:
 
 
 def edit_office(conn: Connection, code: str, changes: dict[str, Any], *,
-                expected_state: str) -> dict[str, Any]:
-    """Set some of an office's columns, if it is still in the state the editor read."""
+                expected_state: str | None) -> dict[str, Any]:
+    """Set some of an office's columns, if it is still in the state the editor read (None:
+    as it is now, for an editor that reads and writes in this transaction)."""
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown or not changes:
         raise InvalidInput("nothing to change" if not changes else
@@ -226,7 +227,7 @@ def edit_office(conn: Connection, code: str, changes: dict[str, Any], *,
         "FOR UPDATE"), {"c": code}).first()
     if row is None:
         raise OfficeNotFound(f"no office {code!r}", hint="see GET /api/v1/offices")
-    if row.state != expected_state:
+    if expected_state is not None and row.state != expected_state:
         raise StaleOffice(f"office {code} was edited since it was read",
                           hint=f"GET /api/v1/offices/{code} and repeat the edit")
     if "commune_code" in changes:

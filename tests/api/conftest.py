@@ -96,3 +96,20 @@ def _rate_limits_start_afresh(request: pytest.FixtureRequest) -> None:
     engine = request.getfixturevalue("api_engine")
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM rate_limit"))
+
+
+@pytest.fixture
+def office_clock(api_engine) -> Iterator[Callable[[int], None]]:
+    """office_clock(days): the one-stop service's clock (sql/functions/offices.sql) that
+    many days ahead of the real one, for the API too, until the test ends; so that a
+    dossier received through the API can become due, late or overdue as days pass."""
+    from datetime import timedelta
+
+    from cadastre.dossiers.calendar import set_office_clock
+
+    def move(days: int) -> None:
+        with api_engine.begin() as conn:
+            set_office_clock(conn, timedelta(days=days))
+
+    yield move
+    move(0)

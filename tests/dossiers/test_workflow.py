@@ -154,6 +154,43 @@ def test_time_waiting_for_a_supplement_moves_the_appointment(conn, offices):
     assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 19)
 
 
+def test_several_pauses_each_move_the_due_date_and_a_catalogue_edit_does_not(
+        conn, offices):
+    d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 2))
+    assert d["statutory_days"] == 10 and d["due_date"] == date(2026, 11, 16)
+    conn.execute(sa.text("UPDATE dossier SET received_at = '2026-11-02T09:00+07' "
+                         "WHERE code = :c"), {"c": d["code"]})
+    _wait_for_a_supplement(conn, d["code"])  # Wed 4 .. Fri 6
+    conn.execute(sa.text(  # then the land taxes, from Tue 10 until paid on Thu 12
+        "INSERT INTO dossier_event (dossier_id, at, from_status, to_status, actor) "
+        "SELECT id, timestamptz '2026-11-10T08:00+07', 'in_processing', 'tax_notice', 'o' "
+        "FROM dossier WHERE code = :c UNION ALL "
+        "SELECT id, timestamptz '2026-11-12T16:00+07', 'tax_notice', 'approved', 'o' "
+        "FROM dossier WHERE code = :c"), {"c": d["code"]})
+    # the catalogue's time changes after intake: the dossier keeps the time it was given
+    conn.execute(sa.text("UPDATE procedure SET working_days = 3 WHERE code = 'CHUYEN-NHUONG'"))
+    service._recompute_due(conn, d["code"])
+    # 10 working days without 4, 5, 6 and 10, 11, 12: Tue 3, Mon 9, Fri 13, 16 .. 20, 23, 24
+    assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 24)
+
+
+def test_staff_act_for_their_office(conn, offices):
+    """The office the database proves for the caller (a command names it in
+    cadastre.office): a counter receives at itself, an office acts on what it handles."""
+    d, _ = service.receive(conn, _intake(), actor="clerk")  # a command: province-wide
+    conn.execute(sa.text("SELECT set_config('cadastre.office', 'UBND.00037', true)"))
+    with pytest.raises(Forbidden, match="receive dossiers at UBND.00037, not at VPDK.HN"):
+        service.receive(conn, _intake(), actor="clerk")
+    own, _ = service.receive(conn, _intake(received_by_office=None, procedure_code="TRICH-LUC",
+                                           documents=["Phiếu yêu cầu cung cấp dữ liệu đất đai"]),
+                             actor="clerk")
+    assert own["received_by_office"] == own["handling_office"] == WARD
+    with pytest.raises(Forbidden, match="does not handle dossier"):
+        _move(conn, d, "in_processing")
+    moved = _move(conn, own, "in_processing")
+    assert moved["events"][-1]["office_code"] == WARD
+
+
 def test_the_days_of_a_dossier_are_days_in_viet_nam_whatever_the_server_s_zone(conn, offices):
     conn.execute(sa.text("SET LOCAL TimeZone = 'UTC'"))
     d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 2))
