@@ -21,6 +21,7 @@ from api.responses import JSONResponse
 from api.routers import (
     audit,
     auth,
+    calendar,
     certificates,
     changes,
     dossiers,
@@ -33,6 +34,7 @@ from api.routers import (
     tiles,
 )
 from cadastre import __version__
+from cadastre.clock import OFFICE_TIME_ZONE
 from cadastre.db import api_database_url, create_engine
 from cadastre.errors import DatabaseUnavailable
 from cadastre.migrations import storage_srid
@@ -70,7 +72,8 @@ async def open_pool(app: FastAPI) -> asyncpg.Pool:
                     min_size=settings.api_pool_min, max_size=settings.api_pool_max,
                     init=_init_connection, timeout=settings.connect_timeout_s,
                     server_settings={"application_name": "cadastre-api",
-                                     "statement_timeout": str(settings.statement_timeout_ms)})
+                                     "statement_timeout": str(settings.statement_timeout_ms),
+                                     "TimeZone": OFFICE_TIME_ZONE})
             except Exception as exc:
                 raise DatabaseUnavailable("the database does not answer") from exc
     return app.state.pool
@@ -121,7 +124,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     for router in (health.router, auth.router, parcels.router, changes.router,
                    dossiers.router, audit.router, exports.router, certificates.router,
-                   certificates.public_router, offices.router, feedback.router):
+                   certificates.public_router, calendar.router, offices.router,
+                   feedback.router):
         # a query parameter an operation does not define is a 400 (api/query_params.py);
         # the OGC routes check theirs themselves, tiles ignore them (cache-busting keys)
         app.include_router(router, dependencies=[DEFINED_PARAMETERS_ONLY])

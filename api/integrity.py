@@ -33,7 +33,7 @@ CONFLICTS = {
 NAMED_TABLES = frozenset({
     "admin_unit", "admin_unit_succession", "map_sheet", "parcel_identity", "parcel",
     "parcel_lineage", "land_use_type", "parcel_land_use", "certificate_parcel",
-    "public_holiday", "office", "procedure",
+    "public_holiday", "calendar_year", "calendar_swap", "office", "procedure",
 })
 
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
+from cadastre.clock import OFFICE_TIME_ZONE
 from cadastre.errors import DatabaseUnavailable
 from cadastre.settings import Settings
 
@@ -34,10 +35,12 @@ def describe(url: URL) -> str:
 
 def create_engine(settings: Settings, *, url: URL | None = None,
                   session_settings: dict[str, str] | None = None, **kwargs: object) -> Engine:
-    """The process's engine: psycopg2, bounded pool, statement timeout, app name, and any
-    other ``session_settings`` (e.g. who is acting, for the audit trail)."""
+    """The process's engine: psycopg2, bounded pool, statement timeout, app name, sessions
+    in Việt Nam time (cadastre.clock), and any other ``session_settings`` (e.g. who is
+    acting, for the audit trail)."""
     target = url or database_url(settings)
-    options = f"-c statement_timeout={settings.statement_timeout_ms}"
+    options = (f"-c statement_timeout={settings.statement_timeout_ms} "
+               f"-c TimeZone={OFFICE_TIME_ZONE}")
     for name, value in (session_settings or {}).items():
         escaped = value.replace("\\", "\\\\").replace(" ", "\\ ")
         options += f" -c {name}={escaped}"

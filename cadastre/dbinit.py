@@ -6,7 +6,7 @@ step fails.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from pyproj import CRS
@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL, Engine
 from cadastre import migrations
 from cadastre.admin.service import sync_provinces
 from cadastre.db import create_engine, database_url, describe, translate_connection_errors
+from cadastre.dossiers.calendar_admin import YearLoad, ensure_loaded
 from cadastre.errors import ConfigurationError, PostgisMissing
 from cadastre.settings import DEFAULT_STORAGE_SRID, Settings
 
@@ -26,6 +27,7 @@ class InitResult:
     storage_srid: int
     applied: list[str]
     provinces_added: int
+    calendar_years: list[YearLoad] = field(default_factory=list)  # loaded or reloaded
 
 
 def check_storage_srid(srid: int) -> None:
@@ -105,7 +107,8 @@ def init_database(settings: Settings, *, srid: int | None = None) -> InitResult:
             with engine.begin() as conn:
                 actual = migrations.storage_srid(conn)
                 added = sync_provinces(conn)
-        return InitResult(created, actual, applied, added)
+                calendar_years = ensure_loaded(conn)
+        return InitResult(created, actual, applied, added, calendar_years)
     except BaseException:
         engine.dispose()
         if created:

@@ -18,8 +18,9 @@ driver, a cast or a background job.
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from cadastre.clock import OFFICE_ZONE
 from cadastre.errors import CadastreError, InvalidInput
 
 #: The earliest and latest instants (UTC) accepted anywhere: a day inside what Python's
@@ -59,19 +60,20 @@ def instant(value: datetime, what: str, *,
 
 def day_start(day: date, what: str, *, error: type[CadastreError] = InvalidInput) -> datetime:
     """The first instant of ``day`` in UTC (the OGC reading of a date)."""
-    return _day(day, time.min, what, local=False, error=error)
+    return _day(day, time.min, what, error=error)
 
 
-def day_end(day: date, what: str, *, local: bool = False,
+def day_end(day: date, what: str, *, in_vietnam: bool = False,
             error: type[CadastreError] = InvalidInput) -> datetime:
-    """The last instant of ``day`` in UTC, or (``local``) of the day in the server's time
-    zone, given in UTC."""
-    return _day(day, time.max, what, local=local, error=error)
+    """The last instant of ``day`` in UTC, or (``in_vietnam``) of the day as Việt Nam counts
+    it (Asia/Ho_Chi_Minh, whatever the server's time zone), given in UTC: "as of 3 December"
+    at a land office ends at midnight in Hà Nội."""
+    return _day(day, time.max, what, zone=OFFICE_ZONE if in_vietnam else UTC, error=error)
 
 
-def _day(day: date, at: time, what: str, *, local: bool,
+def _day(day: date, at: time, what: str, *, zone: tzinfo = UTC,
          error: type[CadastreError]) -> datetime:
-    moment = _utc(datetime.combine(day, at, None if local else UTC))
+    moment = _utc(datetime.combine(day, at, zone))
     if moment is None:
         raise error(f"{what} {day.isoformat()} is out of range", hint=_RANGE_HINT)
     return moment

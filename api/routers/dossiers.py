@@ -122,29 +122,29 @@ async def _log_applicant_read(request: Request, dossier: dict[str, Any], role: R
 
 IfMatch = Annotated[str | None, Header(
     alias="If-Match", description="The dossier's ETag (required); for an approval that "
-    "applies a change, also the ETag of the parcel file, in one list")]
+    "changes parcels, also the ETag of each parcel's file, in one list")]
 
 
 @router.post("/dossiers/{code}/transitions", summary="Move a dossier through the workflow",
-             dependencies=[require(*STAFF)])
+             description="An approval (`to: approved`) applies the procedure's register "
+             "change (its `operations`) to the dossier's parcels in the same transaction, "
+             "from `change` or `steps`; a change that fails leaves the dossier as it was. "
+             "See docs/dossiers.md.", dependencies=[require(*STAFF)])
 async def move(request: Request, code: str, body: TransitionIn, caller: Caller,
                if_match: IfMatch = None) -> Response:
     expected, parcel_tags = dossier_tags(if_match, code)
-    applies = body.to == "approved" and body.change is not None
-    if parcel_tags and not applies:
+    approving = body.to == "approved"
+    if parcel_tags and not approving:
         raise PreconditionFailed(f'If-Match "{parcel_tags[0]}" is not an ETag of {code}')
 
     def operation(conn: Any) -> dict[str, Any]:
-        service.lock(conn, code, expected)  # the dossier first, then its parcel
-        service.check_office(conn, code, role=caller.role)
-        if applies:
-            assert body.change is not None
-            approval.apply_change(
-                conn, code, body.change.model_dump(
-                    exclude={"source_kind", "source_reference"}, exclude_none=True),
-                source_kind=body.change.source_kind,
-                source_reference=body.change.source_reference,
-                states=lambda parcels: states_of(parcel_tags, parcels))
+        if approving:  # applies the procedure's register change, or is refused
+            service.check_office(conn, code, role=caller.role)  # before any change
+            return approval.approve(
+                conn, code, body.approval_steps(), source=body.approval_source(code),
+                role=caller.role, actor=str(caller.username), expected_version=expected,
+                states=lambda parcels: states_of(parcel_tags, parcels), note=body.note,
+                attachments=body.attachments)
         return service.transition(
             conn, code, body.to, role=caller.role, actor=str(caller.username), note=body.note,
             expected_version=expected, attachments=body.attachments, rating=body.rating,

@@ -166,7 +166,7 @@ def _as_of(value: date | None) -> datetime | None:
     zone (the first or last day a date can name), or a day in the future, is a 422."""
     if value is None:
         return None
-    return inputs.as_of(inputs.day_end(value, "as_of", local=True))
+    return inputs.as_of(inputs.day_end(value, "as_of", in_vietnam=True))
 
 
 @router.get("/parcels/{parcel_id}", summary="The parcel file",

@@ -4,11 +4,15 @@ ratings and procedure edits."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from api.bounds import AMOUNT_MAX, DIGIT, FEE_MAX, NonBlank, RowId
+from api.schemas.approvals import ApprovalStep, document
+from api.schemas.changes import CertificateChoiceIn, RightMoveIn, Source
+from cadastre.changes.record import SourceDocument
+from cadastre.dossiers.approval import MAX_STEPS, Step
 
 
 class ApplicantIn(BaseModel):
@@ -37,17 +41,28 @@ class ApprovalHolder(BaseModel):
 
 
 class ApprovalChange(BaseModel):
-    """What the procedure's change operation needs: holders for a transfer, inheritance or
-    gift; the lender (and amount) for a mortgage; the mortgage's reference for a release."""
+    """The parameters of a procedure's one operation (the short form of one step): holders
+    (or rights, with the certificate choice) for a transfer, inheritance or gift; the
+    lender (and amount) for a mortgage; the mortgage's reference for a release."""
 
     source_kind: Literal["contract", "decision", "certificate", "court_order", "survey",
                          "application", "other"] = "decision"
     source_reference: str | None = Field(None, min_length=1, max_length=200,
                                          description="Default: the dossier's code")
     holders: list[ApprovalHolder] = Field(default_factory=list, max_length=50)
+    rights: list[RightMoveIn] | None = Field(None, min_length=1, max_length=3)
+    from_party_id: RowId | None = None
+    certificate: CertificateChoiceIn | None = None
     lender_party_id: RowId | None = None
     amount: int | None = Field(None, ge=0, le=AMOUNT_MAX)
     reference: str | None = Field(None, min_length=1, max_length=200)
+
+    def to_step(self) -> Step:
+        values = self.model_dump(exclude={"source_kind", "source_reference"},
+                                 exclude_none=True)
+        if not values.get("holders"):
+            values.pop("holders", None)
+        return Step(None, values)
 
 
 class TransitionIn(BaseModel):
@@ -57,8 +72,56 @@ class TransitionIn(BaseModel):
     rating: int | None = Field(None, ge=1, le=5)
     rating_comment: str | None = Field(None, max_length=2000)
     change: ApprovalChange | None = Field(
-        None, description="For an approval: the change operation's parameters (e.g. "
-        "holders for a transfer), applied in the same transaction")
+        None, description="For an approval of a procedure with one operation: its "
+        "parameters (e.g. holders for a transfer), applied in the same transaction")
+    steps: list[ApprovalStep] | None = Field(
+        None, min_length=1, max_length=MAX_STEPS,
+        description="For an approval: the procedure's operations in its order, each with "
+        "its parameters; a step applies to the dossier's parcels, or to the `parcel(s)` it "
+        "names, which may be made by an earlier step (`{\"step\": 0, \"child\": 1}`)")
+    source: Source | None = Field(
+        None, description="For an approval: the document proving its changes (default: a "
+        "decision referenced by the dossier's code)")
+
+    @model_validator(mode="after")
+    def _change_with_approval(self) -> Self:
+        if self.rating is not None and self.to != "returned":
+            raise ValueError("a 1-5 rating is recorded at the return of results")
+        given = [k for k in ("change", "steps", "source") if getattr(self, k) is not None]
+        if given and self.to != "approved":
+            raise ValueError(f"{' and '.join(given)} go with an approval (to: approved)")
+        if self.change is not None and self.steps is not None:
+            raise ValueError("give the change's steps, or its change, not both")
+        if self.change is not None and self.source is not None and (
+                self.change.source_reference is not None):
+            raise ValueError("give the source document once (source)")
+        return self
+
+    def approval_steps(self) -> list[Step]:
+        if self.steps is not None:
+            return [step.to_step() for step in self.steps]
+        return [] if self.change is None else [self.change.to_step()]
+
+    def approval_source(self, dossier_code: str) -> SourceDocument:
+        if self.source is not None:
+            return document(self.source)
+        if self.change is not None:
+            return SourceDocument(self.change.source_kind,
+                                  self.change.source_reference or dossier_code)
+        return SourceDocument("decision", dossier_code)
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"to": "in_processing"},
+        {"to": "approved", "source": {"kind": "contract", "reference": "88/2026/HĐTC"},
+         "steps": [{"operation": "mortgage",
+                    "parameters": {"lender_party_id": 20001, "amount": 2_000_000_000}}]},
+        {"to": "approved", "source": {"kind": "contract", "reference": "1240/2026/HĐCN"},
+         "steps": [
+             {"operation": "split", "parameters": {
+                 "children": ["POLYGON((...))", "POLYGON((...))"], "crs": "EPSG:5897"}},
+             {"operation": "transfer", "parcel": {"step": 0, "child": 1}, "parameters": {
+                 "holders": [{"party_id": 103}],
+                 "certificate": {"action": "new", "serial": "CS 123457"}}}]}]}}
 
 
 class ApologyIn(BaseModel):
@@ -90,6 +153,9 @@ class ProcedureUpdate(BaseModel):
     documents: list[str] | None = Field(None, max_length=100)
     fee_vnd: int | None = Field(None, ge=0, le=FEE_MAX)
     active: bool | None = None
+    blocked_by_injunction: bool | None = Field(
+        None, description="Intake and approval refused while a parcel of the dossier is "
+        "under an active injunction")
 
 
 class RatingIn(BaseModel):

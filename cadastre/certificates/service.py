@@ -73,6 +73,12 @@ def resolve(conn: Connection, certificate_id: int | None, parcel_id: int | None)
     return found[0].certificate_id
 
 
+def parcels_of(conn: Connection, certificate_id: int | None) -> list[int]:
+    """The parcels the current version of the certificate covers (none when it ended)."""
+    found = None if certificate_id is None else register.current(conn, certificate_id)
+    return [] if found is None else sorted(found.parcel_ids)
+
+
 def certificate_facts(serial: str, authority: str | None, registry_number: str | None,
            issued_on: Any) -> CertificateFacts:
     return CertificateFacts(register.normalise_serial(serial),

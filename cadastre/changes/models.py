@@ -32,7 +32,7 @@ class ChangeTransaction(Base):
     happened_at: Mapped[datetime] = mapped_column(server_default="now()")
     recorded_at: Mapped[datetime] = mapped_column(server_default="clock_timestamp()")
     recorded_by: Mapped[str] = mapped_column(Text, server_default="current_user")
-    dossier_code: Mapped[str | None] = mapped_column(Text)
+    dossier_code: Mapped[str | None] = mapped_column(Text, ForeignKey("dossier.code"))
     note: Mapped[str | None] = mapped_column(Text)
 
 

@@ -11,13 +11,21 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy.engine import Connection
 
 from cadastre.certificates import service as certificates
 from cadastre.changes import service, spatial
+from cadastre.changes.dossier_link import check_dossier
 from cadastre.changes.record import SourceDocument
 from cadastre.changes.service import CertificateChoice, ChangeResult, RightMove, Share
 from cadastre.errors import InvalidInput
@@ -40,6 +48,10 @@ class Parameters(BaseModel):
 
     #: A caller's other fields (an HTTP body's source document, say) are not the operation's.
     model_config = ConfigDict(frozen=True, extra="ignore")
+    #: The operation takes several parcels at once (``parcel_ids``: a merge, a certificate
+    #: covering them); the others take one (``parcel_id``), and an approval applies them
+    #: once per parcel of its dossier.
+    many_parcels: ClassVar[bool] = False
 
     @abstractmethod
     def parcels(self) -> list[int]:
@@ -85,6 +97,12 @@ class TransferParameters(OnParcel):
     from_party_id: int | None = None
     certificate: CertificateChoiceParameters | None = None
 
+    @model_validator(mode="after")
+    def _holders_or_rights(self) -> Self:
+        if (self.holders is None) == (self.rights is None):
+            raise ValueError("a transfer gives either its holders or the rights it moves")
+        return self
+
 
 class MortgageParameters(OnParcel):
     lender_party_id: int
@@ -103,6 +121,12 @@ class ReleaseParameters(OnParcel):
     restriction_id: int | None = None
     lender_party_id: int | None = None
 
+    @model_validator(mode="after")
+    def _named(self) -> Self:
+        if self.reference is None and self.restriction_id is None:
+            raise ValueError("name the mortgage to end: its reference or its restriction_id")
+        return self
+
 
 class InjunctionReleaseParameters(OnParcel):
     """The injunction to lift: its reference (with the authority when two orders share
@@ -111,6 +135,13 @@ class InjunctionReleaseParameters(OnParcel):
     reference: str | None = Field(None, description="the injunction's order reference")
     restriction_id: int | None = None
     authority_party_id: int | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> Self:
+        if self.reference is None and self.restriction_id is None:
+            raise ValueError("name the injunction to end: its reference or its "
+                             "restriction_id")
+        return self
 
 
 class ResponsibilityParameters(OnParcel):
@@ -137,8 +168,15 @@ class SplitParameters(OnParcel):
     child_holders: list[list[Holder]] | None = None
     tolerance: float = spatial.DEFAULT_TOLERANCE_M2
 
+    @model_validator(mode="after")
+    def _line_or_children(self) -> Self:
+        if (self.cut_line_wkt is None) == (self.children_wkt is None):
+            raise ValueError("give either a cutting line or the child geometries")
+        return self
+
 
 class MergeParameters(Parameters):
+    many_parcels: ClassVar[bool] = True
     parcel_ids: list[int]
     allow_different_holders: bool = False
     tolerance: float = spatial.DEFAULT_TOLERANCE_M2
@@ -164,6 +202,7 @@ class BoundaryParameters(Parameters):
 class CertificateIssueParameters(Parameters):
     """The parcels a new certificate covers (a dossier's approval gives its parcels)."""
 
+    many_parcels: ClassVar[bool] = True
     parcel_id: int | None = None
     parcel_ids: list[int] | None = None
     serial: str
@@ -223,13 +262,14 @@ class Operation(Generic[P]):
     title: str
     parameters: type[P]
     run: Callable[[Connection, P, Context], ChangeResult]
-    #: A dossier's approval can apply it: its parameters are the dossier's parcels and the
-    #: approval's holders, lender, amount or reference (migration 0014 allows these names).
+    #: A dossier's approval can apply it (cadastre.dossiers.approval): a procedure may name
+    #: it among its operations (migration 0018 allows exactly these names).
     by_approval: bool = False
 
     def validate(self, values: Mapping[str, Any] | Parameters, *,
-                 what: str = "the change") -> P:
-        """The parameter model from a caller's values; InvalidInput naming what is wrong."""
+                 what: str = "the change", prefix: str = "change.") -> P:
+        """The parameter model from a caller's values; InvalidInput naming what is wrong
+        (a field as ``prefix`` + its name)."""
         if isinstance(values, self.parameters):
             return values
         try:
@@ -242,8 +282,11 @@ class Operation(Generic[P]):
                 described = self.parameters.model_fields.get(str(error["loc"][0]))
                 note = f" ({described.description})" if described and described.description \
                     else ""
-                raise InvalidInput(f"{what} needs change.{field}{note}") from None
-            raise InvalidInput(f"{what}: change.{field}: {error['msg']}") from None
+                raise InvalidInput(f"{what} needs {prefix}{field}{note}") from None
+            if not field:  # the model's own check (a split's line or children)
+                message = str(error["msg"]).removeprefix("Value error, ")
+                raise InvalidInput(f"{what}: {message}") from None
+            raise InvalidInput(f"{what}: {prefix}{field}: {error['msg']}") from None
 
 
 def _on_parcel(change: Callable[..., ChangeResult], *fields: str, keywords: tuple[str, ...] = (),
@@ -358,7 +401,7 @@ _OPERATIONS: list[Operation[Any]] = [
     Operation("certificate_issue", "a certificate's issue", CertificateIssueParameters,
               _certificate_issue, True),
     Operation("certificate_endorsement", "a certificate's endorsement", EndorseParameters,
-              _certificate_endorse),
+              _certificate_endorse, True),
     Operation("certificate_exchange", "a certificate's exchange", ExchangeParameters,
               _certificate_exchange(lost=False), True),
     Operation("certificate_reissue", "a certificate's re-issue after loss",
@@ -366,9 +409,9 @@ _OPERATIONS: list[Operation[Any]] = [
     Operation("certificate_revocation", "a certificate's revocation", CertificateParameters,
               _certificate_revoke),
     Operation("purpose_change", "a purpose change", PurposeParameters,
-              _on_parcel(spatial.change_purpose, "purposes", keywords=("tolerance",))),
-    Operation("split", "a split", SplitParameters, _split),
-    Operation("merge", "a merge", MergeParameters, _merge),
+              _on_parcel(spatial.change_purpose, "purposes", keywords=("tolerance",)), True),
+    Operation("split", "a split", SplitParameters, _split, True),
+    Operation("merge", "a merge", MergeParameters, _merge, True),
     Operation("boundary_correction", "a boundary correction", BoundaryParameters,
               _boundary_correction),
 ]
@@ -384,10 +427,24 @@ def operation(name: str) -> Operation[Any]:
     return found
 
 
+def named_parcels(conn: Connection, parameters: Parameters) -> list[int]:
+    """The parcels an operation touches, as far as its parameters tell: ``parcels()``, or
+    for a certificate named by its id, the parcels the certificate covers."""
+    named = parameters.parcels()
+    if named or not isinstance(parameters, CertificateParameters):
+        return named
+    if parameters.parcel_id is not None:
+        return [parameters.parcel_id]
+    return certificates.parcels_of(conn, parameters.certificate_id)
+
+
 def apply(conn: Connection, name: str, parameters: Mapping[str, Any] | Parameters,
           source: SourceDocument, *, dossier_code: str | None = None,
           expected: Mapping[int, int] | None = None) -> ChangeResult:
-    """Apply the operation ``name`` inside the caller's transaction."""
+    """Apply the operation ``name`` inside the caller's transaction. The dossier it names
+    must exist, be open and be about its parcels (``dossier_link.check_dossier``)."""
     found = operation(name)
-    return found.run(conn, found.validate(parameters),
-                     Context(source, dossier_code, expected))
+    validated = found.validate(parameters)
+    if dossier_code is not None:
+        check_dossier(conn, dossier_code, named_parcels(conn, validated))
+    return found.run(conn, validated, Context(source, dossier_code, expected))

@@ -129,13 +129,25 @@ def lock_parcels(conn: Connection, parcel_ids: list[int],
         refuse_if_blocked(conn, pid)
 
 
+def injunction_references(conn: Connection, parcel_ids: Sequence[int]
+                          ) -> dict[int, list[str | None]]:
+    """The active injunctions on these parcels, per parcel, by their orders' references as
+    the caller's role may see them (restriction_visible: None when withheld)."""
+    found: dict[int, list[str | None]] = {}
+    for parcel_id, reference in conn.execute(sa.text(
+            "SELECT parcel_id, reference FROM restriction_visible "
+            "WHERE parcel_id = ANY(:p) AND kind = 'injunction' AND upper_inf(lifespan) "
+            "ORDER BY parcel_id, lower(lifespan), restriction_id"),
+            {"p": list(parcel_ids)}).all():
+        found.setdefault(int(parcel_id), []).append(reference)
+    return found
+
+
 def refuse_if_blocked(conn: Connection, parcel_id: int) -> None:
     """InjunctionActive while the parcel is under an injunction, naming the orders'
     references to the roles that see them (restriction_visible)."""
-    references = list(conn.execute(sa.text(
-        "SELECT coalesce(reference, 'reference withheld') FROM restriction_visible "
-        "WHERE parcel_id = :p AND kind = 'injunction' AND upper_inf(lifespan) "
-        "ORDER BY lower(lifespan)"), {"p": parcel_id}).scalars())
+    references = [r or "reference withheld"
+                  for r in injunction_references(conn, [parcel_id]).get(parcel_id, [])]
     if references:
         raise InjunctionActive(
             f"parcel {parcel_id} is under an injunction ({', '.join(references)}): no other "
@@ -386,12 +398,15 @@ def register_mortgage(conn: Connection, parcel_id: int, lender_party_id: int,
                       dossier_code: str | None = None,
                       expected_change: int | None = None) -> ChangeResult:
     """Đăng ký thế chấp: a mortgage in favour of the lender, referenced by its contract,
-    which names no other active mortgage of that lender (DuplicateMortgage)."""
+    which names no other active mortgage of that lender (DuplicateMortgage), except the
+    mortgages of the same dossier: one contract over several parcels, registered as one
+    mortgage per parcel by the dossier's approval."""
     lock_parcel(conn, parcel_id, expected_change)
     refuse_if_blocked(conn, parcel_id)
     require_parties(conn, [lender_party_id])
-    taken = conn.execute(sa.text("SELECT mortgage_reference_in_use(:l, :r)"),
-                         {"l": lender_party_id, "r": source.reference}).scalar()
+    taken = conn.execute(sa.text("SELECT mortgage_reference_in_use(:l, :r, :d)"),
+                         {"l": lender_party_id, "r": source.reference,
+                          "d": dossier_code}).scalar()
     if taken:
         raise DuplicateMortgage(
             f"party #{lender_party_id} already holds an active mortgage with contract "

@@ -16,11 +16,14 @@ from cadastre.changes import operations
 from cadastre.changes.record import SourceDocument
 from cadastre.changes.service import ChangeResult
 from cadastre.cli.context import cli_engine
+from cadastre.clock import office_stamp
 from cadastre.db import translate_connection_errors
 
 app = typer.Typer(help="Certificates (Giấy chứng nhận): issue, endorse, exchange, re-issue, "
                   "revoke, show.", no_args_is_help=True)
 out = Console(highlight=False)
+#: How the history prints an instant: Hà Nội time, to the minute.
+_STAMP = "%Y-%m-%d %H:%M"
 
 SourceKind = typer.Option("decision", "--source-kind",
                           help="application, decision, contract, court_order, ...")
@@ -137,8 +140,9 @@ def show(certificate: int) -> None:
         parcels = ", ".join(f"{p['commune_code']}/{p['sheet_number']}/{p['parcel_number']}"
                             for p in v["parcels"])
         holders = ", ".join(f"#{h['party_id']}" for h in v["holders"] if h.get("party_id"))
-        until = f" until {v['until']:%Y-%m-%d %H:%M}" if v["until"] else ""
-        out.print(f"  version {v['version_id']} since {v['since']:%Y-%m-%d %H:%M}{until} "
+        until = f" until {office_stamp(v['until'], _STAMP)}" if v["until"] else ""
+        since = office_stamp(v["since"], _STAMP)
+        out.print(f"  version {v['version_id']} since {since}{until} "
                   f"({v['begun_by']['kind']} #{v['begun_by']['change_id']}): parcels "
                   f"{parcels}; holders {holders}")
         if v["endorsement"]:

@@ -7,9 +7,10 @@ from rich.console import Console
 from rich.table import Table
 
 from cadastre import migrations
-from cadastre.cli.context import load_settings
+from cadastre.cli.context import cli_engine, load_settings
 from cadastre.db import create_engine, describe, translate_connection_errors
 from cadastre.dbinit import check_storage_srid, init_database
+from cadastre.dossiers.calendar_admin import YearLoad, ensure_loaded
 
 app = typer.Typer(help="Create, migrate and inspect the database.", no_args_is_help=True)
 out = Console(highlight=False)
@@ -34,6 +35,7 @@ def init(
         out.print(f"applied {name}")
     if result.provinces_added:
         out.print(f"added {result.provinces_added} province records")
+    _print_calendar(result.calendar_years)
     out.print(f"database ready: {where}, storage SRID EPSG:{result.storage_srid}")
 
 
@@ -44,9 +46,19 @@ def upgrade() -> None:
     engine = create_engine(settings)
     with translate_connection_errors(engine.url):
         applied = migrations.upgrade(engine, settings.sql_dir)
+        # the holiday calendar of the configured years, recorded as the OS user's doing
+        with cli_engine(settings).begin() as conn:
+            calendar_years = ensure_loaded(conn)
     for name in applied:
         out.print(f"applied {name}")
     out.print("up to date" if not applied else f"{len(applied)} migration(s) applied")
+    _print_calendar(calendar_years)
+
+
+def _print_calendar(loads: list[YearLoad]) -> None:
+    for load in loads:
+        out.print(f"holiday calendar {load.year}: {load.action} ({load.days} days, "
+                  f"{load.source})")
 
 
 @app.command()

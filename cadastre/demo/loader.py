@@ -17,6 +17,7 @@ from cadastre.access import OFFICE_ROLES, Role
 from cadastre.accounts.service import add_user
 from cadastre.bulk import copy_frame, reserve_from_sequence, reserve_ids
 from cadastre.changes.record import record_change
+from cadastre.clock import office_today
 from cadastre.synth import DEMO_COMMUNES
 
 DEMO_MARKER = "demo_loaded"
@@ -72,7 +73,7 @@ def add_demo_extras(conn: Connection, *, seed: int = 7) -> DemoExtras:
             add_user(conn, username, role, password=DEMO_PASSWORD,
                      full_name=f"Demo {role.replace('_', ' ')}",
                      office_code=DEMO_OFFICE if Role(role) in OFFICE_ROLES else None)
-    _dossiers(conn, rng)
+    mortgages += _dossiers(conn, rng)
     conn.execute(sa.text("INSERT INTO database_setting (name, value) VALUES (:n, 'yes') "
                          "ON CONFLICT (name) DO NOTHING"), {"n": DEMO_MARKER})
     return DemoExtras(communes, houses, mortgages, injunctions)
@@ -172,16 +173,21 @@ def _offices(conn: Connection) -> None:
             {"c": f"UBND.{code}", "n": f"UBND phường {name}", "w": code})
 
 
-def _dossiers(conn: Connection, rng: np.random.Generator) -> None:
+def _dossiers(conn: Connection, rng: np.random.Generator) -> int:
     """Dossiers in every state of the workflow, received at the registration office over
     the last weeks and taken through the workflow on the office clock (the days between
-    their steps pass as they would), some late, one of those with an apology letter."""
-    from cadastre.dossiers import service
-    from cadastre.dossiers.calendar import office_clock_offset, office_today, set_office_clock
+    their steps pass as they would), some late, one of those with an apology letter, on
+    parcels under no injunction. The approved ones are mortgages, registered by their
+    approval: the number of mortgages they registered."""
+    from cadastre.changes.record import SourceDocument
+    from cadastre.clock import office_clock_offset, set_office_clock
+    from cadastre.dossiers import approval, service
 
     parcels = conn.execute(sa.text(
         "SELECT r.parcel_id, h.name FROM current_land_right r JOIN party h ON h.id = r.party_id "
         "WHERE r.kind = 'land_use' AND h.kind IN ('individual', 'household') "
+        "AND NOT EXISTS (SELECT 1 FROM current_restriction x WHERE x.parcel_id = r.parcel_id "
+        "                AND x.kind = 'injunction') "
         "ORDER BY r.parcel_id LIMIT 60")).all()
     procedures = {r.code: list(r.documents) for r in conn.execute(sa.text(
         "SELECT code, documents FROM procedure WHERE level = 'province' "
@@ -189,11 +195,14 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> None:
     roles = {"received": Role.COUNTER_CLERK, "received_back": Role.COUNTER_CLERK,
              "result_ready": Role.COUNTER_CLERK, "returned": Role.COUNTER_CLERK,
              "withdrawn": Role.COUNTER_CLERK}
-    apologised, base = False, office_clock_offset(conn)
+    banks = conn.execute(sa.text("SELECT id FROM party WHERE kind = 'organisation' "
+                                 "AND name = ANY(:b) ORDER BY id"),
+                         {"b": list(BANKS)}).scalars().all()
+    approved, apologised, base = 0, False, office_clock_offset(conn)
     for i, (parcel_id, holder) in enumerate(parcels):
         path = _PATHS[i % len(_PATHS)]
-        code = "CHUYEN-NHUONG" if "tax_notice" in path else sorted(procedures)[i % len(
-            procedures)]
+        code = ("CHUYEN-NHUONG" if "tax_notice" in path else "THE-CHAP" if "approved" in path
+                else sorted(procedures)[i % len(procedures)])
         ago = int(rng.integers(1, 40))
         set_office_clock(conn, base - timedelta(days=ago))
         phone = f"09{rng.integers(10_000_000, 99_999_999)}"
@@ -204,19 +213,30 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> None:
             parcel_ids=[parcel_id], documents=procedures[code]), actor="clerk")
         for n, step in enumerate(path, start=1):  # the steps spread over the days since
             set_office_clock(conn, base - timedelta(days=ago - ago * n // (len(path) + 1)))
+            if step == "approved":
+                dossier = approval.approve(
+                    conn, dossier["code"], [approval.Step("mortgage", {
+                        "lender_party_id": banks[i % len(banks)],
+                        "amount": int(rng.integers(5, 150)) * 100_000_000})],
+                    source=SourceDocument("contract", f"HĐTC {dossier['code']}"),
+                    role=Role.LAND_OFFICER, actor="demo",
+                    expected_version=dossier["row_version"], states=None)
+                approved += 1
+                continue
             dossier = service.transition(
                 conn, dossier["code"], step, role=roles.get(step, Role.LAND_OFFICER),
                 actor="demo", expected_version=dossier["row_version"],
                 note="Không đủ điều kiện: thửa đất đang tranh chấp" if step == "rejected"
                 else None, rating=int(rng.integers(3, 6)) if step == "returned" else None)
         set_office_clock(conn, base)
-        today = office_today(conn)
-        if not apologised and path == ("in_processing",) and dossier["due_date"] < today:
-            new_due = _next_working_day(conn, today + timedelta(days=5))
+        if not apologised and path == ("in_processing",) and (
+                dossier["due_date"] < office_today(conn)):
+            new_due = _next_working_day(conn, office_today(conn) + timedelta(days=5))
             service.apologise(conn, dossier["code"], new_due=new_due, actor="demo",
                               reason="Chờ kết quả đo đạc lại ranh giới thửa đất",
                               expected_version=dossier["row_version"])
             apologised = True
+    return approved
 
 
 def _next_working_day(conn: Connection, day: date) -> date:

@@ -1,67 +1,40 @@
 """Appointment dates: reception + the procedure's statutory time in working days, skipping
 weekends, public holidays and paused intervals (waiting for a supplement or for the
 citizen to pay land taxes); the clock starts on the working day after reception; remote
-and mountain communes get extra days. Holidays are data (public_holiday), because Tết and
-the swapped days are announced year by year. A day is a day in Việt Nam (Asia/Ho_Chi_Minh),
-and today is the database's today (``office_today``), whichever the server's time zone."""
+and mountain communes get extra days. A day is a day in Việt Nam (Asia/Ho_Chi_Minh), and
+today is the database's today (``office_today``), whichever the server's time zone.
+
+The calendar is data: the base calendar of each loaded year (public_holiday, from the pinned
+package ``holidays``: ``cadastre.dossiers.official_calendar``, loaded by ``cadastre calendar
+refresh``), and over it the entries an administrator recorded (calendar_swap: the
+government's swaps of a weekday off for a Saturday worked, and any day the law gives that
+the package lacks), which win over the base calendar on their day. A year that is not
+loaded has no calendar: no appointment is counted through it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cadastre.clock import (
+    OFFICE_TIME_ZONE,
+    office_clock_offset,
+    office_day,
+    office_today,
+    set_office_clock,
+)
 from cadastre.errors import InvalidInput
+
+__all__ = ["OFFICE_TIME_ZONE", "office_clock_offset", "office_day", "office_today",
+           "set_office_clock"]  # the clock, re-exported
 
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 #: An appointment is never computed further than this into the future.
 MAX_DAYS = 400
-#: The offices' time zone: receptions, pauses and appointments are days in Việt Nam.
-OFFICE_TIME_ZONE = "Asia/Ho_Chi_Minh"
-_OFFICE_ZONE = ZoneInfo(OFFICE_TIME_ZONE)
-
-
-def office_today(conn: Connection) -> date:
-    """Today in Việt Nam by the database's office clock (the start of the transaction):
-    the one clock of intake, pauses, deadlines, apologies, feedback and reports
-    (``office_today()`` in sql/functions/offices.sql)."""
-    today: date = conn.execute(sa.text("SELECT office_today()")).scalar_one()
-    return today
-
-
-#: Where a trusted session records the office clock's offset (database_setting).
-CLOCK_OFFSET_SETTING = "office_clock_offset"
-
-
-def office_clock_offset(conn: Connection) -> timedelta:
-    """How far the office clock is from the real one (zero unless moved)."""
-    offset: timedelta = conn.execute(sa.text("SELECT office_clock_offset()")).scalar_one()
-    return offset
-
-
-def set_office_clock(conn: Connection, offset: timedelta) -> None:
-    """Move the one-stop service's clock by ``offset`` from the real one (zero: back to it),
-    for a training copy or a test that must see working days pass: receptions, events,
-    results, apologies, feedback and every "today" follow it; tokens, rate limits, the
-    audit log and the register's lifespans do not. A trusted session only (the API's login
-    cannot write database settings); it holds from the caller's commit."""
-    if offset:
-        conn.execute(sa.text(
-            "INSERT INTO database_setting (name, value) VALUES (:n, :v) "
-            "ON CONFLICT (name) DO UPDATE SET value = excluded.value"),
-            {"n": CLOCK_OFFSET_SETTING, "v": f"{offset.total_seconds():.0f} seconds"})
-    else:
-        conn.execute(sa.text("DELETE FROM database_setting WHERE name = :n"),
-                     {"n": CLOCK_OFFSET_SETTING})
-
-
-def office_day(moment: datetime) -> date:
-    """The day in Việt Nam of an instant (a reception, an event)."""
-    return moment.astimezone(_OFFICE_ZONE).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +77,12 @@ def add_working_days(calendar: WorkingCalendar, received: date, days: int, *,
             raise InvalidInput(f"paused interval {a} .. {b} ends before it begins")
     day, counted, skipped, paused_days = received, 0, [], 0
     while counted < days:
+        if day == date.max:
+            raise InvalidInput(f"{received} + {days} working days is past the last day a "
+                               "calendar can hold")
         day += timedelta(days=1)
         if calendar.years and day.year not in calendar.years and not beyond_calendar:
-            raise InvalidInput(
-                f"no holiday calendar for {day.year}: add that year's public holidays "
-                "before giving appointments in it")
+            raise NoCalendarForYear(day.year)
         if not calendar.is_working_day(day):
             if day in calendar.holidays:
                 skipped.append((day, calendar.holidays[day]))
@@ -130,11 +104,39 @@ def working_days_between(calendar: WorkingCalendar, start: date, end: date) -> i
     return count
 
 
+def refresh_command(year: int) -> str:
+    return f"cadastre calendar refresh --years {year}"
+
+
+class NoCalendarForYear(InvalidInput):
+    """A day in a year whose holidays are not loaded (an appointment must not miss them)."""
+
+    code = "no-holiday-calendar"
+
+    def __init__(self, year: int) -> None:
+        super().__init__(
+            f"no holiday calendar for {year}: load that year's public holidays with "
+            f"'{refresh_command(year)}' before giving appointments in it",
+            hint=f"an administrator runs '{refresh_command(year)}'")
+        self.year = year
+
+
 def load_calendar(conn: Connection) -> WorkingCalendar:
+    """The calendar in force: the loaded years' base days, then the administrator's entries
+    in force, each of which decides its day."""
     rows = conn.execute(sa.text("SELECT day, name, kind FROM public_holiday")).all()
     holidays = {r.day: r.name for r in rows if r.kind != "swapped_working_day"}
-    working = frozenset(r.day for r in rows if r.kind == "swapped_working_day")
-    return WorkingCalendar(holidays, working, frozenset(r.day.year for r in rows))
+    working = {r.day for r in rows if r.kind == "swapped_working_day"}
+    for entry in conn.execute(sa.text(
+            "SELECT day, name, kind FROM calendar_swap WHERE upper_inf(lifespan)")):
+        if entry.kind == "day_off":
+            holidays[entry.day] = entry.name
+            working.discard(entry.day)
+        else:
+            holidays.pop(entry.day, None)
+            working.add(entry.day)
+    years = frozenset(conn.execute(sa.text("SELECT year FROM calendar_year")).scalars())
+    return WorkingCalendar(holidays, frozenset(working), years)
 
 
 def remote_extra_days(conn: Connection, commune_code: str | None) -> int:

@@ -11,13 +11,17 @@ from sqlalchemy.engine import Connection
 
 from cadastre.errors import CadastreError, InvalidInput, NotFound
 
+#: The operations an approval applies (migration 0018), or the one ``operation`` of a
+#: procedure written the 0014 way.
+_OPERATIONS = ("CASE WHEN cardinality(operations) > 0 THEN operations "
+               "WHEN operation IS NOT NULL THEN ARRAY[operation] ELSE '{}' END AS operations")
 _COLUMNS = ("code, name, level, working_days, steps, documents, fee_vnd, tax_step, "
-            "change_operation, active")
+            f"change_operation, {_OPERATIONS}, blocked_by_injunction, active")
 #: The state token of a procedure: a hash of its whole row (the table has no version
 #: column; any edit of any column changes it).
 _STATE = "md5(CAST(p AS text)) AS state"
 #: The columns an edit may set (the API's model names no others).
-EDITABLE = ("name", "working_days", "documents", "fee_vnd", "active")
+EDITABLE = ("name", "working_days", "documents", "fee_vnd", "active", "blocked_by_injunction")
 
 
 class ProcedureNotFound(NotFound):
@@ -41,7 +45,8 @@ def active_procedures(conn: Connection) -> list[dict[str, Any]]:
     """The procedures offered at the counter (active ones), by code."""
     return [dict(r) for r in conn.execute(sa.text(
         "SELECT code, name, level, working_days, steps, documents, fee_vnd, tax_step, "
-        "change_operation FROM procedure WHERE active ORDER BY code")).mappings()]
+        f"change_operation, {_OPERATIONS}, blocked_by_injunction FROM procedure "
+        "WHERE active ORDER BY code")).mappings()]
 
 
 def change_operation(conn: Connection, code: str) -> str | None:
@@ -49,6 +54,17 @@ def change_operation(conn: Connection, code: str) -> str | None:
     operation: str | None = conn.execute(sa.text(
         "SELECT change_operation FROM procedure WHERE code = :p"), {"p": code}).scalar()
     return operation
+
+
+def approval_operations(conn: Connection, code: str) -> list[str]:
+    """The operations a dossier's approval of this procedure applies, in order (a name
+    ending in '?' may be left out; migration 0018): ``operations``, or the one
+    ``operation`` of a procedure written the 0014 way."""
+    found = conn.execute(sa.text(f"SELECT {_OPERATIONS} FROM procedure WHERE code = :p"),
+                         {"p": code}).scalar()
+    if found is None:
+        raise ProcedureNotFound(f"no procedure {code!r}", hint="see GET /api/v1/procedures")
+    return [str(name) for name in found]
 
 
 def procedure(conn: Connection, code: str) -> dict[str, Any]:

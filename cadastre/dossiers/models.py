@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, Numeric, SmallInteger, Text
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, Range
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cadastre.model import Base
@@ -27,6 +27,36 @@ class CalendarSetting(Base):
 
     name: Mapped[str] = mapped_column(Text, primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class CalendarYear(Base):
+    """A year whose base calendar is loaded into public_holiday, and from which source."""
+
+    __tablename__ = "calendar_year"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime] = mapped_column(server_default="now()")
+    loaded_by: Mapped[str] = mapped_column(Text)
+
+
+class CalendarSwap(Base):
+    """One version of an administrator's calendar entry (a swapped day off or working day)."""
+
+    __tablename__ = "calendar_swap"
+
+    version_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    swap_id: Mapped[int] = mapped_column(BigInteger,
+                                         server_default="nextval('calendar_swap_id_seq')")
+    day: Mapped[date] = mapped_column()
+    kind: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    lifespan: Mapped[Range[Any]] = mapped_column(TSTZRANGE,
+                                                 server_default="tstzrange(now(), NULL)")
+    recorded_by: Mapped[str] = mapped_column(Text)
+    ended_by: Mapped[str | None] = mapped_column(Text)
+    end_basis: Mapped[str | None] = mapped_column(Text)
 
 
 class Office(Base):
@@ -55,6 +85,8 @@ class Procedure(Base):
     change_operation: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(server_default="true")
     operation: Mapped[str | None] = mapped_column(Text)
+    operations: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    blocked_by_injunction: Mapped[bool] = mapped_column(server_default="false")
 
 
 class Delegation(Base):

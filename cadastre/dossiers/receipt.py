@@ -10,6 +10,7 @@ from typing import Any
 
 from fpdf import FPDF
 
+from cadastre.clock import office_stamp
 from cadastre.errors import ConfigurationError
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -22,7 +23,7 @@ def _rows(d: dict[str, Any]) -> list[tuple[str, str]]:
         ("Mã hồ sơ", d["code"]),
         ("Thủ tục", d["procedure_name"]),
         ("Người nộp", d["applicant_name"]),
-        ("Ngày nhận", d["received_at"].strftime("%d/%m/%Y %H:%M")),
+        ("Ngày nhận", office_stamp(d["received_at"])),
         ("Ngày hẹn trả kết quả", d["due_date"].strftime("%d/%m/%Y")),
         ("Nơi giải quyết", d["handling_office_name"]),
     ]

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cadastre.access import Role
-from cadastre.dossiers import delegations, offices
+from cadastre.dossiers import catalogue, delegations, offices
 from cadastre.dossiers.calendar import (
     add_working_days,
     appointment_date,
@@ -27,6 +27,7 @@ from cadastre.dossiers.calendar import (
     office_day,
     office_today,
 )
+from cadastre.dossiers.injunctions import refuse_if_enjoined
 from cadastre.errors import CadastreError, Conflict, Forbidden, InvalidInput, NotFound
 
 #: Dossier codes: agency code + date + sequence (the national format is configurable).
@@ -203,6 +204,7 @@ def receive(conn: Connection, intake: Intake, *, actor: str,
         if len(communes) > 1:
             raise InvalidInput("the parcels of one dossier must be in one commune")
         commune = communes.pop()
+        refuse_if_enjoined(conn, intake.procedure_code, intake.parcel_ids)
     if commune is None:
         raise InvalidInput("give the parcels or the commune the dossier is about")
     day = today or office_today(conn)
@@ -307,11 +309,12 @@ def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor
                office_code: str | None = None, note: str | None = None,
                expected_version: int | None, attachments: list[str] | None = None,
                rating: int | None = None, rating_comment: str | None = None,
-               ) -> dict[str, Any]:
+               approval_applied: bool = False) -> dict[str, Any]:
     """Move a dossier to another state if the workflow and the caller's role allow it, and
     the caller's office handles it (or holds a delegation of it, or, for a counter clerk,
     received it); every move is an event; the due date moves by the working days spent
-    waiting."""
+    waiting. The approval of a procedure with operations comes through
+    ``approval.approve``, which applies them first (``approval_applied``)."""
     row = lock(conn, code, expected_version)
     acting = offices.check_may_act(conn, row, role=role, on=office_today(conn))
     allowed = TRANSITIONS.get((row.status, to_status))
@@ -323,6 +326,8 @@ def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor
     if to_status == "tax_notice" and not row.tax_step:
         raise TransitionRefused(f"{row.procedure_code} has no tax step",
                                 allowed=allowed_from(row.status, role))
+    if to_status == "approved" and not approval_applied:
+        refuse_approval_without_change(conn, row.procedure_code)
     if to_status == "rejected" and not (note and note.strip()):
         raise InvalidInput("a rejection needs its reasons (note)")
     if rating is not None and (to_status != "returned" or not 1 <= rating <= 5):
@@ -356,6 +361,16 @@ def check_office(conn: Connection, code: str, *, role: Role) -> None:
     if row is None:
         raise DossierNotFound(f"no dossier {code}")
     offices.check_may_act(conn, row, role=role, on=office_today(conn))
+
+
+def refuse_approval_without_change(conn: Connection, procedure_code: str) -> None:
+    """A dossier whose procedure applies register changes is approved only with them."""
+    names = catalogue.approval_operations(conn, procedure_code)
+    if names:
+        raise InvalidInput(
+            f"the approval of {procedure_code} applies its register change "
+            f"({', '.join(names)}): approve with the change",
+            hint="cadastre.dossiers.approval.approve")
 
 
 def _recompute_due(conn: Connection, code: str) -> None:

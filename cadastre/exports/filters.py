@@ -74,12 +74,12 @@ def parse_as_of(value: str | date | datetime) -> datetime:
     if isinstance(value, datetime):
         return inputs.as_of(value, "as-of")
     if isinstance(value, date):
-        return inputs.as_of(inputs.day_end(value, "as-of", local=True), "as-of")
+        return inputs.as_of(inputs.day_end(value, "as-of", in_vietnam=True), "as-of")
     text = value.strip()
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return inputs.as_of(inputs.day_end(day, "as-of", local=True), "as-of")
+            return inputs.as_of(inputs.day_end(day, "as-of", in_vietnam=True), "as-of")
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"as-of {value[:40]!r} is not a date or an ISO 8601 instant",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cadastre.clock import TODAY_SQL
 from cadastre.errors import CollectionNotFound
 
 
@@ -310,7 +311,7 @@ ADMIN_UNITS = Layer(
     description="Provinces, districts (of the former three-level structure) and communes in "
     "force, with their official codes, names, validity and the VN-2000 TM-3 zone of their "
     "cadastral maps. The outline is null where it has not been loaded.",
-    current="(SELECT * FROM admin_unit WHERE validity @> current_date) x",
+    current=f"(SELECT * FROM admin_unit WHERE validity @> {TODAY_SQL}) x",
     at="(SELECT * FROM admin_unit WHERE validity @> ({at} AT TIME ZONE 'Asia/Ho_Chi_Minh')"
     "::date) x",
     during="(SELECT * FROM admin_unit WHERE validity && daterange(({start} AT TIME ZONE "
@@ -342,9 +343,9 @@ ADMIN_UNITS = Layer(
     geometry_type="MultiPolygon",
     tile=TileSpec(
         minzoom=0, maxzoom=22,
-        source="(SELECT * FROM admin_unit WHERE validity @> current_date) x",
+        source=f"(SELECT * FROM admin_unit WHERE validity @> {TODAY_SQL}) x",
         geometry="x.geom", feature_id="x.id"),
-    extent="(SELECT ST_Extent(geom) FROM admin_unit WHERE validity @> current_date)",
+    extent=f"(SELECT ST_Extent(geom) FROM admin_unit WHERE validity @> {TODAY_SQL})",
     since="SELECT min(valid_from)::timestamptz FROM admin_unit",
 )
 

@@ -148,17 +148,27 @@ $$;
 
 -- The parcels on which a lender holds an active mortgage with this contract reference;
 -- serialised per lender and reference until the transaction ends, so that two
--- registrations of one contract on two parcels cannot both pass.
-CREATE OR REPLACE FUNCTION mortgage_reference_in_use(lender bigint, ref text) RETURNS bigint[]
+-- registrations of one contract on two parcels cannot both pass. With `dossier`, the
+-- mortgages that dossier registered are left out: one contract over several parcels, one
+-- mortgage per parcel, all registered by the dossier's approval.
+CREATE OR REPLACE FUNCTION mortgage_reference_in_use(lender bigint, ref text, dossier text)
+RETURNS bigint[]
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     PERFORM require_register_writer();
     PERFORM pg_advisory_xact_lock(hashtext('mortgage-reference'),
                                   hashtext(lender::text || chr(31) || ref));
     RETURN (SELECT array_agg(DISTINCT r.parcel_id ORDER BY r.parcel_id) FROM restriction r
+            JOIN change_transaction c ON c.id = r.begun_by
             WHERE r.kind = 'mortgage' AND upper_inf(r.lifespan) AND r.party_id = lender
-              AND r.reference = ref);
+              AND r.reference = ref
+              AND (dossier IS NULL OR c.dossier_code IS DISTINCT FROM dossier));
 END;
+$$;
+
+CREATE OR REPLACE FUNCTION mortgage_reference_in_use(lender bigint, ref text) RETURNS bigint[]
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT mortgage_reference_in_use(lender, ref, NULL)
 $$;
 
 -- End the one current restriction of a kind on a parcel that the caller names (by its id,
@@ -193,10 +203,13 @@ $$;
 
 GRANT UPDATE (lifespan, ended_by) ON restriction TO cadastre_definer;
 ALTER FUNCTION mortgage_reference_in_use(bigint, text) OWNER TO cadastre_definer;
+ALTER FUNCTION mortgage_reference_in_use(bigint, text, text) OWNER TO cadastre_definer;
 ALTER FUNCTION restriction_end_one(bigint, text, bigint, text, bigint, bigint, timestamptz)
     OWNER TO cadastre_definer;
 REVOKE ALL ON FUNCTION mortgage_reference_in_use(bigint, text),
+    mortgage_reference_in_use(bigint, text, text),
     restriction_end_one(bigint, text, bigint, text, bigint, bigint, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mortgage_reference_in_use(bigint, text),
+    mortgage_reference_in_use(bigint, text, text),
     restriction_end_one(bigint, text, bigint, text, bigint, bigint, timestamptz)
     TO cadastre_api;

@@ -28,11 +28,22 @@ def _etag(client, headers, parcel):
     return client.get(f"{API}/parcels/{parcel}", headers=headers("land_officer")).headers["etag"]
 
 
+def _transfer_dossier(client, headers, parcel) -> str:
+    documents = client.get(f"{API}/procedures/CHUYEN-NHUONG").json()["documents"]
+    received = client.post(f"{API}/dossiers", headers=headers("counter_clerk"), json={
+        "procedure_code": "CHUYEN-NHUONG", "received_by_office": "VPDK.HN",
+        "applicant": {"name": "Vũ Minh Khôi", "phone": "0903123456"},
+        "parcel_ids": [parcel], "documents": documents})
+    assert received.status_code == 201, received.text
+    return str(received.json()["code"])
+
+
 def test_transfer_needs_if_match_then_applies_and_changes_the_etag(client, headers, target):
     parcel, buyers = target
+    dossier = _transfer_dossier(client, headers, parcel)
     body = {"parcel_id": parcel, "holders": [{"party_id": buyers[0], "share": "1/2"},
                                              {"party_id": buyers[1], "share": "1/2"}],
-            "source": SOURCE, "dossier_code": "000.00.37.H49-261127-0042"}
+            "source": SOURCE, "dossier_code": dossier}
     missing = client.post(f"{API}/changes/transfer", json=body, headers=headers("land_officer"))
     assert missing.status_code == 428
     etag = _etag(client, headers, parcel)
@@ -46,7 +57,7 @@ def test_transfer_needs_if_match_then_applies_and_changes_the_etag(client, heade
     assert sorted((r["party_id"], r["share"]) for r in rights) == sorted(
         (b, "1/2") for b in buyers)
     dossiers = client.get(f"{API}/parcels/{parcel}/dossiers").json()
-    assert "000.00.37.H49-261127-0042" in [d["dossier_code"] for d in dossiers]
+    assert dossier in [d["dossier_code"] for d in dossiers]
     # the same request against the state it was made on is now stale: 409 naming the change
     again = client.post(f"{API}/changes/transfer", json=body,
                         headers={**headers("land_officer"), "If-Match": etag})

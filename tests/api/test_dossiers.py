@@ -4,6 +4,9 @@ same 404 for a wrong code or wrong digits, rate-limited), feedback, KPI access a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 API = "/api/v1"
@@ -45,6 +48,16 @@ def test_receipt_is_printable_html(client, headers, dossier):
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "PHIẾU TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in page.text
     assert dossier["code"] in page.text and "Trần Thị Bích" in page.text
+
+
+def test_receipt_prints_the_reception_time_in_ha_noi(client, headers, dossier):
+    received = datetime.fromisoformat(dossier["received_at"])
+    page = client.get(f"{API}/dossiers/{dossier['code']}/receipt",
+                      headers=headers("counter_clerk")).text
+    in_ha_noi = received.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert in_ha_noi.strftime("%d/%m/%Y %H:%M") in page
+    assert received.astimezone(UTC).strftime("%H:%M") not in page  # 7 hours apart
+    assert dossier["received_at"].endswith("+07:00")  # the JSON says it in Hà Nội time too
 
 
 def test_transitions_need_if_match_and_respect_the_workflow(client, headers, dossier):

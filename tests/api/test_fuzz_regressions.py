@@ -1,6 +1,6 @@
 """Requests the fuzzer (tests/fuzz/) found making the API answer 500: each is a 4xx
 problem+json with a clear message. Every request here is refused, so the shared
-API database only gains one received dossier of these tests' own."""
+API database only gains one dossier of these tests' own (in processing)."""
 
 from __future__ import annotations
 
@@ -182,7 +182,11 @@ def mortgage_dossier(client, headers, pair) -> dict[str, object]:
     created = client.post(f"{API}/dossiers", json=body, headers={
         **headers("counter_clerk"), "Idempotency-Key": "fuzz-regressions-1"})
     assert created.status_code in (200, 201), created.text
-    return {"code": created.json()["code"], "etag": created.headers["etag"]}
+    code = created.json()["code"]
+    moved = client.post(f"{API}/dossiers/{code}/transitions", json={"to": "in_processing"},
+                        headers={**headers("land_officer"), "If-Match": created.headers["etag"]})
+    assert moved.status_code == 200, moved.text
+    return {"code": code, "etag": moved.headers["etag"]}
 
 
 @pytest.mark.parametrize(("change", "message"), [

@@ -61,7 +61,7 @@ def holders(conn, parcel_id, at=None):
 def test_transfer_ends_old_rights_and_begins_new_ones_at_one_instant(conn, parcel, buyers):
     before = holders(conn, parcel)
     result = service.transfer(conn, parcel, [Share(buyers[0], 1, 2), Share(buyers[1], 1, 2)],
-                              CONTRACT, dossier_code="000.00.37.H49-261127-0001")
+                              CONTRACT)
     assert holders(conn, parcel) == [(buyers[0], "1/2"), (buyers[1], "1/2")]
     at = conn.execute(sa.text("SELECT happened_at FROM change_transaction WHERE id = :c"),
                       {"c": result.change_id}).scalar_one()

@@ -29,6 +29,10 @@ def offices(conn):
     conn.execute(sa.text(
         "INSERT INTO admin_unit (level, code, name) VALUES ('commune', '00037', 'Phúc Tân'), "
         "('commune', '00040', 'Đồng Xuân')"))
+    # The workflow alone: these transfers' approvals apply no register change (that an
+    # approval applies it is tests/api/test_approval_applies.py).
+    conn.execute(sa.text("UPDATE procedure SET operations = '{}', operation = NULL "
+                         "WHERE code = 'CHUYEN-NHUONG'"))
 
 
 def _intake(**overrides):
@@ -131,6 +135,17 @@ def test_refused_transitions_say_what_is_allowed(conn, offices):
     with pytest.raises(StaleDossier, match="If-Match"):
         service.transition(conn, d["code"], "in_processing", role=Role.COUNTER_CLERK,
                            actor="x", expected_version=None)
+
+
+def test_an_approval_that_would_change_nothing_is_refused(conn, offices):
+    conn.execute(sa.text("UPDATE procedure SET operations = '{transfer}', "
+                         "operation = 'transfer' WHERE code = 'CHUYEN-NHUONG'"))
+    d, _ = service.receive(conn, _intake(), actor="clerk")
+    d = _move(conn, d, "in_processing")
+    with pytest.raises(InvalidInput, match=r"the approval of CHUYEN-NHUONG applies its "
+                                           r"register change \(transfer\)"):
+        _move(conn, d, "approved")
+    assert service.get(conn, d["code"])["status"] == "in_processing"
 
 
 def _wait_for_a_supplement(conn, code):
@@ -312,8 +327,9 @@ def test_kpi_arithmetic_on_a_seeded_month(conn, offices):
     assert row["on_time_rate"] == 0.75
     assert row["overdue_now"] == 1
     assert row["satisfaction"] == pytest.approx(3.67, abs=0.01)
-    # working days from reception to result: 6, 7, 10, 14 -> 9.25
-    assert row["average_working_days"] == 9.25
+    # working days from reception to result: 6, 7, 10, 13 (Tue 24/11/2026, Vietnam Culture
+    # Day, is off) -> 9.0
+    assert row["average_working_days"] == 9.0
 
 
 def _path_to(state: str) -> list[str]:
