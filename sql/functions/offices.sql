@@ -16,7 +16,7 @@
 -- --- the office clock ------------------------------------------------------------------------
 -- The database's clock, moved by the offset a trusted session may record in database_setting
 -- ('office_clock_offset', an interval): for a training copy or a test that must see days
--- pass (cadastre.dossiers.calendar.set_office_clock). The API cannot write it. Nothing else
+-- pass (cadastre.clock.set_office_clock). The API cannot write it. Nothing else
 -- follows this clock: tokens, rate limits, the audit log and the register's lifespans keep
 -- the real one.
 CREATE OR REPLACE FUNCTION office_clock_offset() RETURNS interval
