@@ -26,7 +26,9 @@ from api.routers import (
     changes,
     dossiers,
     exports,
+    feedback,
     health,
+    offices,
     ogc,
     parcels,
     parties,
@@ -123,7 +125,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     for router in (health.router, auth.router, parcels.router, changes.router,
                    dossiers.router, audit.router, exports.router, certificates.router,
-                   certificates.public_router, calendar.router, parties.router):
+                   certificates.public_router, calendar.router, parties.router,
+                   offices.router, feedback.router):
         # a query parameter an operation does not define is a 400 (api/query_params.py);
         # the OGC routes check theirs themselves, tiles ignore them (cache-busting keys)
         app.include_router(router, dependencies=[DEFINED_PARAMETERS_ONLY])

@@ -168,3 +168,12 @@ def party_versions(if_match: str | None, party_ids: Sequence[int]) -> dict[int, 
 def party_version(if_match: str | None, party_id: int) -> int:
     """The version of the party its editor read."""
     return party_versions(if_match, [party_id])[party_id]
+
+
+def office_tag(if_match: str | None, code: str) -> str:
+    """The hash of the office's state that the editor saw."""
+    tags = entity_tags(if_match, what=f"office {code}", hint=f"GET /api/v1/offices/{code}")
+    prefix, _, digest = tags[0].rpartition("-") if len(tags) == 1 else ("", "", "")
+    if prefix != code or not re.fullmatch(r"[0-9a-f]{32}", digest):
+        raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag of office {code}")
+    return digest

@@ -185,8 +185,10 @@ def main() -> None:
     engine = create_engine(Settings(database_url=url))
     with engine.begin() as conn:
         add_demo_extras(conn, seed=5)
-        add_user(conn, "load-clerk", "counter_clerk", password=PASSWORD)
-        add_user(conn, "load-officer", "land_officer", password=PASSWORD)
+        add_user(conn, "load-clerk", "counter_clerk", password=PASSWORD,
+                 office_code="VPDK.HN")
+        add_user(conn, "load-officer", "land_officer", password=PASSWORD,
+                 office_code="VPDK.HN")
         conn.execute(sa.text("ANALYZE"))
         x0, y0, x1, y1 = conn.execute(sa.text(
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "

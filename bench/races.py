@@ -171,7 +171,7 @@ def prepare(engine: sa.engine.Engine, password: str) -> tuple[int, list[int]]:
                            ("officer-a", "land_officer"), ("officer-b", "land_officer")):
             if conn.execute(sa.text("SELECT 1 FROM app_user WHERE username = :u"),
                             {"u": name}).first() is None:
-                add_user(conn, name, role, password=password)
+                add_user(conn, name, role, password=password, office_code="VPDK.HN")
         parcel = conn.execute(sa.text(
             "SELECT r.parcel_id FROM current_land_right r JOIN current_parcel p "
             "USING (parcel_id) WHERE r.kind = 'land_use' AND p.commune_code IN "

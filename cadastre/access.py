@@ -44,6 +44,9 @@ class Role(StrEnum):
 
 #: Roles an account can have (anonymous is the absence of an account).
 ACCOUNT_ROLES = tuple(r for r in Role if r is not Role.ANONYMOUS)
+#: Roles whose accounts belong to an office and act only for it (dossiers, feedback): the
+#: one-stop staff. Admins are province-wide; analysts do not act on dossiers.
+OFFICE_ROLES = frozenset({Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.SUPERVISOR})
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ from api.preconditions import dossier_tags, dossier_version, procedure_tag, stat
 from api.problems import PreconditionFailed
 from api.responses import JSONResponse
 from api.schemas.dossiers import (
-    AnswerIn,
     ApologyIn,
     DossierIn,
     FeedbackIn,
@@ -28,7 +27,7 @@ from api.schemas.dossiers import (
 )
 from cadastre.access import Role, mask_national_id, rule
 from cadastre.audit.service import log_personal_read_sync
-from cadastre.dossiers import approval, catalogue, reports, service
+from cadastre.dossiers import approval, catalogue, offices, reports, service
 from cadastre.dossiers import feedback as feedback_service
 from cadastre.dossiers.receipt import apology_html, receipt_html, receipt_pdf
 from cadastre.errors import InvalidInput
@@ -140,6 +139,7 @@ async def move(request: Request, code: str, body: TransitionIn, caller: Caller,
 
     def operation(conn: Any) -> dict[str, Any]:
         if approving:  # applies the procedure's register change, or is refused
+            service.check_office(conn, code, role=caller.role)  # before any change
             return approval.approve(
                 conn, code, body.approval_steps(), source=body.approval_source(code),
                 role=caller.role, actor=str(caller.username), expected_version=expected,
@@ -168,11 +168,16 @@ async def receipt(request: Request, code: str,
     return Response(receipt_html(d), media_type="text/html; charset=utf-8")
 
 
-@router.get("/dossiers", summary="Overdue and due-soon dossiers of an office",
+@router.get("/dossiers", summary="Overdue, due-soon and paused dossiers of an office",
+            description="`office`: default the caller's (its own dossiers and those "
+            "delegated to it today); every office for an admin who names none. Measured "
+            "against the statutory due date; a dossier waiting for the citizen (supplement, "
+            "tax payment) is listed as paused, never overdue.",
             dependencies=[require(*STAFF)])
 async def deadlines(request: Request, office: str | None = None,
                     soon_days: Annotated[int, Query(ge=0, le=30)] = 2) -> dict[str, Any]:
-    return await _read(request, lambda c: service.deadlines(c, office, soon_days=soon_days))
+    return await _read(request, lambda c: service.deadlines(
+        c, offices.listing_office(c, office), soon_days=soon_days))
 
 
 @router.get("/dossiers/{code}/apology", summary="The latest apology letter (printable)",
@@ -186,14 +191,18 @@ async def apology_letter(request: Request, code: str) -> Response:
 
 
 @router.post("/dossiers/{code}/apology", summary="Apology letter with a new appointment",
-             dependencies=[require(Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.ADMIN)])
+             description="For a dossier that is late or will be late (its statutory due "
+             "date within `will_be_late_days` working days); otherwise 409 `not-late`. The "
+             "statutory due date stays; the letter's date becomes `promised_date`.",
+             dependencies=[require(Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.SUPERVISOR,
+                                   Role.ADMIN)])
 async def apology(request: Request, code: str, body: ApologyIn, caller: Caller,
                   if_match: IfMatch = None) -> Response:
     expected = dossier_version(if_match, code)
     dossier = await _write(request, _recording_applicant(
         request, caller.role, "apology letter issued", lambda c: service.apologise(
             c, code, new_due=body.new_due, reason=body.reason, actor=str(caller.username),
-            expected_version=expected)))
+            expected_version=expected, role=caller.role)))
     return _dossier_response(dossier, caller.role, 201)
 
 
@@ -213,12 +222,7 @@ async def public_dossier(request: Request, code: str,
 async def send_feedback(request: Request, body: FeedbackIn) -> dict[str, Any]:
     await ratelimit.citizen(request)
     item = feedback_service.FeedbackIn(**body.model_dump())
-    return await _write(request, lambda c: _public_feedback(
-        feedback_service.record(c, item)))
-
-
-def _public_feedback(view: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in view.items() if k not in ("contact_phone", "contact_email")}
+    return await _write(request, lambda c: feedback_service.record(c, item))
 
 
 @router.get("/public/feedback/{code}", tags=["public"], summary="A feedback's answer")
@@ -226,36 +230,14 @@ async def feedback_status(request: Request, code: str,
                           verify: Annotated[str, Query(min_length=4, max_length=4)]
                           ) -> dict[str, Any]:
     await ratelimit.citizen(request, code, kind="feedback")
-
-    def read(conn: Any) -> dict[str, Any]:
-        try:
-            view = feedback_service.view(conn, code)
-        except feedback_service.FeedbackNotFound:
-            view = None
-        if view is None or not feedback_service.verifies(view, verify):
-            raise feedback_service.FeedbackNotFound("no feedback with this code and digits")
-        return _public_feedback(view)
-
-    return await _read(request, read)
-
-
-@router.post("/feedback/{code}/answer", summary="Answer a feedback",
-             dependencies=[require(*STAFF)])
-async def answer_feedback(request: Request, code: str, body: AnswerIn,
-                          caller: Caller) -> dict[str, Any]:
-    def operation(conn: Any) -> dict[str, Any]:
-        answered = feedback_service.answer(conn, code, body.answer,
-                                           actor=str(caller.username))
-        if answered.get("contact_phone") or answered.get("contact_email"):
-            log_personal_read_sync(conn, actor(request, answered.get("dossier_code")),
-                                   party_ids=[], table="feedback", row_key={"code": code},
-                                   reason="feedback answer (the complainant's contact)")
-        return answered
-
-    return await _write(request, operation)
+    return await _read(request, lambda c: feedback_service.verified_view(c, code, verify))
 
 
 @router.get("/reports/kpi", summary="KPIs per office and month (JSON, or CSV)",
+            description="Resolved early / on time / late / late with an apology letter, "
+            "measured against the statutory due date; `on_time_rate` over the resolved; "
+            "`overdue_now` leaves out dossiers waiting for the citizen. `office`: default "
+            "the caller's (every office for an admin who names none).",
             dependencies=[require(Role.SUPERVISOR, Role.ADMIN)])
 async def kpi(request: Request, start: Annotated[date, Query(alias="from")],
               end: Annotated[date, Query(alias="to")], office: str | None = None,
@@ -264,14 +246,11 @@ async def kpi(request: Request, start: Annotated[date, Query(alias="from")],
     if end < start:
         raise InvalidInput("'to' is before 'from'")
     rows = await _read(request, lambda c: reports.kpis(
-        c, start=start, end=end, office=office, procedure=procedure))
+        c, start=start, end=end, office=offices.listing_office(c, office),
+        procedure=procedure))
     if format == "csv" or "text/csv" in request.headers.get("accept", ""):
         buffer = io.StringIO()
-        fields = ["office", "month", "received", "resolved", "resolved_early",
-                  "resolved_on_time", "resolved_late", "on_time_rate", "overdue_now",
-                  "average_working_days", "feedback", "feedback_answered_on_time",
-                  "satisfaction", "ratings"]
-        writer = csv.DictWriter(buffer, fieldnames=fields)
+        writer = csv.DictWriter(buffer, fieldnames=reports.KPI_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
         return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")

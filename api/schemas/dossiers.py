@@ -24,7 +24,9 @@ class ApplicantIn(BaseModel):
 
 class DossierIn(BaseModel):
     procedure_code: Annotated[str, NonBlank] = Field(examples=["CHUYEN-NHUONG"])
-    received_by_office: Annotated[str, NonBlank] = Field(examples=["000.00.37.H49"])
+    received_by_office: Annotated[str, NonBlank] | None = Field(
+        None, examples=["VPDK.HN"], description="The receiving counter: the caller's own "
+        "office (the default; an admin names it)")
     applicant: ApplicantIn
     channel: Literal["counter", "online", "post"] = "counter"
     parcel_ids: list[RowId] = Field(default_factory=list, max_length=50)
@@ -136,6 +138,9 @@ class FeedbackIn(BaseModel):
     contact_email: str | None = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
     dossier_code: Annotated[str, NonBlank] | None = Field(
         None, max_length=40, description="The dossier it is about, when there is one")
+    office_code: Annotated[str, NonBlank] | None = Field(
+        None, max_length=32, description="The office it is for (default: the dossier's "
+        "handling office, else the province's registration office)")
 
 
 class AnswerIn(BaseModel):
@@ -156,3 +161,9 @@ class ProcedureUpdate(BaseModel):
 class RatingIn(BaseModel):
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(None, max_length=2000)
+
+
+class AssignIn(BaseModel):
+    assignee: Annotated[str, NonBlank] = Field(max_length=64, examples=["nguyen.van.an"],
+                                               description="A staff account of the "
+                                               "feedback's office")

@@ -17,7 +17,8 @@ class AppUser(Base):
     username: Mapped[str] = mapped_column(Text, unique=True)
     full_name: Mapped[str | None] = mapped_column(Text)
     role: Mapped[str] = mapped_column(Text)
-    office_code: Mapped[str | None] = mapped_column(Text)
+    #: Required for counter clerks, land officers and supervisors (sql/functions/offices.sql).
+    office_code: Mapped[str | None] = mapped_column(Text, ForeignKey("office.code"))
     password_hash: Mapped[str | None] = mapped_column(Text)
     disabled: Mapped[bool] = mapped_column(server_default="false")
     created_at: Mapped[datetime] = mapped_column(server_default="now()")

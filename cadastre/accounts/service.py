@@ -14,14 +14,16 @@ import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadastre.access import ACCOUNT_ROLES, Role
-from cadastre.errors import AuthenticationFailed, Conflict, InvalidInput, UserNotFound
+from cadastre.access import ACCOUNT_ROLES, OFFICE_ROLES, Role
+from cadastre.errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput, UserNotFound
 
 #: bcrypt work factor of new password hashes (2^10 rounds: ~60 ms in the database).
 BCRYPT_COST = 10
 MIN_PASSWORD_LENGTH = 12
 #: bcrypt reads the first 72 bytes of a password; longer ones are refused, not truncated.
 MAX_PASSWORD_BYTES = 72
+#: What auth_sign_in raises for a staff account without an office (sql/functions/auth.sql).
+NO_OFFICE_SQLSTATE = "CD010"
 
 
 @cache
@@ -43,6 +45,13 @@ def check_password_policy(password: str, *, username: str | None = None) -> None
         raise InvalidInput("this password is in a list of common passwords; choose another")
     if username and username.lower() in folded:
         raise InvalidInput("a password may not contain the username")
+
+
+class NoOffice(Forbidden):
+    """A counter clerk, land officer or supervisor whose account belongs to no office yet:
+    it may not sign in or act until an admin sets the office."""
+
+    code = "no-office"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +82,23 @@ def _role(value: str) -> Role:
     return role
 
 
+def _check_office(conn: Connection, role: Role, office_code: str | None) -> None:
+    """Counter clerks, land officers and supervisors belong to an office; admins are
+    province-wide and analysts act on no dossier (either may name an office or none)."""
+    if office_code is None:
+        if role in OFFICE_ROLES:
+            raise InvalidInput(f"a {role.value} account belongs to an office",
+                               hint="give its office (--office CODE); see cadastre office list")
+        return
+    if not conn.execute(sa.text("SELECT 1 FROM office WHERE code = :c"),
+                        {"c": office_code}).scalar():
+        raise InvalidInput(f"unknown office {office_code!r}", hint="see cadastre office list")
+
+
 def add_user(conn: Connection, username: str, role: str, *, password: str | None,
              full_name: str | None = None, office_code: str | None = None) -> int:
     checked = _role(role)
+    _check_office(conn, checked, office_code)
     if password is not None:
         check_password_policy(password, username=username)
     exists = conn.execute(sa.text("SELECT 1 FROM app_user WHERE username = :u"),
@@ -104,10 +127,26 @@ def set_password(conn: Connection, username: str, password: str) -> None:
 
 def set_role(conn: Connection, username: str, role: str) -> None:
     """Another role; the account's tokens stop working (its token version is bumped)."""
-    updated = conn.execute(sa.text("UPDATE app_user SET role = :r WHERE username = :u"),
-                           {"r": _role(role).value, "u": username}).rowcount
-    if not updated:
+    checked = _role(role)
+    office = conn.execute(sa.text("SELECT office_code FROM app_user WHERE username = :u"),
+                          {"u": username}).first()
+    if office is None:
         raise UserNotFound(f"no user {username!r}")
+    _check_office(conn, checked, office.office_code)
+    conn.execute(sa.text("UPDATE app_user SET role = :r WHERE username = :u"),
+                 {"r": checked.value, "u": username})
+
+
+def set_office(conn: Connection, username: str, office_code: str | None) -> None:
+    """The office the account works for (None: none, for admins and analysts); it acts for
+    the new office from its next request (its tokens stay valid)."""
+    role = conn.execute(sa.text("SELECT role FROM app_user WHERE username = :u"),
+                        {"u": username}).scalar()
+    if role is None:
+        raise UserNotFound(f"no user {username!r}")
+    _check_office(conn, _role(str(role)), office_code)
+    conn.execute(sa.text("UPDATE app_user SET office_code = :o WHERE username = :u"),
+                 {"o": office_code, "u": username})
 
 
 def enable_user(conn: Connection, username: str) -> None:
@@ -145,8 +184,15 @@ def sign_in(conn: Connection, username: str, password: str, *, minutes: int) -> 
     every failure (an unknown account costs the database the same bcrypt round)."""
     if len(password.encode()) > MAX_PASSWORD_BYTES:  # bcrypt would read only the start
         raise AuthenticationFailed("wrong username or password, or the account is disabled")
-    token = conn.execute(sa.text("SELECT auth_sign_in(:u, :p, :m)"),
-                         {"u": username, "p": password, "m": minutes}).scalar()
+    try:
+        token = conn.execute(sa.text("SELECT auth_sign_in(:u, :p, :m)"),
+                             {"u": username, "p": password, "m": minutes}).scalar()
+    except sa.exc.DBAPIError as exc:  # the password was right: the account has no office
+        if getattr(exc.orig, "pgcode", None) != NO_OFFICE_SQLSTATE:
+            raise
+        raise NoOffice("your account belongs to no office yet: it cannot sign in until an "
+                       "admin sets it", hint="cadastre user set-office USERNAME OFFICE"
+                       ) from exc
     if token is None:
         raise AuthenticationFailed("wrong username or password, or the account is disabled")
     return str(token)

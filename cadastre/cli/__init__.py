@@ -16,9 +16,11 @@ from cadastre.cli import changes as change_commands
 from cadastre.cli import db as db_commands
 from cadastre.cli import demo as demo_commands
 from cadastre.cli import exports as export_commands
+from cadastre.cli import feedback as feedback_commands
 from cadastre.cli import imports as import_commands
 from cadastre.cli import parties as party_commands
 from cadastre.cli import reference as reference_commands
+from cadastre.cli import offices as office_commands
 from cadastre.cli import serve as serve_commands
 from cadastre.cli import synth as synth_commands
 from cadastre.cli import users as user_commands
@@ -41,6 +43,9 @@ app.add_typer(certificate_commands.app, name="certificate")
 app.add_typer(party_commands.app, name="party")
 app.add_typer(calendar_commands.app, name="calendar")
 app.add_typer(reference_commands.app, name="reference")
+app.add_typer(office_commands.office_app, name="office")
+app.add_typer(office_commands.delegation_app, name="delegation")
+app.add_typer(feedback_commands.app, name="feedback")
 app.command("synth")(synth_commands.synth)
 app.command("serve")(serve_commands.serve)
 app.command("import")(import_commands.import_command)

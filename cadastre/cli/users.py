@@ -38,7 +38,9 @@ def add(
     role: str = typer.Option(..., "--role", help="land_officer, counter_clerk, gis_analyst, "
                              "supervisor or admin."),
     full_name: str | None = typer.Option(None, "--name", help="Full name."),
-    office: str | None = typer.Option(None, "--office", help="Office code."),
+    office: str | None = typer.Option(None, "--office", help="The office the account works "
+                                      "for (required for counter_clerk, land_officer and "
+                                      "supervisor; see cadastre office list)."),
     service_account: bool = typer.Option(
         False, "--service", help="No password: a service account that uses API keys."),
 ) -> None:
@@ -104,6 +106,17 @@ def set_role(username: str = typer.Argument(...),
     with translate_connection_errors(engine.url), engine.begin() as conn:
         service.set_role(conn, username, role)
     out.print(f"{username} is now {role}; its tokens no longer work")
+
+
+@app.command("set-office")
+def set_office(username: str = typer.Argument(...),
+               office: str | None = typer.Argument(None, help="Office code; none for an "
+                                                   "admin or analyst without one.")) -> None:
+    """Set the office an account works for (it acts for it from its next request)."""
+    engine = cli_engine()
+    with translate_connection_errors(engine.url), engine.begin() as conn:
+        service.set_office(conn, username, office)
+    out.print(f"{username} works for {office or 'no office'}")
 
 
 @app.command()

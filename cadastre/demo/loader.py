@@ -6,13 +6,14 @@ synthetic layer with the real importer first, then adds these (once)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cadastre.access import OFFICE_ROLES, Role
 from cadastre.accounts.service import add_user
 from cadastre.bulk import copy_frame, reserve_from_sequence, reserve_ids
 from cadastre.changes.record import record_change
@@ -31,10 +32,12 @@ BANKS = (
     "Ngân hàng TMCP Kỹ thương Việt Nam (Techcombank) - CN Hàng Bài",
 )
 COURT = "Tòa án nhân dân quận Hoàn Kiếm"
-#: Demo accounts (demo databases only): username -> role; password DEMO_PASSWORD.
+#: Demo accounts (demo databases only): username -> role; password DEMO_PASSWORD. The staff
+#: work at the province's registration office (DEMO_OFFICE); the admin is province-wide.
 DEMO_ACCOUNTS = {"officer": "land_officer", "clerk": "counter_clerk", "analyst": "gis_analyst",
                  "supervisor": "supervisor", "admin": "admin"}
 DEMO_PASSWORD = "demo-password"
+DEMO_OFFICE = "VPDK.HN"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +65,14 @@ def add_demo_extras(conn: Connection, *, seed: int = 7) -> DemoExtras:
                            instant="transaction").change_id
     houses = _house_rights(conn, rng, change)
     mortgages, injunctions = _restrictions(conn, rng, change)
+    _offices(conn)
     for username, role in DEMO_ACCOUNTS.items():
         exists = conn.execute(sa.text("SELECT 1 FROM app_user WHERE username = :u"),
                               {"u": username}).scalar()
         if not exists:
             add_user(conn, username, role, password=DEMO_PASSWORD,
-                     full_name=f"Demo {role.replace('_', ' ')}")
+                     full_name=f"Demo {role.replace('_', ' ')}",
+                     office_code=DEMO_OFFICE if Role(role) in OFFICE_ROLES else None)
     mortgages += _dossiers(conn, rng)
     conn.execute(sa.text("INSERT INTO database_setting (name, value) VALUES (:n, 'yes') "
                          "ON CONFLICT (name) DO NOTHING"), {"n": DEMO_MARKER})
@@ -155,17 +160,8 @@ _PATHS = (
 )
 
 
-def _dossiers(conn: Connection, rng: np.random.Generator) -> int:
-    """The province's registration office and the wards' offices, and dossiers in every
-    state of the workflow (received over the last weeks, some late), on parcels under no
-    injunction. The approved ones are mortgages, registered by their approval: the number
-    of mortgages they registered."""
-    from datetime import timedelta
-
-    from cadastre.access import Role
-    from cadastre.changes.record import SourceDocument
-    from cadastre.dossiers import approval, service
-
+def _offices(conn: Connection) -> None:
+    """The province's registration office and the first wards' one-stop counters."""
     conn.execute(sa.text(
         "INSERT INTO office (code, name, level, province_code, address, phone) VALUES "
         "('VPDK.HN', 'Văn phòng đăng ký đất đai Hà Nội - Chi nhánh Hoàn Kiếm', 'province', "
@@ -175,6 +171,18 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> int:
             "INSERT INTO office (code, name, level, province_code, commune_code) VALUES "
             "(:c, :n, 'commune', '01', :w) ON CONFLICT DO NOTHING"),
             {"c": f"UBND.{code}", "n": f"UBND phường {name}", "w": code})
+
+
+def _dossiers(conn: Connection, rng: np.random.Generator) -> int:
+    """Dossiers in every state of the workflow, received at the registration office over
+    the last weeks and taken through the workflow on the office clock (the days between
+    their steps pass as they would), some late, one of those with an apology letter, on
+    parcels under no injunction. The approved ones are mortgages, registered by their
+    approval: the number of mortgages they registered."""
+    from cadastre.changes.record import SourceDocument
+    from cadastre.clock import office_clock_offset, set_office_clock
+    from cadastre.dossiers import approval, service
+
     parcels = conn.execute(sa.text(
         "SELECT r.parcel_id, h.name FROM current_land_right r JOIN party h ON h.id = r.party_id "
         "WHERE r.kind = 'land_use' AND h.kind IN ('individual', 'household') "
@@ -184,32 +192,27 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> int:
     procedures = {r.code: list(r.documents) for r in conn.execute(sa.text(
         "SELECT code, documents FROM procedure WHERE level = 'province' "
         "AND code IN ('CHUYEN-NHUONG', 'THE-CHAP', 'XOA-THE-CHAP', 'CAP-DOI', 'THUA-KE')"))}
-    today = office_today(conn)
     roles = {"received": Role.COUNTER_CLERK, "received_back": Role.COUNTER_CLERK,
              "result_ready": Role.COUNTER_CLERK, "returned": Role.COUNTER_CLERK,
              "withdrawn": Role.COUNTER_CLERK}
     banks = conn.execute(sa.text("SELECT id FROM party WHERE kind = 'organisation' "
                                  "AND name = ANY(:b) ORDER BY id"),
                          {"b": list(BANKS)}).scalars().all()
-    approved = 0
+    approved, apologised, base = 0, False, office_clock_offset(conn)
     for i, (parcel_id, holder) in enumerate(parcels):
         path = _PATHS[i % len(_PATHS)]
         code = ("CHUYEN-NHUONG" if "tax_notice" in path else "THE-CHAP" if "approved" in path
                 else sorted(procedures)[i % len(procedures)])
-        received = today - timedelta(days=int(rng.integers(1, 40)))
+        ago = int(rng.integers(1, 40))
+        set_office_clock(conn, base - timedelta(days=ago))
         phone = f"09{rng.integers(10_000_000, 99_999_999)}"
         dossier, _ = service.receive(conn, service.Intake(
-            procedure_code=code, received_by_office="VPDK.HN",
+            procedure_code=code, received_by_office=DEMO_OFFICE,
             applicant=service.Applicant(holder.removeprefix("Hộ ông ").removeprefix("Hộ bà "),
                                         phone=phone),
-            parcel_ids=[parcel_id], documents=procedures[code]), actor="clerk",
-            today=received)
-        conn.execute(sa.text(
-            "UPDATE dossier SET received_at = (CAST(:d AS date) + time '09:30') "
-            "AT TIME ZONE 'Asia/Ho_Chi_Minh' WHERE code = :c"),
-            {"d": received, "c": dossier["code"]})
-        dossier = service.get(conn, dossier["code"])  # the UPDATE moved its version
-        for step in path:
+            parcel_ids=[parcel_id], documents=procedures[code]), actor="clerk")
+        for n, step in enumerate(path, start=1):  # the steps spread over the days since
+            set_office_clock(conn, base - timedelta(days=ago - ago * n // (len(path) + 1)))
             if step == "approved":
                 dossier = approval.approve(
                     conn, dossier["code"], [approval.Step("mortgage", {
@@ -225,4 +228,21 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> int:
                 actor="demo", expected_version=dossier["row_version"],
                 note="Không đủ điều kiện: thửa đất đang tranh chấp" if step == "rejected"
                 else None, rating=int(rng.integers(3, 6)) if step == "returned" else None)
+        set_office_clock(conn, base)
+        if not apologised and path == ("in_processing",) and (
+                dossier["due_date"] < office_today(conn)):
+            new_due = _next_working_day(conn, office_today(conn) + timedelta(days=5))
+            service.apologise(conn, dossier["code"], new_due=new_due, actor="demo",
+                              reason="Chờ kết quả đo đạc lại ranh giới thửa đất",
+                              expected_version=dossier["row_version"])
+            apologised = True
     return approved
+
+
+def _next_working_day(conn: Connection, day: date) -> date:
+    from cadastre.dossiers.calendar import load_calendar
+
+    calendar = load_calendar(conn)
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    return day

@@ -20,10 +20,17 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadastre.clock import OFFICE_TIME_ZONE, office_day, office_today
+from cadastre.clock import (
+    OFFICE_TIME_ZONE,
+    office_clock_offset,
+    office_day,
+    office_today,
+    set_office_clock,
+)
 from cadastre.errors import InvalidInput
 
-__all__ = ["OFFICE_TIME_ZONE", "office_day", "office_today"]  # the clock, re-exported
+__all__ = ["OFFICE_TIME_ZONE", "office_clock_offset", "office_day", "office_today",
+           "set_office_clock"]  # the clock, re-exported
 
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 #: An appointment is never computed further than this into the future.

@@ -90,15 +90,32 @@ class Procedure(Base):
 
 
 class Delegation(Base):
+    """Ủy quyền: from_office delegates its procedures (delegation_procedure) to to_office
+    for a period, by a decision (number, date, signer). Ended by setting valid_to."""
+
     __tablename__ = "delegation"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     from_office: Mapped[str] = mapped_column(Text, ForeignKey("office.code"))
     to_office: Mapped[str] = mapped_column(Text, ForeignKey("office.code"))
-    procedure_code: Mapped[str] = mapped_column(Text, ForeignKey("procedure.code"))
     valid_from: Mapped[date]
     valid_to: Mapped[date | None]
-    decision_ref: Mapped[str] = mapped_column(Text)
+    decision_number: Mapped[str] = mapped_column(Text)
+    decision_date: Mapped[date | None]
+    signer: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default="now()")
+    created_by: Mapped[str | None] = mapped_column(Text)
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(Text)
+
+
+class DelegationProcedure(Base):
+    __tablename__ = "delegation_procedure"
+
+    delegation_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("delegation.id"),
+                                               primary_key=True)
+    procedure_code: Mapped[str] = mapped_column(Text, ForeignKey("procedure.code"),
+                                                primary_key=True)
 
 
 class DossierSequence(Base):
@@ -135,6 +152,10 @@ class Dossier(Base):
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     received_by: Mapped[str] = mapped_column(Text, server_default="current_user")
+    #: The date of the latest apology letter; due_date stays the statutory date.
+    promised_date: Mapped[date | None]
+    #: Working days given at intake (procedure and remote-commune days then).
+    statutory_days: Mapped[int] = mapped_column(Integer)
 
 
 class DossierEvent(Base):
@@ -181,3 +202,6 @@ class Feedback(Base):
     answered_at: Mapped[datetime | None]
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[str | None] = mapped_column(Text)
+    assigned_to: Mapped[str | None] = mapped_column(Text)
+    assigned_at: Mapped[datetime | None]
+    assigned_by: Mapped[str | None] = mapped_column(Text)

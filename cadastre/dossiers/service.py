@@ -1,6 +1,11 @@
 """One-stop dossiers: routing with delegations, intake with the dossier code and the
 appointment date, the workflow state machine with the roles allowed for each transition,
-deadlines and apology letters, the citizen's status view. The caller owns the transaction."""
+deadlines and apology letters, the citizen's status view. The caller owns the transaction.
+
+Authority follows offices (cadastre/dossiers/offices.py): a dossier is received at the
+caller's own office and acted on by its handling office or a delegate of it. The due date
+(``due_date``) is the statutory one, moved only by the days spent waiting for the citizen;
+an apology letter promises another date (``promised_date``) and leaves it as it is."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cadastre.access import Role
-from cadastre.dossiers import catalogue
+from cadastre.dossiers import catalogue, delegations, offices
 from cadastre.dossiers.calendar import (
     add_working_days,
     appointment_date,
@@ -33,6 +38,8 @@ OPEN_STATES = ("received", "in_processing", "supplement_requested", "received_ba
 _INTAKE_LOCK = 0x444F5353
 #: Waiting for the citizen (a supplement, the land taxes): the clock stops.
 PAUSED_STATES = ("supplement_requested", "tax_notice")
+#: Open, not resolved and not paused: the states a dossier can be overdue in.
+RUNNING_STATES = ("received", "in_processing", "received_back")
 
 _CLERK, _OFFICER = Role.COUNTER_CLERK, Role.LAND_OFFICER
 _SUPERVISOR, _ADMIN = Role.SUPERVISOR, Role.ADMIN
@@ -80,10 +87,17 @@ class Applicant:
     address: str | None = None
 
 
+class NotLate(Conflict):
+    """An apology letter for a dossier that is neither late nor about to be."""
+
+    code = "not-late"
+
+
 @dataclass(frozen=True, slots=True)
 class Intake:
     procedure_code: str
-    received_by_office: str
+    #: The counter receiving it: the caller's own office (None: take it from the caller).
+    received_by_office: str | None
     applicant: Applicant
     channel: str = "counter"
     parcel_ids: list[int] = field(default_factory=list)
@@ -124,16 +138,16 @@ def route(conn: Connection, *, procedure_code: str, commune_code: str, receiving
         owner = conn.execute(sa.text(
             "SELECT code FROM office WHERE level = 'commune' AND commune_code = :c"),
             {"c": commune_code}).scalar()
+    elif receiver.level == "province":  # a registration office (or branch) handles its own
+        owner = receiver.code
     else:
         owner = conn.execute(sa.text(
             "SELECT code FROM office WHERE level = 'province' AND province_code = :p "
             "ORDER BY code LIMIT 1"), {"p": receiver.province_code}).scalar()
     if owner is None:
         raise InvalidInput(f"no office handles {procedure_code} for commune {commune_code}")
-    delegate = conn.execute(sa.text(
-        "SELECT to_office FROM delegation WHERE from_office = :o AND procedure_code = :p "
-        "AND valid_from <= :d AND (valid_to IS NULL OR :d <= valid_to) "
-        "ORDER BY valid_from DESC LIMIT 1"), {"o": owner, "p": procedure_code, "d": on}).scalar()
+    delegate = delegations.delegate_of(conn, from_office=str(owner),
+                                       procedure_code=procedure_code, on=on)
     handler = str(delegate or owner)
     serves = (receiver.level == "province" and procedure.level == "province") or (
         receiver.commune_code == commune_code) or receiver.code == handler
@@ -156,7 +170,9 @@ def receive(conn: Connection, intake: Intake, *, actor: str,
             code_format: str = DEFAULT_CODE_FORMAT, today: date | None = None
             ) -> tuple[dict[str, Any], bool]:
     """Register a dossier at the counter. Returns it and whether it is new: the same
-    idempotency key returns the dossier created the first time (a double click)."""
+    idempotency key returns the dossier created the first time (a double click). The
+    receiving counter is the caller's office (403 ``wrong-office`` for another)."""
+    received_by = offices.receiving_office(conn, intake.received_by_office)
     if intake.idempotency_key:
         # Two requests with one key at once (a double click): the second waits here for the
         # first's transaction, then finds its dossier, instead of failing on the unique key.
@@ -193,27 +209,29 @@ def receive(conn: Connection, intake: Intake, *, actor: str,
         raise InvalidInput("give the parcels or the commune the dossier is about")
     day = today or office_today(conn)
     handler = route(conn, procedure_code=intake.procedure_code, commune_code=commune,
-                    receiving_office=intake.received_by_office, on=day)
-    due = appointment_date(conn, day, int(procedure.working_days), commune_code=commune).due
-    code = next_code(conn, intake.received_by_office, day, code_format)
+                    receiving_office=received_by, on=day)
+    appointment = appointment_date(conn, day, int(procedure.working_days),
+                                   commune_code=commune)
+    code = next_code(conn, received_by, day, code_format)
     dossier_id = conn.execute(sa.text(
         "INSERT INTO dossier (code, received_by_office, handling_office, procedure_code, "
-        "status, channel, due_date, commune_code, parcel_ids, documents, applicant_name, "
-        "applicant_id_number, applicant_phone, applicant_address, idempotency_key, "
-        "received_by) VALUES (:code, :recv, :handler, :proc, 'received', :channel, :due, "
-        ":commune, :parcels, CAST(:docs AS jsonb), :name, :idn, :phone, :addr, :key, :actor) "
-        "RETURNING id"),
-        {"code": code, "recv": intake.received_by_office, "handler": handler,
-         "proc": intake.procedure_code, "channel": intake.channel, "due": due,
+        "status, channel, received_at, due_date, statutory_days, commune_code, parcel_ids, "
+        "documents, applicant_name, applicant_id_number, applicant_phone, applicant_address, "
+        "idempotency_key, received_by) VALUES (:code, :recv, :handler, :proc, 'received', "
+        ":channel, office_now(), :due, :days, :commune, :parcels, CAST(:docs AS jsonb), "
+        ":name, :idn, :phone, :addr, :key, :actor) RETURNING id"),
+        {"code": code, "recv": received_by, "handler": handler,
+         "proc": intake.procedure_code, "channel": intake.channel, "due": appointment.due,
+         "days": appointment.working_days,
          "commune": commune, "parcels": intake.parcel_ids,
          "docs": orjson.dumps(intake.documents).decode(), "name": intake.applicant.name,
          "idn": intake.applicant.id_number, "phone": intake.applicant.phone,
          "addr": intake.applicant.address, "key": intake.idempotency_key,
          "actor": actor}).scalar_one()
     conn.execute(sa.text(
-        "INSERT INTO dossier_event (dossier_id, from_status, to_status, actor, office_code) "
-        "VALUES (:d, NULL, 'received', :a, :o)"),
-        {"d": dossier_id, "a": actor, "o": intake.received_by_office})
+        "INSERT INTO dossier_event (dossier_id, at, from_status, to_status, actor, "
+        "office_code) VALUES (:d, office_clock(), NULL, 'received', :a, :o)"),
+        {"d": dossier_id, "a": actor, "o": received_by})
     return get(conn, code), True
 
 
@@ -223,7 +241,7 @@ _DOSSIER_COLUMNS = ", ".join("d." + c for c in (
     "id", "code", "received_by_office", "handling_office", "procedure_code", "status",
     "channel", "received_at", "due_date", "commune_code", "parcel_ids", "documents",
     "idempotency_key", "row_version", "result_at", "returned_at", "rating", "rating_comment",
-    "received_by"))
+    "received_by", "promised_date", "statutory_days"))
 
 
 def get(conn: Connection, code: str) -> dict[str, Any]:
@@ -271,7 +289,8 @@ def lock(conn: Connection, code: str, expected_version: int | None) -> sa.Row[An
     UPDATE, so no write can leave an old ETag valid."""
     row = conn.execute(sa.text(
         "SELECT d.id, d.code, d.status, d.row_version, d.received_at, d.due_date, "
-        "d.procedure_code, d.commune_code, d.parcel_ids, d.rating, p.tax_step "
+        "d.promised_date, d.procedure_code, d.commune_code, d.parcel_ids, d.rating, "
+        "d.received_by_office, d.handling_office, p.tax_step "
         "FROM dossier d JOIN procedure p ON p.code = d.procedure_code "
         "WHERE d.code = :c FOR UPDATE OF d"), {"c": code}).first()
     if row is None:
@@ -291,11 +310,13 @@ def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor
                expected_version: int | None, attachments: list[str] | None = None,
                rating: int | None = None, rating_comment: str | None = None,
                approval_applied: bool = False) -> dict[str, Any]:
-    """Move a dossier to another state if the workflow and the caller's role allow it;
-    every move is an event; the due date moves by the working days spent waiting. The
-    approval of a procedure with operations comes through ``approval.approve``, which
-    applies them first (``approval_applied``)."""
+    """Move a dossier to another state if the workflow and the caller's role allow it, and
+    the caller's office handles it (or holds a delegation of it, or, for a counter clerk,
+    received it); every move is an event; the due date moves by the working days spent
+    waiting. The approval of a procedure with operations comes through
+    ``approval.approve``, which applies them first (``approval_applied``)."""
     row = lock(conn, code, expected_version)
+    acting = offices.check_may_act(conn, row, role=role, on=office_today(conn))
     allowed = TRANSITIONS.get((row.status, to_status))
     if allowed is None or role not in allowed:
         options = allowed_from(row.status, role)
@@ -312,20 +333,34 @@ def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor
     if rating is not None and (to_status != "returned" or not 1 <= rating <= 5):
         raise InvalidInput("a 1-5 rating is recorded at the return of results")
     conn.execute(sa.text(
-        "INSERT INTO dossier_event (dossier_id, from_status, to_status, actor, office_code, "
-        "note, attachments) VALUES (:d, :f, :t, :a, :o, :n, CAST(:att AS jsonb))"),
-        {"d": row.id, "f": row.status, "t": to_status, "a": actor, "o": office_code,
-         "n": note, "att": orjson.dumps(attachments or []).decode()})
+        "INSERT INTO dossier_event (dossier_id, at, from_status, to_status, actor, "
+        "office_code, note, attachments) VALUES (:d, office_clock(), :f, :t, :a, :o, :n, "
+        "CAST(:att AS jsonb))"),
+        {"d": row.id, "f": row.status, "t": to_status, "a": actor,
+         "o": office_code or acting, "n": note,
+         "att": orjson.dumps(attachments or []).decode()})
     extra = ""
     if to_status in ("approved", "rejected"):
-        extra = ", result_at = clock_timestamp()"
+        extra = ", result_at = office_clock()"
     if to_status == "returned":
-        extra = ", returned_at = clock_timestamp(), rating = :rating, rating_comment = :rc"
+        extra = ", returned_at = office_clock(), rating = :rating, rating_comment = :rc"
     conn.execute(sa.text(f"UPDATE dossier SET status = :t{extra} WHERE id = :d"),
                  {"t": to_status, "d": row.id, "rating": rating, "rc": rating_comment})
     if row.status in PAUSED_STATES and to_status not in PAUSED_STATES:
         _recompute_due(conn, code)
     return get(conn, code)
+
+
+def check_office(conn: Connection, code: str, *, role: Role) -> None:
+    """Refuse (403 ``wrong-office``) a caller whose office may not act on dossier ``code``
+    today (see :func:`transition`): for a route that does more than a transition (an
+    approval applying its change), before that work."""
+    row = conn.execute(sa.text(
+        "SELECT code, handling_office, received_by_office, procedure_code FROM dossier "
+        "WHERE code = :c"), {"c": code}).first()
+    if row is None:
+        raise DossierNotFound(f"no dossier {code}")
+    offices.check_may_act(conn, row, role=role, on=office_today(conn))
 
 
 def refuse_approval_without_change(conn: Connection, procedure_code: str) -> None:
@@ -339,39 +374,77 @@ def refuse_approval_without_change(conn: Connection, procedure_code: str) -> Non
 
 
 def _recompute_due(conn: Connection, code: str) -> None:
+    """The statutory due date again, from the reception day and the working days given at
+    intake, without every interval spent waiting for the citizen (each pause, from the day
+    the dossier stopped to the day it went on, both included)."""
     dossier = get(conn, code)
     pauses = _pauses(dossier["events"], office_today(conn))
-    due = appointment_date(conn, office_day(dossier["received_at"]), int(dossier["working_days"]),
-                           commune_code=dossier["commune_code"], paused=pauses).due
+    due = add_working_days(load_calendar(conn), office_day(dossier["received_at"]),
+                           int(dossier["statutory_days"]), paused=pauses).due
     conn.execute(sa.text("UPDATE dossier SET due_date = :d WHERE code = :c"),
                  {"d": due, "c": code})
 
 
 def deadlines(conn: Connection, office: str | None, *, today: date | None = None,
               soon_days: int = 2) -> dict[str, list[dict[str, Any]]]:
-    """Open dossiers past their appointment, and those due within ``soon_days`` working
-    days, per office (``today``: the database's, in Việt Nam)."""
+    """The work list of an office (``office``: the dossiers it handles, or handles by a
+    delegation today; None: every office): those past their statutory due date, those due
+    within ``soon_days`` working days, and those whose clock is stopped (waiting for the
+    citizen's supplement or tax payment: never overdue while they wait). ``today``: the
+    database's, in Việt Nam."""
     today = today or office_today(conn)
     horizon = add_working_days(load_calendar(conn), today, soon_days,
                                beyond_calendar=True).due
     rows = conn.execute(sa.text(
-        "SELECT code, handling_office, procedure_code, status, due_date, received_at "
-        "FROM dossier WHERE status = ANY(:open) AND (:o IS NULL OR handling_office = :o) "
-        "AND due_date <= :h ORDER BY due_date, code"),
-        {"open": list(OPEN_STATES[:-1]), "o": office, "h": horizon}).mappings().all()
-    return {"overdue": [dict(r) for r in rows if r["due_date"] < today],
-            "due_soon": [dict(r) for r in rows if r["due_date"] >= today]}
+        "SELECT code, handling_office, procedure_code, status, due_date, promised_date, "
+        "received_at FROM dossier d "
+        "WHERE status = ANY(:states) AND (CAST(:o AS text) IS NULL "
+        "OR office_may_act(:o, d.handling_office, d.procedure_code, :today)) "
+        "AND (status = ANY(:paused) OR due_date <= :h) ORDER BY due_date, code"),
+        {"states": [*RUNNING_STATES, *PAUSED_STATES], "paused": list(PAUSED_STATES),
+         "o": office, "h": horizon, "today": today}).mappings().all()
+    running = [dict(r) for r in rows if r["status"] not in PAUSED_STATES]
+    return {"overdue": [r for r in running if r["due_date"] < today],
+            "due_soon": [r for r in running if r["due_date"] >= today],
+            "paused": [dict(r) for r in rows if r["status"] in PAUSED_STATES]}
+
+
+def _setting(conn: Connection, name: str, default: int) -> int:
+    value = conn.execute(sa.text("SELECT value FROM calendar_setting WHERE name = :n"),
+                         {"n": name}).scalar()
+    return default if value is None else int(value)
 
 
 def apologise(conn: Connection, code: str, *, new_due: date, reason: str, actor: str,
-              expected_version: int | None) -> dict[str, Any]:
-    """Phiếu xin lỗi và hẹn lại: a late dossier gets an apology and a new date."""
+              expected_version: int | None, role: Role | None = None,
+              today: date | None = None) -> dict[str, Any]:
+    """Phiếu xin lỗi và hẹn lại: a dossier that is late, or will be late, gets an apology and
+    a new promised date. "Will be late": not resolved, and its statutory due date is within
+    ``will_be_late_days`` working days (a calendar setting, 1 unless changed). The statutory
+    due date stays: the KPIs measure against it and count the dossier "late, with apology"
+    when it is resolved after it. ``today``: the database's, in Việt Nam."""
     row = lock(conn, code, expected_version)
+    today = today or office_today(conn)
+    offices.check_may_act(conn, row, role=role, on=today)
     if row.status in ("returned", "withdrawn"):
         raise InvalidInput("the dossier is closed")
-    if new_due <= row.due_date:
-        raise InvalidInput(f"the new date must be after the appointment {row.due_date}")
+    if row.status not in RUNNING_STATES and row.status not in PAUSED_STATES:
+        raise NotLate(f"dossier {code} is resolved ({row.status}): an apology letter is for "
+                      "a dossier still waiting for its result")
+    if row.status in PAUSED_STATES:
+        raise NotLate(f"dossier {code} waits for the citizen ({row.status}): its clock is "
+                      "stopped and its due date moves when it goes on")
     calendar = load_calendar(conn)
+    days = _setting(conn, "will_be_late_days", 1)
+    horizon = add_working_days(calendar, today, days, beyond_calendar=True).due
+    if row.due_date > horizon:
+        raise NotLate(
+            f"dossier {code} is on time: due on {row.due_date.isoformat()}, more than {days} "
+            "working day(s) away; an apology letter is for a dossier that is late or will be",
+            hint="calendar setting will_be_late_days", due_date=row.due_date.isoformat())
+    current = row.promised_date or row.due_date
+    if new_due <= current or new_due <= today:
+        raise InvalidInput(f"the new date must be after the appointment {current} and today")
     if calendar.years and new_due.year not in calendar.years:
         raise InvalidInput(f"no holiday calendar for {new_due.year} yet")
     if not calendar.is_working_day(new_due):
@@ -381,10 +454,10 @@ def apologise(conn: Connection, code: str, *, new_due: date, reason: str, actor:
     if not reason.strip():
         raise InvalidInput("an apology says why the dossier is late")
     conn.execute(sa.text(
-        "INSERT INTO apology_letter (dossier_id, previous_due, new_due, reason, issued_by) "
-        "VALUES (:d, :p, :n, :r, :a)"),
-        {"d": row.id, "p": row.due_date, "n": new_due, "r": reason, "a": actor})
-    conn.execute(sa.text("UPDATE dossier SET due_date = :n WHERE id = :d"),
+        "INSERT INTO apology_letter (dossier_id, issued_at, previous_due, new_due, reason, "
+        "issued_by) VALUES (:d, office_now(), :p, :n, :r, :a)"),
+        {"d": row.id, "p": current, "n": new_due, "r": reason, "a": actor})
+    conn.execute(sa.text("UPDATE dossier SET promised_date = :n WHERE id = :d"),
                  {"n": new_due, "d": row.id})
     return get(conn, code)
 
@@ -422,7 +495,10 @@ def public_view(dossier: dict[str, Any]) -> dict[str, Any]:
     return {
         "code": dossier["code"], "procedure": dossier["procedure_name"],
         "status": dossier["status"], "received_at": dossier["received_at"],
-        "appointment": dossier["due_date"], "office": dossier["handling_office_name"],
+        # the date promised by the latest apology letter, else the statutory one
+        "appointment": dossier["promised_date"] or dossier["due_date"],
+        "statutory_due_date": dossier["due_date"],
+        "office": dossier["handling_office_name"],
         "steps": [{"status": e["to_status"], "at": e["at"]} for e in dossier["events"]],
         "apologies": [{"new_appointment": a["new_due"], "issued_at": a["issued_at"]}
                       for a in dossier["apologies"]],

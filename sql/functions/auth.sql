@@ -116,6 +116,12 @@ BEGIN
     IF crypt(coalesce(password, ''), stored) <> stored OR u.disabled THEN
         RETURN NULL;
     END IF;
+    -- staff act for an office (sql/functions/offices.sql): an account left without one (by
+    -- migration 0019) is told so, once its password is proved, until an admin sets it
+    IF u.role IN ('counter_clerk', 'land_officer', 'supervisor') AND u.office_code IS NULL THEN
+        RAISE EXCEPTION 'the account % belongs to no office', u.username
+            USING ERRCODE = 'CD010', HINT = 'an admin sets it: cadastre user set-office';
+    END IF;
     RETURN auth_issue(u.id, minutes);
 END;
 $$;

@@ -216,7 +216,8 @@ END;
 $$;
 
 -- An answered feedback is a closed fact: its answer is never rewritten, by anybody; the
--- answer is given by staff, and names the account that proved it gave it.
+-- answer is given, and the item assigned to an officer, by staff of the feedback's office
+-- (admins: any), and names the account that proved it gave it.
 CREATE OR REPLACE FUNCTION feedback_write_rule() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -231,12 +232,24 @@ BEGIN
                 RAISE EXCEPTION 'the % role may not answer feedback', personal_data_role()
                     USING ERRCODE = '42501';
             END IF;
-            IF to_jsonb(NEW) - 'answer' - 'answered_at' - 'answered_by'
-               IS DISTINCT FROM to_jsonb(OLD) - 'answer' - 'answered_at' - 'answered_by' THEN
+            IF personal_data_role() <> 'admin'
+               AND proven_office() IS DISTINCT FROM OLD.office_code THEN
+                RAISE EXCEPTION 'feedback % is answered by office %', OLD.code, OLD.office_code
+                    USING ERRCODE = '42501';
+            END IF;
+            IF to_jsonb(NEW) - 'answer' - 'answered_at' - 'answered_by' - 'assigned_to'
+                   - 'assigned_at' - 'assigned_by'
+               IS DISTINCT FROM to_jsonb(OLD) - 'answer' - 'answered_at' - 'answered_by'
+                   - 'assigned_to' - 'assigned_at' - 'assigned_by' THEN
                 RAISE EXCEPTION 'only the answer of feedback % may be given', OLD.code
                     USING ERRCODE = '42501';
             END IF;
-            NEW.answered_by := proven_actor();
+            IF NEW.answered_at IS NOT NULL THEN
+                NEW.answered_by := proven_actor();
+            END IF;
+            IF NEW.assigned_to IS DISTINCT FROM OLD.assigned_to THEN
+                NEW.assigned_by := proven_actor();
+            END IF;
         END IF;
     ELSIF NOT auth_trusted_session() AND NEW.answered_at IS NOT NULL THEN
         RAISE EXCEPTION 'new feedback has no answer yet' USING ERRCODE = '42501';

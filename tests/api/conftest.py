@@ -20,6 +20,9 @@ from tests.conftest import make_test_settings
 from tests.register import ROLES, build_register
 
 PASSWORD = "correct horse battery"
+#: A ward's office (the demo's) and its staff: headers("ward_clerk"), headers("ward_officer").
+WARD_OFFICE = "UBND.00037"
+WARD_ACCOUNTS = {"t-ward-clerk": "counter_clerk", "t-ward-officer": "land_officer"}
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +31,10 @@ def api_settings(tmp_path_factory) -> Iterator[Settings]:
 
     def service_accounts(conn: sa.engine.Connection) -> None:
         add_user(conn, "tax-service", "gis_analyst", password=None)
-        add_user(conn, "former-clerk", "counter_clerk", password=PASSWORD)
+        add_user(conn, "former-clerk", "counter_clerk", password=PASSWORD,
+                 office_code="VPDK.HN")
+        for name, role in WARD_ACCOUNTS.items():  # the staff of a ward's one-stop counter
+            add_user(conn, name, role, password=PASSWORD, office_code=WARD_OFFICE)
         conn.execute(sa.text("UPDATE app_user SET disabled = true "
                              "WHERE username = 'former-clerk'"))
 
@@ -53,14 +59,17 @@ def client(api_settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="session")
 def headers(client: TestClient, api_engine) -> Callable[[str], dict[str, str]]:
-    """headers(role) -> the Authorization header of a signed-in account of that role."""
+    """headers(role) -> the Authorization header of a signed-in account of that role (at
+    VPDK.HN for the roles that have an office); headers("ward_clerk"),
+    headers("ward_officer"): the staff of WARD_OFFICE."""
     tokens: dict[str, dict[str, str]] = {"anonymous": {}}
-    for role in ROLES:
+    logins = {role: "t-" + role.replace("_", "-") for role in ROLES}
+    logins |= {"ward_clerk": "t-ward-clerk", "ward_officer": "t-ward-officer"}
+    for key, username in logins.items():
         response = client.post("/api/v1/auth/token",
-                               data={"username": "t-" + role.replace("_", "-"),
-                                     "password": PASSWORD})
+                               data={"username": username, "password": PASSWORD})
         assert response.status_code == 200, response.text
-        tokens[role] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        tokens[key] = {"Authorization": f"Bearer {response.json()['access_token']}"}
     with api_engine.begin() as conn:
         tokens["api-key"] = {"X-API-Key": create_api_key(conn, "tax-service", label="tests")}
     return lambda role: tokens[role]
@@ -95,3 +104,20 @@ def _rate_limits_start_afresh(request: pytest.FixtureRequest) -> None:
     engine = request.getfixturevalue("api_engine")
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM rate_limit"))
+
+
+@pytest.fixture
+def office_clock(api_engine) -> Iterator[Callable[[int], None]]:
+    """office_clock(days): the one-stop service's clock (sql/functions/offices.sql) that
+    many days ahead of the real one, for the API too, until the test ends; so that a
+    dossier received through the API can become due, late or overdue as days pass."""
+    from datetime import timedelta
+
+    from cadastre.dossiers.calendar import set_office_clock
+
+    def move(days: int) -> None:
+        with api_engine.begin() as conn:
+            set_office_clock(conn, timedelta(days=days))
+
+    yield move
+    move(0)

@@ -125,12 +125,20 @@ class Desk:
 
     def __init__(self, client, headers) -> None:
         self.client, self.headers = client, headers
+        self.officers: dict[str, str] = {}  # dossier -> the officer of its office
+
+    @staticmethod
+    def _staff(office: str, role: str) -> str:
+        """The account of ``role`` at ``office`` (authority follows offices)."""
+        return role if office == "VPDK.HN" else {"counter_clerk": "ward_clerk",
+                                                 "land_officer": "ward_officer"}[role]
 
     def documents(self, procedure: str) -> list[str]:
         return list(self.client.get(f"{API}/procedures/{procedure}").json()["documents"])
 
     def receive(self, procedure: str, parcels: list[int], *, office: str = "VPDK.HN"):
-        return self.client.post(f"{API}/dossiers", headers=self.headers("counter_clerk"),
+        return self.client.post(f"{API}/dossiers",
+                                headers=self.headers(self._staff(office, "counter_clerk")),
                                 json={"procedure_code": procedure, "received_by_office": office,
                                       "applicant": {"name": "Nguyễn Văn Bán",
                                                     "phone": "0912000111"},
@@ -142,6 +150,7 @@ class Desk:
         received = self.receive(procedure, parcels, **kwargs)
         assert received.status_code == 201, received.text
         code = received.json()["code"]
+        self.officers[code] = self._staff(received.json()["handling_office"], "land_officer")
         moved = self.move(code, received.headers["etag"], {"to": "in_processing"})
         assert moved.status_code == 200, moved.text
         return code, moved.headers["etag"]
@@ -149,7 +158,8 @@ class Desk:
     def move(self, code: str, etag: str, body: dict, parcels: list[int] = ()):
         tags = [etag, *(self.parcel_tag(p) for p in parcels)]
         return self.client.post(f"{API}/dossiers/{code}/transitions", json=body, headers={
-            **self.headers("land_officer"), "If-Match": ", ".join(tags)})
+            **self.headers(self.officers.get(code, "land_officer")),
+            "If-Match": ", ".join(tags)})
 
     def parcel_tag(self, parcel: int) -> str:
         return self.client.get(f"{API}/parcels/{parcel}",

@@ -132,7 +132,7 @@ def _reads_of(client, headers, code):
 
 
 def test_intake_transition_and_apology_responses_record_the_applicant_read(
-        client, headers, api_engine, holder):
+        client, headers, api_engine, holder, office_clock):
     """Each of these answers with the applicant's name (and, by role, ID and address)."""
     from datetime import timedelta
 
@@ -165,6 +165,7 @@ def test_intake_transition_and_apology_responses_record_the_applicant_read(
     new_due = due + timedelta(days=14)
     while not calendar.is_working_day(new_due):
         new_due += timedelta(days=1)
+    office_clock(7)  # a week later, the 3-day mortgage registration is late
     apology = client.post(f"{API}/dossiers/{code}/apology",
                           headers={**clerk, "If-Match": moved.headers["etag"]},
                           json={"new_due": new_due.isoformat(), "reason": "Chờ đo đạc lại"})

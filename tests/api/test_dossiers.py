@@ -184,14 +184,15 @@ def test_late_dossier_apology_is_recorded_and_printable(client, headers, api_eng
 
     from cadastre.dossiers.calendar import load_calendar
 
-    with api_engine.connect() as conn:
-        code, due = conn.execute(sa.text(
-            "SELECT code, due_date FROM dossier WHERE status = 'in_processing' "
-            "ORDER BY due_date LIMIT 1")).one()
+    with api_engine.connect() as conn:  # a late demo dossier without a letter yet
+        code, today = conn.execute(sa.text(
+            "SELECT code, office_today() FROM dossier d WHERE status = 'in_processing' "
+            "AND due_date < office_today() AND NOT EXISTS (SELECT 1 FROM apology_letter a "
+            "WHERE a.dossier_id = d.id) ORDER BY due_date LIMIT 1")).one()
         calendar = load_calendar(conn)
     clerk = headers("counter_clerk")
     assert client.get(f"{API}/dossiers/{code}/apology", headers=clerk).status_code == 404
-    new_due = due + timedelta(days=14)
+    new_due = today + timedelta(days=14)
     while not calendar.is_working_day(new_due):
         new_due += timedelta(days=1)
     etag = client.get(f"{API}/dossiers/{code}", headers=clerk).headers["etag"]

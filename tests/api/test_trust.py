@@ -65,7 +65,8 @@ def _me(client, token: str) -> int:
 def _account(api_engine, role: str) -> str:
     name = f"trust-{uuid.uuid4().hex[:8]}"
     with api_engine.begin() as conn:
-        add_user(conn, name, role, password=PASSWORD)
+        add_user(conn, name, role, password=PASSWORD,
+                 office_code=None if role in ("admin", "gis_analyst") else "VPDK.HN")
     return name
 
 

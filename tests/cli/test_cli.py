@@ -70,12 +70,19 @@ def test_user_commands(fresh_database):
 
     init_database(fresh_database, srid=5897)
     env = {"CADASTRE_DATABASE_URL": fresh_database.database_url}
+    assert run("office", "add", "VPDK.HN", "--name", "Văn phòng đăng ký đất đai Hà Nội",
+               "--level", "province", "--province", "01", env=env).returncode == 0
+    nowhere = subprocess.run([*CADASTRE, "user", "add", "hoa", "--role", "land_officer"],
+                             input="a-long-password\n", capture_output=True, text=True,
+                             timeout=60, env={**os.environ, **env})
+    assert nowhere.returncode != 0 and "belongs to an office" in nowhere.stderr
     added = subprocess.run([*CADASTRE, "user", "add", "hoa", "--role", "land_officer",
-                            "--name", "Nguyễn Thị Hoa"], input="a-long-password\n",
-                           capture_output=True, text=True, timeout=60,
-                           env={**os.environ, **env})
+                            "--name", "Nguyễn Thị Hoa", "--office", "VPDK.HN"],
+                           input="a-long-password\n", capture_output=True, text=True,
+                           timeout=60, env={**os.environ, **env})
     assert added.returncode == 0, added.stderr
-    short = subprocess.run([*CADASTRE, "user", "add", "lan", "--role", "counter_clerk"],
+    short = subprocess.run([*CADASTRE, "user", "add", "lan", "--role", "counter_clerk",
+                            "--office", "VPDK.HN"],
                            input="short\n", capture_output=True, text=True, timeout=60,
                            env={**os.environ, **env})
     assert short.returncode != 0 and "at least 12 characters" in short.stderr
@@ -87,6 +94,7 @@ def test_user_commands(fresh_database):
     assert key.returncode == 0 and "." in key.stdout.strip()
     listed = run("user", "list", env={**env, "COLUMNS": "200"})
     assert "hoa" in listed.stdout and "land_officer" in listed.stdout
+    assert "VPDK.HN" in listed.stdout
     assert run("user", "disable", "hoa", env=env).returncode == 0
     assert "disabled" in run("user", "list", env={**env, "COLUMNS": "200"}).stdout
     missing = run("user", "disable", "nobody", env=env)

@@ -79,9 +79,10 @@ def test_intake_refusals(conn, offices):
 
 def test_delegation_routes_to_the_delegate_while_valid(conn, offices):
     conn.execute(sa.text(
-        "INSERT INTO delegation (from_office, to_office, procedure_code, valid_from, valid_to, "
-        "decision_ref) VALUES ('UBND.00040', 'UBND.00037', 'TRICH-LUC', '2026-11-01', "
-        "'2026-11-30', 'QĐ 12/UQ')"))
+        "WITH d AS (INSERT INTO delegation (from_office, to_office, valid_from, valid_to, "
+        "decision_number) VALUES ('UBND.00040', 'UBND.00037', '2026-11-01', '2026-11-30', "
+        "'QĐ 12/UQ') RETURNING id) "
+        "INSERT INTO delegation_procedure SELECT id, 'TRICH-LUC' FROM d"))
     intake = _intake(procedure_code="TRICH-LUC", received_by_office=WARD, commune_code="00040",
                      documents=["Phiếu yêu cầu cung cấp dữ liệu đất đai"])
     during, _ = service.receive(conn, intake, actor="clerk", today=date(2026, 11, 27))
@@ -168,6 +169,44 @@ def test_time_waiting_for_a_supplement_moves_the_appointment(conn, offices):
     assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 19)
 
 
+def test_several_pauses_each_move_the_due_date_and_a_catalogue_edit_does_not(
+        conn, offices):
+    d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 2))
+    assert d["statutory_days"] == 10 and d["due_date"] == date(2026, 11, 16)
+    conn.execute(sa.text("UPDATE dossier SET received_at = '2026-11-02T09:00+07' "
+                         "WHERE code = :c"), {"c": d["code"]})
+    _wait_for_a_supplement(conn, d["code"])  # Wed 4 .. Fri 6
+    conn.execute(sa.text(  # then the land taxes, from Tue 10 until paid on Thu 12
+        "INSERT INTO dossier_event (dossier_id, at, from_status, to_status, actor) "
+        "SELECT id, timestamptz '2026-11-10T08:00+07', 'in_processing', 'tax_notice', 'o' "
+        "FROM dossier WHERE code = :c UNION ALL "
+        "SELECT id, timestamptz '2026-11-12T16:00+07', 'tax_notice', 'approved', 'o' "
+        "FROM dossier WHERE code = :c"), {"c": d["code"]})
+    # the catalogue's time changes after intake: the dossier keeps the time it was given
+    conn.execute(sa.text("UPDATE procedure SET working_days = 3 WHERE code = 'CHUYEN-NHUONG'"))
+    service._recompute_due(conn, d["code"])
+    # 10 working days without 4, 5, 6 and 10, 11, 12: Tue 3, Mon 9, Fri 13, 16 .. 20, 23 and
+    # 25 (Tue 24 is Vietnam Culture Day, a day off from 2026)
+    assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 25)
+
+
+def test_staff_act_for_their_office(conn, offices):
+    """The office the database proves for the caller (a command names it in
+    cadastre.office): a counter receives at itself, an office acts on what it handles."""
+    d, _ = service.receive(conn, _intake(), actor="clerk")  # a command: province-wide
+    conn.execute(sa.text("SELECT set_config('cadastre.office', 'UBND.00037', true)"))
+    with pytest.raises(Forbidden, match="receive dossiers at UBND.00037, not at VPDK.HN"):
+        service.receive(conn, _intake(), actor="clerk")
+    own, _ = service.receive(conn, _intake(received_by_office=None, procedure_code="TRICH-LUC",
+                                           documents=["Phiếu yêu cầu cung cấp dữ liệu đất đai"]),
+                             actor="clerk")
+    assert own["received_by_office"] == own["handling_office"] == WARD
+    with pytest.raises(Forbidden, match="does not handle dossier"):
+        _move(conn, d, "in_processing")
+    moved = _move(conn, own, "in_processing")
+    assert moved["events"][-1]["office_code"] == WARD
+
+
 def test_the_days_of_a_dossier_are_days_in_viet_nam_whatever_the_server_s_zone(conn, offices):
     conn.execute(sa.text("SET LOCAL TimeZone = 'UTC'"))
     d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 2))
@@ -183,22 +222,54 @@ def test_the_days_of_a_dossier_are_days_in_viet_nam_whatever_the_server_s_zone(c
     assert calendar.office_today(conn) == calendar.office_day(now)
 
 
-def test_apology_letter_moves_the_appointment_forward_only(conn, offices):
+def test_apology_letter_promises_a_later_date_and_keeps_the_statutory_one(conn, offices):
     d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 27))
+    assert d["due_date"] == date(2026, 12, 11)
+    on_time = dict(new_due=date(2026, 12, 18), reason="x", actor="a")
+    with pytest.raises(service.NotLate, match="on time: due on 2026-12-11"):
+        service.apologise(conn, d["code"], **on_time, expected_version=d["row_version"],
+                          today=date(2026, 12, 9))  # two working days before: on time
+    late = dict(expected_version=d["row_version"], today=date(2026, 12, 10))
     with pytest.raises(InvalidInput, match="must be after"):
-        service.apologise(conn, d["code"], new_due=date(2026, 12, 1), reason="x", actor="a",
-                          expected_version=d["row_version"])
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 11), reason="x",
+                          actor="a", **late)
     with pytest.raises(InvalidInput, match="closed on 2026-12-19"):
-        service.apologise(conn, d["code"], new_due=date(2026, 12, 19), reason="x", actor="a",
-                          expected_version=d["row_version"])
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 19), reason="x",
+                          actor="a", **late)
     with pytest.raises(InvalidInput, match=r"closed on 2027-01-01 \(Tết Dương lịch\)"):
         service.apologise(conn, d["code"], new_due=date(2027, 1, 1), reason="x", actor="a",
-                          expected_version=d["row_version"])
+                          **late)
     d = service.apologise(conn, d["code"], new_due=date(2026, 12, 18),
-                          reason="Chờ kết quả đo đạc", actor="clerk",
-                          expected_version=d["row_version"])
-    assert d["due_date"] == date(2026, 12, 18)
+                          reason="Chờ kết quả đo đạc", actor="clerk", **late)
+    assert d["due_date"] == date(2026, 12, 11)  # the statutory date stays
+    assert d["promised_date"] == date(2026, 12, 18)
     assert d["apologies"][0]["previous_due"] == date(2026, 12, 11)
+    assert service.public_view(d)["appointment"] == date(2026, 12, 18)
+    # a second letter promises later still, after the first one's date
+    again = dict(expected_version=d["row_version"], today=date(2026, 12, 17))
+    with pytest.raises(InvalidInput, match="after the appointment 2026-12-18"):
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 18), reason="x",
+                          actor="a", **again)
+    d = service.apologise(conn, d["code"], new_due=date(2026, 12, 22), reason="Chờ ký",
+                          actor="a", **again)
+    assert (d["due_date"], d["promised_date"]) == (date(2026, 12, 11), date(2026, 12, 22))
+    assert d["apologies"][1]["previous_due"] == date(2026, 12, 18)
+
+
+def test_no_apology_while_the_clock_is_stopped_or_after_the_result(conn, offices):
+    d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 27))
+    d = _move(conn, d, "supplement_requested")
+    with pytest.raises(service.NotLate, match="waits for the citizen"):
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 18), reason="x",
+                          actor="a", expected_version=d["row_version"],
+                          today=date(2026, 12, 14))
+    d = _move(conn, d, "received_back", Role.COUNTER_CLERK)
+    d = _move(conn, d, "in_processing")
+    d = _move(conn, d, "approved")
+    with pytest.raises(service.NotLate, match="resolved"):
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 28), reason="x",
+                          actor="a", expected_version=d["row_version"],
+                          today=date(2026, 12, 24))
 
 
 def verifies(conn, dossier, digits):
