@@ -18,9 +18,9 @@ from cadastre.cli import demo as demo_commands
 from cadastre.cli import exports as export_commands
 from cadastre.cli import feedback as feedback_commands
 from cadastre.cli import imports as import_commands
+from cadastre.cli import offices as office_commands
 from cadastre.cli import parties as party_commands
 from cadastre.cli import reference as reference_commands
-from cadastre.cli import offices as office_commands
 from cadastre.cli import serve as serve_commands
 from cadastre.cli import synth as synth_commands
 from cadastre.cli import users as user_commands
