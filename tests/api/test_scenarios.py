@@ -19,12 +19,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from cadastre.clock import TODAY_SQL
-
-try:  # the offices branch brings the office clock
-    from cadastre.clock import set_office_clock
-except ImportError:  # pragma: no cover
-    set_office_clock = None
+from cadastre.clock import TODAY_SQL, set_office_clock
 from cadastre.db import create_engine
 from cadastre.dbinit import drop_database
 from cadastre.settings import Settings
@@ -406,7 +401,8 @@ def test_a_late_dossier_gets_an_apology_and_still_counts_late(client, signed_in,
     on_time = client.post(f"{API}/dossiers/{code}/apology", headers={
         **signed_in("land_officer"), "If-Match": received.headers["etag"]}, json={
         "new_due": "2027-03-01", "reason": "Cần xác minh thêm"})
-    assert on_time.status_code == 422, on_time.text  # not late, not about to be
+    assert on_time.status_code == 409, on_time.text  # not late, not about to be
+    assert on_time.json()["code"] == "not-late"
     assert move(client, signed_in, code, "in_processing").status_code == 200
     try:
         with engine.begin() as conn:
