@@ -287,3 +287,50 @@ def test_a_dry_run_lists_the_parcels_an_edition_would_keep(conn, run, write, she
         (mortgaged, "parcel-mortgaged")]
     assert report.counts["would_keep"] == 1
     assert count(conn, "SELECT count(*) FROM parcel") == versions
+
+
+def test_the_command_line_reports_the_kept_parcels(fresh_database, tmp_path, small_layer):
+    """From a fresh database: import a sheet, enjoin a parcel, import the new edition; the
+    summary and the JSON report name the parcel kept and why, and the parcel is as it was."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from cadastre.db import create_engine
+    from cadastre.dbinit import init_database
+
+    settings = fresh_database
+    init_database(settings, srid=5897)
+    env = {**os.environ, "CADASTRE_DATABASE_URL": settings.database_url}
+
+    def cadastre(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, "-c", "from cadastre.cli import main; main()",
+                               *args], capture_output=True, text=True, env=env, timeout=180)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    first, second = tmp_path / "edition1.gpkg", tmp_path / "edition2.gpkg"
+    small_layer.to_file(first)
+    remeasured(small_layer).to_file(second)
+    cadastre("import", str(first))
+    engine = create_engine(settings)
+    try:
+        with engine.connect() as conn:
+            enjoined = parcel_id(conn, 7)
+            before = version(conn, enjoined)
+        cadastre("change", "injunction", str(enjoined), "--source-ref", ORDER.reference)
+        done = cadastre("import", str(second), "--report", str(tmp_path / "report.json"))
+        printed = " ".join(done.stdout.split())  # as wrapped on an 80-column terminal
+        assert "kept 1 parcel as it is on the replaced sheets (parcel-enjoined 1)" in printed
+        assert (f"#{enjoined} 00037/1/7: parcel-enjoined (injunction), its feature "
+                "quarantined (parcel-enjoined)") in printed
+        assert ORDER.reference not in printed
+        kept = json.loads((tmp_path / "report.json").read_text())["kept"]
+        assert [(k["parcel_id"], k["reason_code"]) for k in kept] == [
+            (enjoined, "parcel-enjoined")]
+        with engine.connect() as conn:
+            assert version(conn, enjoined) == before
+            assert count(conn, "SELECT count(*) FROM current_parcel") == len(small_layer)
+    finally:
+        engine.dispose()
