@@ -97,7 +97,7 @@ class ImportReport:
         why = Counter(k["reason_code"] for k in self.kept)
         n = len(self.kept)
         lines = [f"  kept {n:,} parcel{'s' if n > 1 else ''} as {'they are' if n > 1 else 'it is'}"
-                 " on the replaced sheets ("
+                 " in the register ("
                  + ", ".join(f"{code} {count:,}" for code, count in why.most_common()) + "):"]
         for k in self.kept[:shown]:
             restrictions = f" ({', '.join(k['restrictions'])})" if k["restrictions"] else ""

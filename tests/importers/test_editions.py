@@ -238,6 +238,20 @@ def test_an_edition_dropping_an_enjoined_parcel_keeps_it_and_retires_the_other(
                  "AND s.sheet_number = p.sheet_number WHERE NOT ST_Covers(s.geom, p.geom)") == 0
 
 
+def test_an_edition_of_nothing_but_an_enjoined_parcel_replaces_nothing(conn, run, write,
+                                                                       sheet):
+    enjoined = parcel_id(conn, 5)
+    service.set_injunction(conn, enjoined, None, ORDER)
+    alone = write(remeasured(sheet[sheet["SoThua"] == 5]), "edition2.gpkg")
+    with pytest.raises(ImportRejected, match="parcel-enjoined: 1"):
+        run(alone)
+    report = run(alone, allow_empty=True)
+    assert report.counts.get("parcels_retired", 0) == 0
+    assert [k["parcel_id"] for k in report.kept] == [enjoined]
+    assert count(conn, "SELECT count(*) FROM current_parcel") == len(sheet)
+    assert count(conn, "SELECT count(*) FROM map_sheet") == 1
+
+
 def test_a_parcel_whose_new_feature_is_rejected_stays_as_it_was(conn, run, write, sheet):
     """Not only restrictions: a feature the import cannot load leaves its parcel's previous
     version (and rights) in place, instead of retiring it."""
@@ -322,7 +336,7 @@ def test_the_command_line_reports_the_kept_parcels(fresh_database, tmp_path, sma
         cadastre("change", "injunction", str(enjoined), "--source-ref", ORDER.reference)
         done = cadastre("import", str(second), "--report", str(tmp_path / "report.json"))
         printed = " ".join(done.stdout.split())  # as wrapped on an 80-column terminal
-        assert "kept 1 parcel as it is on the replaced sheets (parcel-enjoined 1)" in printed
+        assert "kept 1 parcel as it is in the register (parcel-enjoined 1)" in printed
         assert (f"#{enjoined} 00037/1/7: parcel-enjoined (injunction), its feature "
                 "quarantined (parcel-enjoined)") in printed
         assert ORDER.reference not in printed
@@ -332,5 +346,33 @@ def test_the_command_line_reports_the_kept_parcels(fresh_database, tmp_path, sma
         with engine.connect() as conn:
             assert version(conn, enjoined) == before
             assert count(conn, "SELECT count(*) FROM current_parcel") == len(small_layer)
+    finally:
+        engine.dispose()
+
+
+def test_an_edition_locks_the_parcels_of_the_sheets_it_replaces(fresh_database, tmp_path,
+                                                                small_layer):
+    """What the edition decided from the restrictions holds until it commits: a change
+    operation on one of those parcels (lock_parcel) waits for the import."""
+    from cadastre.db import create_engine
+    from cadastre.dbinit import init_database
+    from importers import load
+    from importers.pipeline import ImportOptions, run_import
+
+    settings = fresh_database
+    init_database(settings, srid=5897)
+    engine = create_engine(settings)
+    try:
+        path = tmp_path / "edition1.gpkg"
+        small_layer.to_file(path)
+        run_import(engine, path, ImportOptions())
+        with engine.connect() as importing, importing.begin():
+            parcels = load.sheet_parcels(importing, [("00037", "1")])
+            assert len(parcels) == len(small_layer)
+            with engine.connect() as officer, officer.begin():
+                officer.execute(sa.text("SET LOCAL lock_timeout = '200ms'"))
+                with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
+                    service.set_injunction(officer, int(parcels["parcel_id"].iloc[0]), None,
+                                           ORDER)
     finally:
         engine.dispose()
