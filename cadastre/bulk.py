@@ -19,6 +19,8 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from gis import wkb
+
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -59,6 +61,10 @@ class _CsvStream(io.RawIOBase):
         if self.geometry:
             part = part.copy()
             for column, srid in self.geometry.items():  # EWKB made per slice, not all at once
+                if part[column].dtype == pd.ArrowDtype(pa.binary()):  # WKB in Arrow
+                    part[column] = pd.arrays.ArrowExtensionArray(
+                        wkb.ewkb_hex_arrow(pa.array(part[column]), srid))
+                    continue
                 values = part[column].to_numpy(dtype=object)
                 first = next((v for v in values if v is not None), None)
                 if isinstance(first, bytes):  # WKB: decoded a slice at a time

@@ -108,7 +108,7 @@ from gis.geoarrays import (
 )
 from gis.wkb import EncodedGeometries
 
-__all__ = ["Overlap", "find_overlaps"]
+__all__ = ["Overlap", "find_overlaps", "find_overlaps_with"]
 
 #: Features per chunk of the threaded passes (at most 65,536: a feature's position in its
 #: chunk is kept as uint16).
@@ -666,6 +666,22 @@ def _against(
     return _report(pairs, areas, tolerance)
 
 
+def _present(
+    geoms: GeometryInput | EncodedGeometries,
+) -> tuple[IntArray, Features, FloatArray]:
+    """The polygonal features of ``geoms``: their positions, the features and their bounds."""
+    sub: Features
+    if isinstance(geoms, EncodedGeometries):
+        keep = np.flatnonzero(geoms.present())
+        sub = geoms.subset(keep)  # no copy when every feature is present
+        return keep, sub, sub.bounds
+    arr = as_object_array(geoms)
+    # Empty polygons have no edges and no extent: harmless, not worth a pass to drop.
+    keep = np.flatnonzero(polygonal(arr, allow_empty=True))
+    sub = arr[keep]
+    return keep, sub, np.asarray(shapely.bounds(sub), dtype=np.float64)
+
+
 def find_overlaps(
     geoms: GeometryInput | EncodedGeometries,
     *,
@@ -692,17 +708,7 @@ def find_overlaps(
     See the module docstring for the method (edge matching, residual chain, winding
     numbers) and why it finds every overlap.
     """
-    sub: Features
-    if isinstance(geoms, EncodedGeometries):
-        keep = np.flatnonzero(geoms.present())
-        sub = geoms.subset(keep)  # no copy when every feature is present
-        bounds = sub.bounds
-    else:
-        arr = as_object_array(geoms)
-        # Empty polygons have no edges and no extent: harmless, not worth a pass to drop.
-        keep = np.flatnonzero(polygonal(arr, allow_empty=True))
-        sub = arr[keep]
-        bounds = np.asarray(shapely.bounds(sub), dtype=np.float64)
+    keep, sub, bounds = _present(geoms)
     features = _LazyTree(sub)
     within = _within(sub, tolerance, features)
     within = [Overlap(int(keep[o.first]), int(keep[o.second]), o.area) for o in within]
@@ -712,3 +718,17 @@ def find_overlaps(
         found = _against(sub, bounds, other, tolerance, features.tree)
         against = [Overlap(int(keep[o.first]), o.second, o.area) for o in found]
     return within, against
+
+
+def find_overlaps_with(
+    geoms: GeometryInput | EncodedGeometries,
+    others: GeometryInput,
+    *,
+    tolerance: float = 0.05,
+) -> list[Overlap]:
+    """Overlaps of ``geoms`` (``first``) with ``others`` (``second``) only, not among
+    ``geoms``: the ``against`` half of :func:`find_overlaps`, for a few more parcels to
+    check an already checked import against."""
+    keep, sub, bounds = _present(geoms)
+    found = _against(sub, bounds, as_object_array(others), tolerance, None)
+    return [Overlap(int(keep[o.first]), o.second, o.area) for o in found]

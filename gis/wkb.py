@@ -9,12 +9,15 @@ ever decoded.
 
 from __future__ import annotations
 
+import binascii
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from numpy.typing import NDArray
 
@@ -57,6 +60,36 @@ def ewkb_hex(wkb: ObjectArray, srid: int) -> ObjectArray:
     """Hex EWKB with ``srid`` (what PostGIS reads in text COPY); ``None`` stays ``None``."""
     return np.asarray(shapely.to_wkb(shapely.set_srid(decode(wkb), srid), hex=True,
                                      include_srid=True), dtype=object)
+
+
+#: The hex WKB of a little-endian two-dimensional MultiPolygon starts so (byte order 1, type
+#: 6 as a little-endian uint32): what an import stores in ``parcel.geom``.
+_NDR_MULTIPOLYGON = "0106000000"
+
+
+def ewkb_hex_arrow(wkb: pa.Array | pa.ChunkedArray, srid: int) -> pa.Array:
+    """``ewkb_hex`` for an Arrow array of WKB, as an Arrow string array. When every value is
+    a little-endian 2D MultiPolygon the EWKB is spliced as text, without decoding a
+    geometry: the hex WKB with the SRID flag (0x20000000) set in its type and the SRID
+    written after it, byte for byte what GEOS writes (six times faster for a million
+    parcels). Anything else (nulls, other types, Z or M, big-endian) goes through GEOS."""
+    values = wkb.combine_chunks() if isinstance(wkb, pa.ChunkedArray) else wkb
+    if values.type != pa.binary():
+        values = values.cast(pa.binary())
+    if len(values) and values.null_count == 0:
+        offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[
+            values.offset:values.offset + len(values) + 1]
+        data = values.buffers()[2]
+        assert data is not None
+        first, last = int(offsets[0]), int(offsets[-1])
+        hexed = pa.StringArray.from_buffers(
+            len(values), pa.py_buffer(((offsets - first) * 2).astype(np.int32)),
+            pa.py_buffer(binascii.hexlify(memoryview(data)[first:last]).upper()))
+        if pc.all(pc.equal(pc.utf8_slice_codeunits(hexed, 0, 10), _NDR_MULTIPOLYGON)).as_py():
+            flagged = "20" + struct.pack("<I", srid).hex().upper()
+            return pc.binary_join_element_wise(pc.utf8_slice_codeunits(hexed, 0, 8), flagged,
+                                               pc.utf8_slice_codeunits(hexed, 10), "")
+    return pa.array(ewkb_hex(objects(pa.chunked_array([values])), srid), type=pa.string())
 
 
 def _positions(which: Any) -> pa.Array:

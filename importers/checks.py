@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ from cadastre import extent, memory
 from cadastre.errors import ImportSourceError
 from gis import checks as gis_checks
 from gis import overlaps, validity, wkb
-from importers import load
+from importers import editions, load
 from importers.sources import Layer
 from importers.transform import extent_of
 
@@ -102,11 +102,13 @@ class CheckedLayer(Protocol):
 def cross_checks(
     conn: Connection, prepared: Sequence[CheckedLayer], *, area_tolerance: float,
     overlap_tolerance: float, srid: int, say: Callable[[str], None],
-) -> None:
-    """Checks across the whole import: identity duplicates, recorded vs computed area,
-    overlaps inside the import and with current parcels outside the replaced sheets."""
+) -> list[dict[str, Any]]:
+    """Checks across the whole import: identity duplicates, recorded vs computed area, the
+    parcels a new edition keeps (``editions``), overlaps inside the import and with the
+    current parcels that stay (outside the replaced sheets, or kept). Returns the kept
+    parcels, with why (``Edition.kept``)."""
     if not prepared:
-        return
+        return []
     columns = ["commune_code", "sheet_number", "parcel_number"]
     keys = (prepared[0].frame[columns] if len(prepared) == 1 else
             pd.concat([p.frame[columns] for p in prepared], ignore_index=True))
@@ -141,12 +143,20 @@ def cross_checks(
         f"(tolerance {area_tolerance:.0%})"
         for a, c in zip(area[mismatch], computed[mismatch], strict=True)]
 
+    # A new edition: the replaced sheets' parcels under an injunction or a mortgage stay,
+    # and with them those whose feature is quarantined (importers.editions).
+    usable = codes == None  # noqa: E711
+    edition = editions.Edition.of(
+        conn, load.existing_sheets(conn, load.sheet_index(where(usable))[1]))
+    edition.protect(keys, codes, reasons)
+    edition.more(keys, codes)
+
     usable = codes == None  # noqa: E711
     say(f"checking overlaps among {int(usable.sum()):,} parcels")
     usable_rows = np.flatnonzero(usable)
     replaced = load.existing_sheets(conn, load.sheet_index(where(usable))[1])
     others, info = (load.current_neighbours(conn, extent_of(geoms.bounds[usable]), srid,
-                                            replaced)
+                                            replaced, kept=edition.staying_ids)
                     if usable.any() else (np.array([], dtype=object), pd.DataFrame()))
     memory.release()  # the search below is the import's high-water mark
     within, against = overlaps.find_overlaps(geoms.subset(usable_rows),
@@ -159,14 +169,35 @@ def cross_checks(
                 codes[me] = "overlap"
                 reasons[me] = (f"overlaps parcel {identity(other)} of the same import by "
                                f"{overlap.area:,.2f} m²")
-    for overlap in against:
-        me = usable_rows[overlap.first]
-        if codes[me] is None:
+
+    def against_current(rows: np.ndarray, found: list[overlaps.Overlap],
+                        info: pd.DataFrame) -> None:
+        for overlap in found:
+            me = rows[overlap.first]
+            if codes[me] is not None:
+                continue
             hit = info.iloc[overlap.second]
-            codes[me] = "overlaps-current-parcel"
-            reasons[me] = (
-                f"overlaps current parcel #{hit['parcel_id']} ({hit['commune_code']}/"
-                f"{hit['sheet_number']}/{hit['parcel_number']}) by {overlap.area:,.2f} m²")
+            parcel = (f"#{hit['parcel_id']} ({hit['commune_code']}/{hit['sheet_number']}/"
+                      f"{hit['parcel_number']})")
+            if hit["kept"] and int(hit["parcel_id"]) not in edition.not_replaced:
+                codes[me] = "overlaps-kept-parcel"
+                reasons[me] = (f"overlaps parcel {parcel}, which "
+                               f"{edition.why(int(hit['parcel_id']))}, by {overlap.area:,.2f} m²")
+            else:
+                codes[me] = "overlaps-current-parcel"
+                reasons[me] = f"overlaps current parcel {parcel} by {overlap.area:,.2f} m²"
+
+    against_current(usable_rows, against, info)
+    # What the search rejected may make more parcels stay: check what is left against them
+    # until nothing changes (each round only the few new ones).
+    while more := edition.more(keys, codes):
+        usable_rows = np.flatnonzero(codes == None)  # noqa: E711
+        if not len(usable_rows):
+            break
+        others, info = load.parcel_geometries(conn, more)
+        against_current(usable_rows, overlaps.find_overlaps_with(
+            geoms.subset(usable_rows), others, tolerance=overlap_tolerance), info)
+    kept = edition.kept(keys, codes)
 
     offset = 0
     for p in prepared:
@@ -174,3 +205,4 @@ def cross_checks(
         p.reason_code = codes[offset:offset + n]
         p.reason = reasons[offset:offset + n]
         offset += n
+    return kept

@@ -149,8 +149,9 @@ def run_import(
         prepared = [_prepare(layer, options, srid, say, land_use) for layer in layers]
         report.layers = [p.report for p in prepared]
         report.timings["read and check"] = time.perf_counter() - clock
-        checks.cross_checks(conn, prepared, area_tolerance=options.area_tolerance,
-                            overlap_tolerance=options.overlap_tolerance, srid=srid, say=say)
+        report.kept = checks.cross_checks(
+            conn, prepared, area_tolerance=options.area_tolerance,
+            overlap_tolerance=options.overlap_tolerance, srid=srid, say=say)
         memory.release()
         report.timings["topology"] = time.perf_counter() - clock - report.timings["read and check"]
         rejected_total = sum(int((p.reason_code != None).sum()) for p in prepared)  # noqa: E711
@@ -159,11 +160,17 @@ def run_import(
             p.report.accepted = int((p.reason_code == None).sum())  # noqa: E711
             p.report.repaired = int(((p.repair_note != None)  # noqa: E711
                                      & (p.reason_code == None)).sum())  # noqa: E711
-        if rejected_total and options.on_error == "abort":
+        absent = sum(1 for k in report.kept if not k["in_new_edition"])
+        if (rejected_total or absent) and options.on_error == "abort":
             transaction.rollback()
             report.status = "rejected"
+            failed = [f"{rejected_total:,} feature(s) failed validation"] if (
+                rejected_total) else []
+            if absent:
+                failed.append(f"{absent:,} parcel(s) that the new edition leaves out are "
+                              "under an injunction or a mortgage and would be kept")
             raise ImportRejected(
-                f"{rejected_total:,} feature(s) failed validation; nothing was written",
+                f"{'; '.join(failed)}; nothing was written",
                 hint="see the report (--report FILE), fix the source, or use "
                 "--on-error quarantine",
                 report=report,
@@ -186,6 +193,8 @@ def run_import(
             report.status = "dry-run"
             report.counts["would_load"] = accepted
             report.counts["would_quarantine"] = rejected_total
+            if report.kept:
+                report.counts["would_keep"] = len(report.kept)
             report.timings["total"] = time.perf_counter() - clock
             return report
         say(f"loading {accepted:,} parcels")
@@ -376,7 +385,8 @@ def _load(
     counts: Counter[str] = Counter()
     if len(frame):
         counts, bulk = load.load_accepted(conn, frame, geoms, area, srid=srid, change=change,
-                                          bulk_rows=options.bulk_rows)
+                                          bulk_rows=options.bulk_rows,
+                                          kept=[k["parcel_id"] for k in report.kept])
         if bulk:
             report.warnings.append(
                 "bulk load: indexes and foreign keys were rebuilt and re-validated after COPY "
@@ -392,9 +402,15 @@ def _load(
             f"{counts['unknown_land_use_codes']:,} land-use codes are not in the code list; "
             "they are kept in the parcels' source attributes")
     if counts.get("parcels_retired"):
+        ended = ", ".join(f"{counts[k]:,} {what}" for k, what in (
+            ("rights_ended", "rights"), ("restrictions_ended", "restrictions"),
+            ("responsibilities_ended", "responsibilities")) if counts.get(k))
+        left = counts.get("certificates_ended", 0) + counts.get("certificates_endorsed", 0)
         report.warnings.append(
             f"{counts['parcels_retired']:,} parcels of the replaced sheets are not in the new "
-            "edition and were retired; check their rights")
+            "edition and were retired" + (f"; their {ended} ended with them" if ended else "")
+            + (f"; {left:,} certificates no longer cover them (ended or endorsed)"
+               if left else ""))
     first = prepared[0].report
     load.record_import(
         conn, import_id=import_id, kind=options.kind, source=report.source, sha256=sha256,

@@ -41,6 +41,10 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     previous_import: dict[str, Any] | None = None
+    #: Parcels of the replaced sheets that the import left as they are, and why
+    #: (importers.editions): parcel_id, identity, reason_code, restrictions (kinds),
+    #: in_new_edition, feature_reason_code.
+    kept: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def rejected(self) -> Counter[str]:
@@ -85,11 +89,29 @@ class ImportReport:
         if self.counts:
             lines.append("  " + ", ".join(f"{k.replace('_', ' ')} {v:,}"
                                           for k, v in self.counts.items()))
+        lines.extend(self._kept_lines())
         lines.extend(f"  warning: {w}" for w in self.warnings)
         if self.timings:
             lines.append("  time: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items()))
         return lines
 
+    def _kept_lines(self, shown: int = 20) -> list[str]:
+        if not self.kept:
+            return []
+        why = Counter(k["reason_code"] for k in self.kept)
+        n = len(self.kept)
+        lines = [f"  kept {n:,} parcel{'s' if n > 1 else ''} as {'they are' if n > 1 else 'it is'}"
+                 " in the register ("
+                 + ", ".join(f"{code} {count:,}" for code, count in why.most_common()) + "):"]
+        for k in self.kept[:shown]:
+            restrictions = f" ({', '.join(k['restrictions'])})" if k["restrictions"] else ""
+            feature = (f"its feature quarantined ({k['feature_reason_code']})"
+                       if k["in_new_edition"] else "not in the new edition")
+            lines.append(f"    #{k['parcel_id']} {k['identity']}: {k['reason_code']}"
+                         f"{restrictions}, {feature}")
+        if n > shown:
+            lines.append(f"    … and {n - shown:,} more (the JSON report lists them all)")
+        return lines
 
 def _land_use_lines(land_use: dict[str, dict[str, int]], shown: int = 12) -> list[str]:
     """``land-use codes ended, now their successors: BHK → HNK 12, NHK → HNK 3``."""
