@@ -144,6 +144,15 @@ def approve(client, signed_in, code: str, parcels: list[int], **body: Any) -> An
     return move(client, signed_in, code, "approved", extra_tags=tags, **body)
 
 
+def rights_on_sheet(engine, parcels: dict[int, tuple[int, int]]) -> set[tuple[Any, ...]]:
+    """Who holds which right in what share on these parcels (by parcel id)."""
+    with engine.connect() as conn:
+        return {tuple(r) for r in conn.execute(sa.text(
+            "SELECT parcel_id, kind, party_id, share_numerator, share_denominator, "
+            "certificate_id FROM current_land_right WHERE parcel_id = ANY(:p)"),
+            {"p": [pid for pid, _ in parcels.values()]})}
+
+
 def tagged(client, signed_in, parcel: int) -> dict[str, str]:
     """The officer's headers for a change of ``parcel``, with the ETag of its file."""
     officer = signed_in("land_officer")
@@ -186,6 +195,70 @@ def citizen_view(client, code: str, phone: str = "0912345678") -> dict[str, Any]
 
 
 # -- the scenarios -------------------------------------------------------------------------
+def test_a_new_sheet_edition_keeps_an_enjoined_parcel_and_loads_the_rest(
+        client, signed_in, engine, tmp_path):
+    """The survey's new edition of a sheet is loaded by the importer (its one entry point,
+    as `cadastre import` runs it) after the court's order was registered over HTTP. First of
+    the scenarios: the sheet is still as the first import left it."""
+    layer = generate_layer(240, seed=44)
+    with engine.connect() as conn:
+        untouched = conn.execute(sa.text("""
+            SELECT p.commune_code, p.sheet_number FROM current_parcel p
+            GROUP BY 1, 2
+            HAVING bool_and(
+                (SELECT c.kind FROM change_transaction c WHERE c.id = p.begun_by) = 'import')
+            ORDER BY count(*) DESC LIMIT 1""")).one()
+        on_sheet = {int(r.parcel_number): (r.parcel_id, r.version_id) for r in conn.execute(
+            sa.text("SELECT parcel_id, parcel_number, version_id FROM current_parcel WHERE "
+                    "commune_code = :c AND sheet_number = :s"),
+            {"c": untouched.commune_code, "s": untouched.sheet_number})}
+        burdened = set(conn.execute(sa.text(
+            "SELECT parcel_id FROM current_restriction WHERE kind IN ('mortgage', "
+            "'injunction') AND parcel_id = ANY(:p)"),
+            {"p": [pid for pid, _ in on_sheet.values()]}).scalars())
+    enjoined, version = next(v for _, v in sorted(on_sheet.items()) if v[0] not in burdened)
+    _TAKEN.add(enjoined)
+    order = client.post(f"{API}/changes/injunction", headers=tagged(
+        client, signed_in, enjoined), json={
+        "parcel_id": enjoined, "reference": "21/2026/QĐ-BPKCTT", "source": {
+            "kind": "court_order", "reference": "21/2026/QĐ-BPKCTT",
+            "issuer": "Tòa án nhân dân thành phố Hà Nội"}})
+    assert order.status_code == 201, order.text
+    etag = client.get(f"{API}/parcels/{enjoined}", headers=signed_in("land_officer")
+                      ).headers["etag"]
+
+    rights_before = rights_on_sheet(engine, on_sheet)
+    sheet = layer[(layer["MaXa"] == untouched.commune_code)
+                  & (layer["SoTo"] == int(untouched.sheet_number))].copy()
+    assert len(sheet) == len(on_sheet)
+    sheet["DiaChi"] = sheet["DiaChi"] + " (đo đạc lại 2026)"
+    path = tmp_path / "edition-2026.gpkg"
+    write_layer(sheet, path)
+    report = run_import(engine, path, ImportOptions())
+    assert report.status == "committed"
+
+    kept = parcel_file(client, signed_in, enjoined)
+    assert kept["injunction"]["active"] is True
+    assert "đo đạc lại" not in (kept["address"] or "")
+    assert client.get(f"{API}/parcels/{enjoined}", headers={
+        **signed_in("land_officer"), "If-None-Match": etag}).status_code == 304  # unchanged
+    assert {k["parcel_id"] for k in report.kept} == burdened | {enjoined}
+    for pid, _ in on_sheet.values():
+        if pid in burdened or pid == enjoined:
+            continue
+        file = parcel_file(client, signed_in, pid)
+        assert "đo đạc lại" in file["address"]
+    assert rights_on_sheet(engine, on_sheet) == rights_before  # every holder holds as before
+    with engine.connect() as conn:
+        loose = conn.execute(sa.text(
+            "SELECT count(*) FROM land_right x WHERE upper_inf(x.lifespan) AND NOT EXISTS "
+            "(SELECT 1 FROM current_parcel p WHERE p.parcel_id = x.parcel_id)")).scalar_one()
+        assert loose == 0
+        assert conn.execute(sa.text(
+            "SELECT version_id FROM current_parcel WHERE parcel_id = :p"), {"p": enjoined}
+        ).scalar_one() == version
+
+
 
 def test_sale_of_a_whole_parcel_with_its_house_to_a_new_buyer(client, signed_in, engine):
     parcel = free_parcel(engine, house=True)
@@ -441,64 +514,3 @@ def test_a_late_dossier_gets_an_apology_and_still_counts_late(client, signed_in,
     assert after["resolved_early"] == before["resolved_early"]
     assert after["resolved_on_time"] == before["resolved_on_time"]
 
-
-def test_a_new_sheet_edition_keeps_an_enjoined_parcel_and_loads_the_rest(
-        client, signed_in, engine, tmp_path):
-    """The survey's new edition of a sheet is loaded by the importer (its one entry point,
-    as `cadastre import` runs it) after the court's order was registered over HTTP."""
-    layer = generate_layer(240, seed=44)
-    with engine.connect() as conn:
-        untouched = conn.execute(sa.text("""
-            SELECT p.commune_code, p.sheet_number FROM current_parcel p
-            GROUP BY 1, 2
-            HAVING bool_and(NOT (p.parcel_id = ANY(:taken))) AND bool_and(
-                (SELECT c.kind FROM change_transaction c WHERE c.id = p.begun_by) = 'import')
-            ORDER BY count(*) DESC LIMIT 1"""), {"taken": sorted(_TAKEN)}).one()
-        on_sheet = {int(r.parcel_number): (r.parcel_id, r.version_id) for r in conn.execute(
-            sa.text("SELECT parcel_id, parcel_number, version_id FROM current_parcel WHERE "
-                    "commune_code = :c AND sheet_number = :s"),
-            {"c": untouched.commune_code, "s": untouched.sheet_number})}
-        burdened = set(conn.execute(sa.text(
-            "SELECT parcel_id FROM current_restriction WHERE kind IN ('mortgage', "
-            "'injunction') AND parcel_id = ANY(:p)"),
-            {"p": [pid for pid, _ in on_sheet.values()]}).scalars())
-    enjoined, version = next(v for _, v in sorted(on_sheet.items()) if v[0] not in burdened)
-    _TAKEN.update(pid for pid, _ in on_sheet.values())
-    order = client.post(f"{API}/changes/injunction", headers=tagged(
-        client, signed_in, enjoined), json={
-        "parcel_id": enjoined, "reference": "21/2026/QĐ-BPKCTT", "source": {
-            "kind": "court_order", "reference": "21/2026/QĐ-BPKCTT",
-            "issuer": "Tòa án nhân dân thành phố Hà Nội"}})
-    assert order.status_code == 201, order.text
-    etag = client.get(f"{API}/parcels/{enjoined}", headers=signed_in("land_officer")
-                      ).headers["etag"]
-
-    sheet = layer[(layer["MaXa"] == untouched.commune_code)
-                  & (layer["SoTo"] == int(untouched.sheet_number))].copy()
-    assert len(sheet) == len(on_sheet)
-    sheet["DiaChi"] = sheet["DiaChi"] + " (đo đạc lại 2026)"
-    path = tmp_path / "edition-2026.gpkg"
-    write_layer(sheet, path)
-    report = run_import(engine, path, ImportOptions())
-    assert report.status == "committed"
-
-    kept = parcel_file(client, signed_in, enjoined)
-    assert kept["injunction"]["active"] is True
-    assert "đo đạc lại" not in (kept["address"] or "")
-    assert client.get(f"{API}/parcels/{enjoined}", headers={
-        **signed_in("land_officer"), "If-None-Match": etag}).status_code == 304  # unchanged
-    assert {k["parcel_id"] for k in report.kept} == burdened | {enjoined}
-    for pid, _ in on_sheet.values():
-        if pid in burdened or pid == enjoined:
-            continue
-        file = parcel_file(client, signed_in, pid)
-        assert "đo đạc lại" in file["address"]
-        assert holders(file)  # the new edition's parcel keeps its holders
-    with engine.connect() as conn:
-        loose = conn.execute(sa.text(
-            "SELECT count(*) FROM land_right x WHERE upper_inf(x.lifespan) AND NOT EXISTS "
-            "(SELECT 1 FROM current_parcel p WHERE p.parcel_id = x.parcel_id)")).scalar_one()
-        assert loose == 0
-        assert conn.execute(sa.text(
-            "SELECT version_id FROM current_parcel WHERE parcel_id = :p"), {"p": enjoined}
-        ).scalar_one() == version
