@@ -46,7 +46,9 @@ def load(
         f"demo data loaded in {time.perf_counter() - started:.1f} s: "
         f"{counts['parcel_versions_begun']:,} parcels, {counts['parties']:,} parties, "
         f"{counts['certificates']:,} certificates, {counts['rights'] + extras.house_rights:,} "
-        f"rights, {extras.mortgages:,} mortgages, {extras.injunctions:,} injunctions"
+        f"rights, {extras.mortgages:,} mortgages, {extras.injunctions:,} injunctions, "
+        f"{extras.sales:,} sales ({extras.sales_awaiting_certificate:,} awaiting the buyer's "
+        "certificate)"
     )
     out.print("demo accounts (password " + DEMO_PASSWORD + "): " + ", ".join(
         f"{u} ({r})" for u, r in DEMO_ACCOUNTS.items()))

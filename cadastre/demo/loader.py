@@ -46,6 +46,8 @@ class DemoExtras:
     house_rights: int
     mortgages: int
     injunctions: int
+    sales: int = 0
+    sales_awaiting_certificate: int = 0
 
 
 def demo_loaded(conn: Connection) -> bool:
@@ -73,10 +75,10 @@ def add_demo_extras(conn: Connection, *, seed: int = 7) -> DemoExtras:
             add_user(conn, username, role, password=DEMO_PASSWORD,
                      full_name=f"Demo {role.replace('_', ' ')}",
                      office_code=DEMO_OFFICE if Role(role) in OFFICE_ROLES else None)
-    mortgages += _dossiers(conn, rng)
+    approved, sales, awaiting = _dossiers(conn, rng)
     conn.execute(sa.text("INSERT INTO database_setting (name, value) VALUES (:n, 'yes') "
                          "ON CONFLICT (name) DO NOTHING"), {"n": DEMO_MARKER})
-    return DemoExtras(communes, houses, mortgages, injunctions)
+    return DemoExtras(communes, houses, mortgages + approved, injunctions, sales, awaiting)
 
 
 def _admin_units(conn: Connection) -> int:
@@ -173,18 +175,21 @@ def _offices(conn: Connection) -> None:
             {"c": f"UBND.{code}", "n": f"UBND phường {name}", "w": code})
 
 
-def _dossiers(conn: Connection, rng: np.random.Generator) -> int:
+def _dossiers(conn: Connection, rng: np.random.Generator) -> tuple[int, int, int]:
     """Dossiers in every state of the workflow, received at the registration office over
     the last weeks and taken through the workflow on the office clock (the days between
     their steps pass as they would), some late, one of those with an apology letter, on
-    parcels under no injunction. The approved ones are mortgages, registered by their
-    approval: the number of mortgages they registered."""
+    parcels under no injunction. The approved ones are mortgages or sales (to a buyer
+    registered at the counter; a quarter of them with the buyer's new certificate, the others
+    awaiting it), applied by their approval: the numbers of mortgages and sales registered
+    and of sales awaiting the new certificate."""
     from cadastre.changes.record import SourceDocument
     from cadastre.clock import office_clock_offset, set_office_clock
     from cadastre.dossiers import approval, service
 
     parcels = conn.execute(sa.text(
-        "SELECT r.parcel_id, h.name FROM current_land_right r JOIN party h ON h.id = r.party_id "
+        "SELECT r.parcel_id, h.name, r.certificate_id IS NOT NULL AS certified "
+        "FROM current_land_right r JOIN party h ON h.id = r.party_id "
         "WHERE r.kind = 'land_use' AND h.kind IN ('individual', 'household') "
         "AND NOT EXISTS (SELECT 1 FROM current_restriction x WHERE x.parcel_id = r.parcel_id "
         "                AND x.kind = 'injunction') "
@@ -198,9 +203,13 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> int:
     banks = conn.execute(sa.text("SELECT id FROM party WHERE kind = 'organisation' "
                                  "AND name = ANY(:b) ORDER BY id"),
                          {"b": list(BANKS)}).scalars().all()
-    approved, apologised, base = 0, False, office_clock_offset(conn)
-    for i, (parcel_id, holder) in enumerate(parcels):
+    approved, sales, awaiting, apologised, base = 0, 0, 0, False, office_clock_offset(conn)
+    for i, (parcel_id, holder, certified) in enumerate(parcels):
         path = _PATHS[i % len(_PATHS)]
+        # half the approvals are sales, of certified land (Land Law 2024 art. 45.1.a)
+        sale = "approved" in path and i % 2 == 0 and certified
+        if sale:
+            path = ("in_processing", "tax_notice", *path[1:])
         code = ("CHUYEN-NHUONG" if "tax_notice" in path else "THE-CHAP" if "approved" in path
                 else sorted(procedures)[i % len(procedures)])
         ago = int(rng.integers(1, 40))
@@ -213,6 +222,20 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> int:
             parcel_ids=[parcel_id], documents=procedures[code]), actor="clerk")
         for n, step in enumerate(path, start=1):  # the steps spread over the days since
             set_office_clock(conn, base - timedelta(days=ago - ago * n // (len(path) + 1)))
+            if step == "approved" and sale:
+                dossier = approval.approve(
+                    conn, dossier["code"], [approval.Step("transfer", {
+                        "holders": [{"party_id": _demo_buyer(conn, rng, i)}],
+                        "certificate": {"action": "await"} if i % 4 else {
+                            "action": "new", "serial": f"DT {26_000_000 + i}",
+                            "registry_number": f"CS{26_000 + i:06d}"}})],
+                    source=SourceDocument("contract", f"{1000 + i}/2026/HĐCN",
+                                          issuer="Văn phòng công chứng Hoàn Kiếm"),
+                    role=Role.LAND_OFFICER, actor="demo",
+                    expected_version=dossier["row_version"], states=None)
+                sales += 1
+                awaiting += bool(i % 4)
+                continue
             if step == "approved":
                 dossier = approval.approve(
                     conn, dossier["code"], [approval.Step("mortgage", {
@@ -236,7 +259,28 @@ def _dossiers(conn: Connection, rng: np.random.Generator) -> int:
                               reason="Chờ kết quả đo đạc lại ranh giới thửa đất",
                               expected_version=dossier["row_version"])
             apologised = True
-    return approved
+    return approved, sales, awaiting
+
+
+#: The demo's buyers: registered at the counter through the party register, as a clerk does.
+BUYERS = ("Nguyễn Văn Khoa", "Trần Thị Thu Hà", "Lê Minh Đức", "Phạm Thị Ngọc Ánh",
+           "Hoàng Văn Sơn", "Vũ Thị Hồng", "Đặng Quốc Bảo", "Bùi Thị Phương")
+
+
+def _demo_buyer(conn: Connection, rng: np.random.Generator, i: int) -> int:
+    """A buyer registered with a CCCD consistent with their birth year and sex (born in
+    Hà Nội, code 001)."""
+    from cadastre.parties import service as parties
+
+    name = BUYERS[i % len(BUYERS)]
+    female = "Thị" in name.split()
+    year = int(rng.integers(1965, 2000))
+    century_sex = ("1" if female else "0")  # born in the 20th century
+    number = f"001{century_sex}{year % 100:02d}{int(rng.integers(0, 1_000_000)):06d}"
+    return parties.create(conn, party=parties.NewParty(
+        kind="individual", name=name, address="Hà Nội",
+        identity=parties.Identity(id_kind="cccd", id_number=number, birth_year=year,
+                                  gender="female" if female else "male")))
 
 
 def _next_working_day(conn: Connection, day: date) -> date:
