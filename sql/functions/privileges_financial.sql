@@ -33,7 +33,7 @@ LANGUAGE sql IMMUTABLE AS $$
                     'party_merge', 'party_member', 'party_member_end')
 $$;
 
-CREATE OR REPLACE VIEW restriction_visible WITH (security_barrier) AS
+CREATE OR REPLACE VIEW restriction_visible WITH (security_barrier = false) AS
 SELECT r.version_id, r.restriction_id, r.kind, r.parcel_id, r.lifespan, r.begun_by,
        r.ended_by,
        CASE WHEN role_sees_financial_references() THEN r.party_id END AS party_id,
@@ -44,7 +44,7 @@ FROM restriction r;
 
 -- The documents of each change (change_source + source_document), with the reference,
 -- issuer and description of a private change's documents for the roles that see them.
-CREATE OR REPLACE VIEW change_document_visible WITH (security_barrier) AS
+CREATE OR REPLACE VIEW change_document_visible WITH (security_barrier = false) AS
 SELECT cs.change_id, s.id AS source_id, s.kind, s.issued_on,
        CASE WHEN role_sees_financial_references() OR NOT change_kind_is_private(c.kind)
             THEN s.reference END AS reference,
@@ -80,7 +80,7 @@ LANGUAGE sql STABLE AS $$
     END
 $$;
 
-CREATE OR REPLACE VIEW import_quarantine_visible WITH (security_barrier) AS
+CREATE OR REPLACE VIEW import_quarantine_visible WITH (security_barrier = false) AS
 SELECT q.id, q.import_id, q.dataset, q.layer, q.feature_index, q.reason_code, q.reason,
        q.identity, quarantine_attributes_visible(q.attributes) AS attributes, q.geom
 FROM import_quarantine q;
@@ -90,7 +90,7 @@ GRANT SELECT ON restriction_visible, change_document_visible, import_quarantine_
 
 -- A change's note as the role may see it: the notes of private changes are financial facts
 -- of the holders, like their documents.
-CREATE OR REPLACE VIEW change_visible WITH (security_barrier) AS
+CREATE OR REPLACE VIEW change_visible WITH (security_barrier = false) AS
 SELECT c.id, c.kind, c.happened_at, c.recorded_at, c.recorded_by, c.dossier_code,
        CASE WHEN role_sees_financial_references() OR NOT change_kind_is_private(c.kind)
             THEN c.note END AS note

@@ -275,3 +275,27 @@ def test_counter_clerks_record_the_changes_of_households_members_only(as_api, he
     finally:
         transaction.rollback()
         conn.close()
+
+
+@pytest.mark.parametrize("role", ["anonymous", "counter_clerk"])
+def test_a_function_of_the_callers_own_sees_only_what_the_views_show(as_api, headers, role):
+    """The masking views are not security barriers (sql/functions/privileges.sql): a
+    function the API's login writes in pg_temp, put in a query's filter, is given the
+    masked values, never the columns under them."""
+    with as_api.begin() as conn:
+        act(conn, headers, role)
+        conn.execute(sa.text("CREATE TEMP TABLE seen (value text) ON COMMIT DROP"))
+        conn.execute(sa.text(
+            "CREATE OR REPLACE FUNCTION pg_temp.leak(v text) RETURNS boolean LANGUAGE plpgsql COST 0.0001 "
+            "AS $$ BEGIN INSERT INTO seen VALUES (v); RETURN true; END $$"))
+        conn.execute(sa.text("SELECT count(*) FROM party_personal_visible "
+                             "WHERE pg_temp.leak(national_id) OR pg_temp.leak(address)"))
+        conn.execute(sa.text("SELECT count(*) FROM party_visible p "
+                             "WHERE p.kind = 'individual' AND pg_temp.leak(name)"))
+        seen = conn.execute(sa.text("SELECT value FROM seen")).scalars().all()
+        conn.execute(sa.text("DROP FUNCTION pg_temp.leak(text)"))
+    if role == "anonymous":  # no personal rows at all, and no names
+        assert set(seen) <= {None}
+    else:  # a clerk sees names and the ID numbers masked to their last 3 digits, no address
+        assert any(v is not None and v.startswith("•") for v in seen)
+        assert not any(v is not None and v.isdigit() and len(v) == 12 for v in seen)
