@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import docs, limits, problems
-from api.fastpath import PointLookupFastPath
+from api.fastpath import ParcelFileFastPath, PointLookupFastPath
 from api.origin import ProxyHeadersMiddleware, PublicOrigin
 from api.query_params import DEFINED_PARAMETERS_ONLY
 from api.responses import JSONResponse
@@ -112,6 +112,7 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     docs.install(app)
     app.add_middleware(PointLookupFastPath)
+    app.add_middleware(ParcelFileFastPath)
     app.add_middleware(limits.NoNulCharacters)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,

@@ -23,3 +23,9 @@ class ProblemResponse(JSONResponse):
 def etag(body: bytes) -> str:
     """A strong ETag for a response body."""
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def state_etag(state: str, body: bytes) -> str:
+    """The ETag of a parcel file: the parcel's state token (its last change), which a change
+    request's If-Match sends back, then the body's own tag."""
+    return f'"{state}.{etag(body).strip(chr(34))[:16]}"'

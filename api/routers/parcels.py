@@ -12,7 +12,7 @@ from api import ratelimit
 from api.bounds import PARCEL_NUMBER_MAX, PathId
 from api.deps import Caller, Connection, actor
 from api.preconditions import client_has
-from api.responses import etag
+from api.responses import etag, state_etag
 from cadastre import extent, inputs
 from cadastre.access import Role
 from cadastre.audit.service import log_personal_read
@@ -37,7 +37,7 @@ def _respond(request: Request, body: bytes, caller_role: Role, *, media_type: st
     """ETag on the body; 304 when the client has it. Anything carrying a role's view is
     private to that client. ``state`` (the parcel's last change) leads the ETag of a parcel
     file, so that a change request's If-Match says which state its author saw."""
-    tag = etag(body) if state is None else f'"{state}.{etag(body).strip(chr(34))[:16]}"'
+    tag = etag(body) if state is None else state_etag(state, body)
 
     cache = ("public, max-age=60" if caller_role is Role.ANONYMOUS
              else "private, no-cache")

@@ -43,7 +43,7 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- The *_visible views hide columns, not rows (party_personal_visible's one filter is the
--- role itself, a constant the planner evaluates once as a gate above the scan): each masked
+-- role itself, on the one row of personal_sight(), joined before any party row): each masked
 -- column is a CASE on the proven role, so whatever a query adds to them (even a function
 -- of its own, in pg_temp) sees the masked value, never the column under it. They are
 -- therefore not security barriers: a barrier only orders row filters, and it kept the
@@ -56,26 +56,35 @@ $$;
 -- birth, sex, address or contact for clerks and supervisors, everything for land officers
 -- and admins (cadastre.access: phone and e-mail go with the addresses). Trusted sessions
 -- (the owner's commands) see the columns as they are.
+-- What the proven role may see, computed once per query that reads a view below: a
+-- function in FROM keeps its row for the query (a rescan reads it again, the function is
+-- not called again), where a (SELECT ...) per masked column made eight seal checks per
+-- read, 0.15-0.4 ms of every parcel file (docs/benchmarks.md, "Parcel file"). PL/pgSQL,
+-- so the planner cannot inline it back into every column.
+CREATE OR REPLACE FUNCTION personal_sight(OUT names boolean, OUT everything boolean)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    trusted boolean := auth_trusted_session();
+BEGIN
+    names := trusted OR role_sees_names();
+    everything := trusted OR role_sees_all_personal_data();
+END;
+$$;
+
 CREATE OR REPLACE VIEW party_personal_visible WITH (security_barrier = false) AS
 SELECT p.party_id,
        p.id_kind,
-       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
-            THEN p.national_id ELSE masked_id(p.national_id) END AS national_id,
-       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
-            THEN p.birth_year END AS birth_year,
-       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
-            THEN p.address END AS address,
+       CASE WHEN s.everything THEN p.national_id ELSE masked_id(p.national_id) END
+           AS national_id,
+       CASE WHEN s.everything THEN p.birth_year END AS birth_year,
+       CASE WHEN s.everything THEN p.address END AS address,
        p.nationality,
-       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
-            THEN p.birth_date END AS birth_date,
-       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
-            THEN p.gender END AS gender,
-       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
-            THEN p.phone END AS phone,
-       CASE WHEN (SELECT auth_trusted_session() OR role_sees_all_personal_data())
-            THEN p.email END AS email
-FROM party_personal p
-WHERE (SELECT auth_trusted_session() OR role_sees_names());
+       CASE WHEN s.everything THEN p.birth_date END AS birth_date,
+       CASE WHEN s.everything THEN p.gender END AS gender,
+       CASE WHEN s.everything THEN p.phone END AS phone,
+       CASE WHEN s.everything THEN p.email END AS email
+FROM party_personal p, personal_sight() s
+WHERE s.names;
 
 -- Names of people (individuals, households, groups of heirs, overseas Vietnamese,
 -- foreigners: party_kind_is_person in parties.sql) as the role may see them; organisations',
