@@ -267,6 +267,10 @@ BUYERS = ("Nguyễn Văn Khoa", "Trần Thị Thu Hà", "Lê Minh Đức", "Ph�
            "Hoàng Văn Sơn", "Vũ Thị Hồng", "Đặng Quốc Bảo", "Bùi Thị Phương")
 
 
+_BUYER_STREETS = ("phố Hàng Bạc, phường Hoàn Kiếm", "phố Lý Thường Kiệt, phường Cửa Nam",
+                  "phố Đội Cấn, phường Ba Đình", "đường Láng, phường Láng")
+
+
 def _demo_buyer(conn: Connection, rng: np.random.Generator, i: int) -> int:
     """A buyer registered with a CCCD consistent with their birth year and sex (born in
     Hà Nội, code 001)."""
@@ -277,8 +281,10 @@ def _demo_buyer(conn: Connection, rng: np.random.Generator, i: int) -> int:
     year = int(rng.integers(1965, 2000))
     century_sex = ("1" if female else "0")  # born in the 20th century
     number = f"001{century_sex}{year % 100:02d}{int(rng.integers(0, 1_000_000)):06d}"
+    street = _BUYER_STREETS[i % len(_BUYER_STREETS)]
     return parties.create(conn, party=parties.NewParty(
-        kind="individual", name=name, address="Hà Nội",
+        kind="individual", name=name,
+        address=f"Số {int(rng.integers(1, 200))} {street}, Hà Nội",
         identity=parties.Identity(id_kind="cccd", id_number=number, birth_year=year,
                                   gender="female" if female else "male")))
 
