@@ -8,12 +8,34 @@ import pytest
 import sqlalchemy as sa
 
 from cadastre.accounts.service import add_user, disable_user
+from cadastre.changes.service import SourceDocument, register_mortgage, set_injunction
 from tests.api.conftest import PASSWORD
-from tests.api.test_financial_facts import ALL_ROLES, mortgaged  # noqa: F401
+from tests.api.test_financial_facts import ALL_ROLES
 
 API = "/api/v1"
 SIGNED_IN = [r for r in ALL_ROLES if r != "anonymous"]
 HEADERS = ("content-type", "etag", "cache-control", "vary", "content-crs")
+
+
+@pytest.fixture(scope="module")
+def mortgaged(api_engine) -> int:
+    """A private person's parcel mortgaged to another private person, then enjoined
+    (financial facts and a counterparty's personal data)."""
+    with api_engine.begin() as conn:
+        parcel, holder = conn.execute(sa.text("""
+            SELECT r.parcel_id, r.party_id FROM current_land_right r
+            JOIN party h ON h.id = r.party_id WHERE h.kind = 'individual'
+            AND NOT EXISTS (SELECT 1 FROM restriction x WHERE x.parcel_id = r.parcel_id)
+            ORDER BY r.parcel_id DESC LIMIT 1""")).one()
+        lender = conn.execute(sa.text(
+            "SELECT id FROM party WHERE kind = 'individual' AND id <> :h ORDER BY id LIMIT 1"),
+            {"h": holder}).scalar_one()
+        court = conn.execute(sa.text(
+            "SELECT id FROM party WHERE kind = 'organisation' LIMIT 1")).scalar_one()
+        register_mortgage(conn, parcel, lender, SourceDocument("contract", "FAST-7/2026/HĐTC"),
+                          amount=2_500_000_000)
+        set_injunction(conn, parcel, court, SourceDocument("court_order", "FAST-9/QĐ"))
+    return int(parcel)
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +82,8 @@ def answered(monkeypatch) -> list[int]:
 
 @pytest.mark.parametrize("role", SIGNED_IN)
 def test_the_fast_path_answers_and_audits_exactly_like_the_route(
-        client, headers, api_engine, mortgaged, household, answered, role):  # noqa: F811
-    for parcel in (mortgaged["parcel"], household):
+        client, headers, api_engine, mortgaged, household, answered, role):
+    for parcel in (mortgaged, household):
         extra = {"X-Dossier-Code": "VPDK.HN.T7"}
         start = _last_audit(api_engine)
         fast = client.get(f"{API}/parcels/{parcel}", headers={**headers(role), **extra})
