@@ -261,5 +261,8 @@ def test_tile_geometry_is_where_postgis_puts_it(client, api_engine):
     # mapbox-vector-tile gives tile units with y up from the tile's lower edge
     got = shapely.transform(shapely.geometry.shape(feature["geometry"]),
                             lambda c: c * [unit, unit] + [west, south])
-    want = shapely.from_wkb(bytes(expected))
+    # a parcel across the tile's edge is clipped there (the buffer beyond it)
+    margin = tiles.BUFFER * unit
+    want = shapely.from_wkb(bytes(expected)).intersection(shapely.box(
+        west - margin, south - margin, east + margin, south + (east - west) + margin))
     assert got.symmetric_difference(want).area < 0.02 * want.area
