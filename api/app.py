@@ -71,13 +71,27 @@ async def open_pool(app: FastAPI) -> asyncpg.Pool:
                     api_database_url(settings).set(drivername="postgresql").render_as_string(
                         hide_password=False),
                     min_size=settings.api_pool_min, max_size=settings.api_pool_max,
-                    init=_init_connection, timeout=settings.connect_timeout_s,
+                    init=_init_connection, reset=_reset_connection,
+                    timeout=settings.connect_timeout_s,
                     server_settings={"application_name": "cadastre-api",
                                      "statement_timeout": str(settings.statement_timeout_ms),
                                      "TimeZone": OFFICE_TIME_ZONE})
             except Exception as exc:
                 raise DatabaseUnavailable("the database does not answer") from exc
     return app.state.pool
+
+
+async def _reset_connection(conn: asyncpg.Connection) -> None:
+    """What a pooled connection needs before its next request: a transaction left open
+    (a request that failed inside one) is rolled back (asyncpg does it before calling this;
+    checked again here). asyncpg's default reset also sends
+    `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every release, one
+    more round trip per request; this pool's users take no session-level advisory lock,
+    LISTEN or cursor and set no session setting (auth_act and the statement timeout of an
+    export are transaction-local; those with session state use the SQLAlchemy engine), so
+    there is nothing for it to undo. docs/benchmarks.md, "Parcel file"."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -74,9 +74,11 @@ class Settings(BaseSettings):
     #: and 4-digit checks of one dossier or feedback code per day, from any address.
     public_lookups_per_minute: int = Field(default=20, ge=1, le=10_000)
     public_checks_per_code_per_day: int = Field(default=20, ge=1, le=100_000)
-    #: asyncpg pool of each API worker (hot read paths).
-    api_pool_min: int = Field(default=8, ge=1, le=100)
-    api_pool_max: int = Field(default=10, ge=1, le=200)
+    #: asyncpg pool of each API worker (hot read paths). Sized to the machine: 4 per worker
+    #: kept the point lookup's rate and gave the parcel file about 10 % more than 8-10 on 2
+    #: cores (fewer backends contending; docs/benchmarks.md, "Parcel file").
+    api_pool_min: int = Field(default=4, ge=1, le=100)
+    api_pool_max: int = Field(default=6, ge=1, le=200)
     #: Bulk exports: the most features a gis_analyst may export in one job without a
     #: supervisor's approval (a supervisor or admin runs larger ones), and where the API's
     #: export jobs write their files.

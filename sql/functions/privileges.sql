@@ -430,14 +430,17 @@ DECLARE
     who text;
     seen_as text;
 BEGIN
-    IF NOT trusted AND NOT auth_seal_holds() THEN
+    IF trusted THEN
+        who := coalesce(actor, proven_actor());
+        seen_as := coalesce(actor_role, personal_data_role());
+    ELSIF auth_seal_holds() THEN  -- one seal check: what proven_actor() and
+        -- personal_data_role() would answer under a seal that holds
+        who := current_setting('cadastre.actor', true);
+        seen_as := coalesce(nullif(current_setting('cadastre.role', true), ''), 'anonymous');
+    ELSE
         RAISE EXCEPTION 'no proven end user: reads of personal data are recorded for one'
             USING ERRCODE = '42501';
     END IF;
-    -- once for all the rows (each is a seal check)
-    who := CASE WHEN trusted THEN coalesce(actor, proven_actor()) ELSE proven_actor() END;
-    seen_as := CASE WHEN trusted THEN coalesce(actor_role, personal_data_role())
-                    ELSE personal_data_role() END;
     INSERT INTO audit_log (actor, actor_role, action, table_name, row_key, party_id, endpoint,
                            dossier_code, reason)
     SELECT who, seen_as, 'read_personal', tab, row_key, p, endpoint, dossier_code, reason
