@@ -7,7 +7,8 @@ A dossier is measured against its statutory due date (reception + the procedure'
 days, moved only by the days spent waiting for the citizen), never against the date an
 apology letter promised: resolved after it, it is late, and counted "late, with apology"
 when a letter was issued. A dossier whose clock is stopped (waiting for a supplement or for
-the citizen's tax payment) is not overdue while it waits."""
+the citizen's tax payment) is not overdue while it waits, and its average working days do
+not count the days it waited."""
 
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cadastre.dossiers.calendar import load_calendar, office_today, working_days_between
+from cadastre.dossiers.calendar import (
+    WorkingCalendar,
+    load_calendar,
+    office_today,
+    working_days_between,
+)
 from cadastre.dossiers.service import RUNNING_STATES
 
 #: The columns of a KPI row, in order (the JSON's keys and the CSV's header).
@@ -28,7 +34,7 @@ KPI_FIELDS = ("office", "month", "received", "resolved", "resolved_early", "reso
 
 KPI_SQL = """
 WITH d AS (
-    SELECT d.handling_office, d.received_at, d.due_date, d.status, d.rating,
+    SELECT d.handling_office, d.received_at, d.due_date, d.status, d.rating, d.statutory_days,
            to_char(d.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM') AS month,
            (d.result_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS result_day,
            EXISTS (SELECT 1 FROM apology_letter a WHERE a.dossier_id = d.id) AS apologised
@@ -47,8 +53,8 @@ SELECT handling_office AS office, month,
                         AND due_date < :today) AS overdue_now,
        round(avg(rating) FILTER (WHERE rating IS NOT NULL), 2) AS satisfaction,
        count(rating) AS ratings,
-       array_agg(ARRAY[to_char(received_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'),
-                       to_char(result_day, 'YYYY-MM-DD')])
+       array_agg(ARRAY[to_char(due_date, 'YYYY-MM-DD'), to_char(result_day, 'YYYY-MM-DD'),
+                       statutory_days::text])
            FILTER (WHERE result_day IS NOT NULL) AS spans
 FROM d GROUP BY handling_office, month ORDER BY handling_office, month
 """
@@ -73,6 +79,17 @@ _NO_DOSSIERS = {"received": 0, "resolved_early": 0, "resolved_on_time": 0,
                 "satisfaction": None, "ratings": 0, "spans": None}
 
 
+def _working_days_taken(calendar: WorkingCalendar, due: date, result: date,
+                        given: int) -> int:
+    """The working days a dossier took, without the days its clock was stopped (waiting
+    for a supplement or for the citizen's tax payment): the statutory due date is reception
+    plus the days given, moved by every pause, so the days taken are the days given, less
+    the working days it was resolved before its due date or plus those after."""
+    if result <= due:
+        return given - working_days_between(calendar, result, due)
+    return given + working_days_between(calendar, due, result)
+
+
 def kpis(conn: Connection, *, start: date, end: date, office: str | None = None,
          procedure: str | None = None, today: date | None = None) -> list[dict[str, Any]]:
     """KPIs per office and month of reception (``today``, the day "overdue now" is judged
@@ -91,8 +108,9 @@ def kpis(conn: Connection, *, start: date, end: date, office: str | None = None,
         r = dossiers.get(key, {"office": key[0], "month": key[1], **_NO_DOSSIERS})
         resolved = (r["resolved_early"] + r["resolved_on_time"] + r["resolved_late"]
                     + r["resolved_late_with_apology"])
-        days = [working_days_between(calendar, date.fromisoformat(a), date.fromisoformat(b))
-                for a, b in (r["spans"] or [])]
+        days = [_working_days_taken(calendar, date.fromisoformat(due),
+                                    date.fromisoformat(result), int(given))
+                for due, result, given in (r["spans"] or [])]
         f = feedback.get(key)
         rows.append({
             "office": key[0], "month": key[1], "received": r["received"],

@@ -303,34 +303,37 @@ def test_feedback_needs_a_contact_and_is_answered(conn, offices):
 
 
 def test_kpi_arithmetic_on_a_seeded_month(conn, offices):
-    """Six dossiers received in November 2026: 2 early, 1 on time, 1 late, 1 overdue, 1
+    """Seven dossiers received in November 2026, each given 10 working days: 2 early, 2 on
+    time (one of them after waiting 3 working days for a supplement), 1 late, 1 overdue, 1
     still in time; ratings 5, 4, 2."""
-    cases = [  # received, due, result day, rating
+    cases = [  # received, due (moved by the pauses), result day, rating
         ("2026-11-02", "2026-11-16", "2026-11-10", 5),
         ("2026-11-03", "2026-11-17", "2026-11-12", 4),
         ("2026-11-04", "2026-11-18", "2026-11-18", None),
         ("2026-11-05", "2026-11-19", "2026-11-25", 2),
         ("2026-11-06", "2026-11-20", None, None),
         ("2026-11-26", "2026-12-10", None, None),
+        ("2026-11-02", "2026-11-19", "2026-11-19", None),  # 16 + 3 paused working days
     ]
     for received, due, result, rating in cases:
         d, _ = service.receive(conn, _intake(), actor="clerk")
         conn.execute(sa.text(
             "UPDATE dossier SET received_at = CAST(:r AS date) + time '09:00', due_date = :d, "
             "result_at = CAST(:x AS date) + time '15:00', rating = :rating, "
+            "statutory_days = 10, "
             "status = CASE WHEN :x IS NULL THEN 'in_processing' ELSE 'returned' END "
             "WHERE code = :c"),
             {"r": received, "d": due, "x": result, "rating": rating, "c": d["code"]})
     (row,) = reports.kpis(conn, start=date(2026, 11, 1), end=date(2026, 11, 30),
                           today=date(2026, 11, 27))
-    assert row["received"] == 6
-    assert (row["resolved_early"], row["resolved_on_time"], row["resolved_late"]) == (2, 1, 1)
-    assert row["on_time_rate"] == 0.75
+    assert row["received"] == 7
+    assert (row["resolved_early"], row["resolved_on_time"], row["resolved_late"]) == (2, 2, 1)
+    assert row["on_time_rate"] == 0.8
     assert row["overdue_now"] == 1
     assert row["satisfaction"] == pytest.approx(3.67, abs=0.01)
-    # working days from reception to result: 6, 7, 10, 13 (Tue 24/11/2026, Vietnam Culture
-    # Day, is off) -> 9.0
-    assert row["average_working_days"] == 9.0
+    # working days taken, the waits not counted: 6, 7, 10, 13 (Tue 24/11/2026, Vietnam
+    # Culture Day, is off) and 10 (13 from reception to result, 3 of them waiting) -> 9.2
+    assert row["average_working_days"] == 9.2
 
 
 def _path_to(state: str) -> list[str]:
