@@ -12,6 +12,7 @@ from api.deps import Caller, read, require, write
 from cadastre.access import Role, rule
 from cadastre.accounts.service import sign_in, users_for_admin
 from cadastre.audit.service import Actor
+from cadastre.dossiers.offices import account_office
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -31,9 +32,11 @@ async def token(request: Request,
 
 
 @router.get("/auth/me", summary="Who the request is from, and what it may see")
-async def me(caller: Caller) -> dict[str, Any]:
+async def me(request: Request, caller: Caller) -> dict[str, Any]:
     r = rule(caller.role)
+    office = await read(request, account_office) if caller.credential else None
     return {"username": caller.username, "role": caller.role.value, "via": caller.via,
+            "office": office,
             "personal_data": {"names": r.names, "national_id": r.national_id,
                               "birth": r.birth, "addresses": r.addresses,
                               "financial": r.financial}}

@@ -36,6 +36,13 @@ class StaleOffice(CadastreError):
 
 # --- who acts for which office -------------------------------------------------------------
 
+def account_office(conn: Connection) -> str | None:
+    """The office the transaction's signed-in account belongs to, as the database proves
+    it (None for the anonymous, an account of no office, or a command naming none)."""
+    office = conn.execute(sa.text("SELECT proven_office()")).scalar()
+    return None if office is None else str(office)
+
+
 def acting_office(conn: Connection) -> str | None:
     """The office the transaction's caller acts for, as the database proves it; None for
     the province-wide: an admin, or a command naming no office (``cadastre.office``)."""

@@ -74,10 +74,11 @@ def test_search_by_holder_name_only_for_entitled_roles(client, headers, person, 
 def test_sign_in_and_me(client, headers):
     me = client.get(f"{API}/auth/me", headers=headers("counter_clerk")).json()
     assert me["username"] == "t-counter-clerk" and me["role"] == "counter_clerk"
+    assert me["office"] == "VPDK.HN"  # the office the database proves the account's
     assert me["personal_data"]["national_id"] == "masked"
     assert me["personal_data"]["financial"] == "references"
     anonymous = client.get(f"{API}/auth/me").json()
-    assert anonymous["role"] == "anonymous"
+    assert anonymous["role"] == "anonymous" and anonymous["office"] is None
     assert anonymous["personal_data"]["financial"] == "none"
 
 

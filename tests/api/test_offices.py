@@ -355,4 +355,4 @@ def test_an_account_without_an_office_is_told_so_at_sign_in_until_it_has_one(
     assert client.post(f"{API}/auth/token", data={"username": "of-nowhere",
                                                   "password": PASSWORD}).status_code == 200
     me = client.get(f"{API}/auth/me", headers=_sign_in(client, "of-nowhere")).json()
-    assert me["role"] == "counter_clerk"
+    assert me["role"] == "counter_clerk" and me["office"] == WARD
