@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from iso3166 import countries
+from stdnum.exceptions import ValidationError
+from stdnum.vn import mst
 
 from cadastre.errors import InvalidInput
 from cadastre.parties.provinces import birth_registration_provinces
@@ -146,12 +148,21 @@ def nationality(text: str) -> str:
 
 
 def tax_code(text: str) -> str:
-    """An organisation's tax or enterprise code: 10 digits, or 10-3 for a branch."""
+    """An organisation's tax or enterprise code (mã số thuế, mã số doanh nghiệp): 10 digits,
+    or 10-3 for a branch, the tenth digit checking the nine before it (python-stdnum's
+    ``stdnum.vn.mst``)."""
     code = text.strip()
     if not _TAX_CODE.fullmatch(code):
         raise InvalidIdentity(
             f"tax code {text!r} is not 10 digits or 10 digits-3 digits",
             hint="e.g. 0100109106 or 0100109106-001 for a branch")
+    try:
+        mst.validate(code)
+    except ValidationError:
+        raise InvalidIdentity(
+            f"tax code {text!r} fails its check digit (the tenth digit does not match the "
+            "nine before it)", hint="check the code as the business registration "
+            "certificate prints it") from None
     return code
 
 

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
+from stdnum.vn import mst
 
 from cadastre.changes.record import SourceDocument
 from cadastre.parties import service
@@ -90,7 +91,8 @@ def test_a_second_record_of_one_person_is_refused_naming_the_first(client, heade
     assert problem["code"] == "party-exists"
     assert problem["existing_party_id"] == first.json()["party_id"]
     assert number not in again.text
-    code = f"01{random.randrange(10**8):08d}"
+    body = f"01{random.randrange(10**7):07d}"
+    code = body + mst.calc_check_digit(body)  # a tax code whose tenth digit checks
     assert client.post(API, json={"kind": "organisation", "name": "Công ty A",
                                   "organisation_code": code},
                        headers=headers("admin")).status_code == 201
@@ -177,6 +179,7 @@ def test_a_cccd_that_disagrees_is_refused_naming_the_digit(client, headers, api_
                                                        "nationality": "VN"}},
     {"kind": "organisation", "name": "Công ty", "organisation_code": "12345"},
     {"kind": "organisation", "name": "Công ty", "organisation_code": "0101234567-1"},
+    {"kind": "organisation", "name": "Công ty", "organisation_code": "0100109107"},
     {"kind": "organisation", "name": "Công ty", "identity": {"gender": "male"}},
     {"kind": "household", "name": "Hộ ông Lê Văn Tám",
      "identity": {"id_kind": "cccd", "id_number": "001090123456"}},

@@ -76,6 +76,10 @@ def test_cmnd_passport_nationality_and_tax_code():
     for bad in ("010010910", "0100109106-01", "0100109106001", "01001O9106"):
         with pytest.raises(ids.InvalidIdentity):
             ids.tax_code(bad)
+    # the tenth digit checks the nine before it: one digit mistyped, or two swapped
+    for mistyped in ("0100109107", "0100109016", "0100109107-001"):
+        with pytest.raises(ids.InvalidIdentity, match="check digit"):
+            ids.tax_code(mistyped)
 
 
 def test_who_carries_what():
