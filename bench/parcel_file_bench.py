@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import urllib.parse
 import urllib.request
 
@@ -52,8 +53,6 @@ def _officer(url: str) -> None:
         timed([*CADASTRE, "office", "add", OFFICE, "--name", "Văn phòng đăng ký (benchmark)",
                "--level", "province", "--province", "01"], env=env)
     if not user:
-        import subprocess
-
         subprocess.run([*CADASTRE, "user", "add", USER, "--role", "land_officer",
                         "--office", OFFICE], input=f"{PASSWORD}\n{PASSWORD}\n", text=True,
                        check=True, env={**os.environ, **env}, capture_output=True)
@@ -78,8 +77,6 @@ def _ids_and_audit(url: str) -> tuple[int, int, int]:
 
 
 def run(parcels: int, seconds: int) -> dict[str, object]:
-    import subprocess
-
     subprocess.run(["bash", str(ROOT / "scripts" / "bench-tools.sh")], check=True)
     OUT.mkdir(parents=True, exist_ok=True)
     url = _ensure_database(parcels)

@@ -42,8 +42,8 @@ class SerialInUse(Conflict):
 
 def normalise_serial(text: str) -> str:
     """A serial as the register writes it: two letters, a space, six to eight digits
-    (``"cs123456"`` -> ``"CS 123456"``)."""
-    match = re.fullmatch(r"([A-Z]{2})([0-9]{6,8})", re.sub(r"\s+", "", text).upper())
+    (``"cs123456"``, ``"CS-123456"`` -> ``"CS 123456"``)."""
+    match = re.fullmatch(r"([A-Z]{2})-?([0-9]{6,8})", re.sub(r"\s+", "", text).upper())
     if not match:
         raise InvalidInput(f"certificate serial {text!r} is not like 'CS 123456'",
                            hint="two letters and six to eight digits, as printed")

@@ -22,6 +22,7 @@ from cadastre.access import (
     restriction_view,
     rule,
 )
+from cadastre.certificates.register import normalise_serial
 from cadastre.changes.service import LAST_CHANGE_SQL
 from cadastre.errors import InvalidInput, ParcelNotFound, UnsupportedCrs
 from cadastre.layers.crs import (
@@ -135,13 +136,6 @@ async def parcels_by_certificate(conn: asyncpg.Connection, serial: str,
         "WHERE c.serial = $3 ORDER BY x.parcel_id",
         out.srid, out.digits, normalise_serial(serial))
     return _page(rows, MAX_PAGE)
-
-
-def normalise_serial(value: str) -> str:
-    match = re.fullmatch(r"\s*([A-Za-z]{2})\s*-?\s*([0-9]{6,8})\s*", value)
-    if not match:
-        raise InvalidInput(f"certificate serial {value!r} is not like 'CS 123456'")
-    return f"{match.group(1).upper()} {match.group(2)}"
 
 
 def _page(rows: list[asyncpg.Record], limit: int) -> tuple[bytes, int]:
