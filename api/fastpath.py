@@ -28,6 +28,7 @@ import asyncpg
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api import problems
 from api.problems import CONNECTION_LOST
 from api.responses import etag, state_etag
 from cadastre.access import Role
@@ -185,6 +186,9 @@ async def _parcel_file(pool: asyncpg.Pool, parcel_id: int, credential: str,
         return None
     except (asyncpg.PostgresError, LookupError):
         return None  # a refused credential, no such parcel, ...: the route says why
+    except Exception:  # a defect here must not become a bare 500 outside the handlers
+        problems.log.exception("parcel file fast path failed; the route answers instead")
+        return None
     body = orjson.dumps(feature, default=str)
     tag = state_etag(f"{parcel_id}-{feature['properties']['last_change_id']}", body)
     return body, [
