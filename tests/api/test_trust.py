@@ -251,7 +251,9 @@ def test_the_api_login_cannot_rewrite_the_record(as_api, statement):
     with pytest.raises(sa.exc.DBAPIError) as caught, as_api.begin() as conn:
         conn.execute(sa.text("SELECT set_config('cadastre.allow_purge', 'on', true)"))
         conn.execute(sa.text(statement))
-    assert caught.value.orig.pgcode in ("42501", "CD001", "42703"), caught.value
+    # refused for want of the privilege, by a rule, for a column it may not name, or (55000)
+    # because the view is not updatable at all (a masking view that joins personal_sight())
+    assert caught.value.orig.pgcode in ("42501", "CD001", "42703", "55000"), caught.value
 
 
 @pytest.mark.parametrize("role,allowed", [("anonymous", False), ("gis_analyst", False),
