@@ -73,12 +73,15 @@ $$;
 
 CREATE OR REPLACE VIEW party_personal_visible WITH (security_barrier = false) AS
 SELECT p.party_id,
-       p.id_kind,
+       -- every column but the id is a CASE on s, also those the roles that see rows see
+       -- whole: a filter a query adds on a bare column could run before the join that
+       -- keeps no row for the others (the id is no secret: party_visible lists them)
+       CASE WHEN s.names THEN p.id_kind END AS id_kind,
        CASE WHEN s.everything THEN p.national_id ELSE masked_id(p.national_id) END
            AS national_id,
        CASE WHEN s.everything THEN p.birth_year END AS birth_year,
        CASE WHEN s.everything THEN p.address END AS address,
-       p.nationality,
+       CASE WHEN s.names THEN p.nationality END AS nationality,
        CASE WHEN s.everything THEN p.birth_date END AS birth_date,
        CASE WHEN s.everything THEN p.gender END AS gender,
        CASE WHEN s.everything THEN p.phone END AS phone,
