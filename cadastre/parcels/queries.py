@@ -252,9 +252,7 @@ def shape_parcel_file(document: dict[str, Any], role: Role, parcel_id: int, *,
 def _right_view(role: Role, right: dict[str, Any]) -> dict[str, Any]:
     holder = dict(right)
     holder["share"] = f"{right['share_numerator']}/{right['share_denominator']}"
-    if not rule(role).names:
-        holder.pop("members", None)
-    view = holder_view(role, holder)
+    view = holder_view(role, holder)  # members only for the roles that see names
     view.update({"right_id": right["right_id"], "since": right["since"],
                  "certificate_id": right["certificate_id"], "term_end": right["term_end"]})
     return view
