@@ -77,7 +77,7 @@ async def receive(request: Request, body: DossierIn, caller: Caller,
         procedure_code=body.procedure_code, received_by_office=body.received_by_office,
         applicant=service.Applicant(**body.applicant.model_dump()), channel=body.channel,
         parcel_ids=body.parcel_ids, commune_code=body.commune_code, documents=body.documents,
-        idempotency_key=idempotency_key)
+        deadline_reason=body.deadline_reason, idempotency_key=idempotency_key)
     code_format = request.app.state.settings.dossier_code_format
     dossier, new = await _write(request, _recording_applicant(
         request, caller.role, "dossier intake", lambda conn: service.receive(
@@ -270,7 +270,7 @@ async def edit_procedure(request: Request, code: str, body: ProcedureUpdate,
                          if_match: Annotated[str | None, Header(
                              alias="If-Match", description="The procedure's ETag "
                              "(required)")] = None) -> Response:
-    changes_ = body.model_dump(exclude_none=True)
+    changes_ = body.model_dump(exclude_unset=True)  # an explicit null clears a column
     if not changes_:
         raise InvalidInput("nothing to change")
     expected = procedure_tag(if_match, code)

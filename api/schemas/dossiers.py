@@ -3,7 +3,7 @@ ratings and procedure edits."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
@@ -33,6 +33,10 @@ class DossierIn(BaseModel):
     commune_code: Annotated[str, NonBlank] | None = None
     documents: list[Annotated[str, NonBlank]] = Field(default_factory=list, max_length=100,
                                  description="Documents received, as named in the checklist")
+    deadline_reason: Annotated[str, NonBlank] | None = Field(
+        None, max_length=1000, description="Why the dossier is given the procedure's "
+        "extended time (a same-day registration: up to 3 working days, Decree 99/2022 "
+        "art. 18); refused for a procedure without one")
 
 
 class ApprovalHolder(BaseModel):
@@ -149,13 +153,22 @@ class AnswerIn(BaseModel):
 
 class ProcedureUpdate(BaseModel):
     name: Annotated[str, NonBlank] | None = Field(None, max_length=300)
-    working_days: int | None = Field(None, ge=1, le=200)
+    working_days: int | None = Field(
+        None, ge=0, le=200, description="0: the same working day (before the cut-off hour)")
     documents: list[str] | None = Field(None, max_length=100)
     fee_vnd: int | None = Field(None, ge=0, le=FEE_MAX)
     active: bool | None = None
     blocked_by_injunction: bool | None = Field(
         None, description="Intake and approval refused while a parcel of the dossier is "
         "under an active injunction")
+    legal_basis: Annotated[str, NonBlank] | None = Field(None, max_length=2000)
+    valid_from: date | None = Field(None, ge=date(1990, 1, 1), le=date(2100, 12, 31))
+    valid_to: date | None = Field(None, ge=date(1990, 1, 1), le=date(2100, 12, 31))
+    cutoff_time: time | None = Field(None, description="A same-day procedure: received "
+                                     "after this hour, due the next working day")
+    extended_days: int | None = Field(None, ge=1, le=200, description="The time a dossier "
+                                      "may be given with a recorded reason")
+    remote_extra: bool | None = None
 
 
 class RatingIn(BaseModel):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -156,7 +156,23 @@ def remote_extra_days(conn: Connection, commune_code: str | None) -> int:
 
 def appointment_date(conn: Connection, received: date, days: int, *,
                      commune_code: str | None = None,
-                     paused: Iterable[tuple[date, date]] = ()) -> Appointment:
-    """The appointment for a dossier received on ``received`` (phiếu hẹn trả kết quả)."""
-    extra = remote_extra_days(conn, commune_code)
+                     paused: Iterable[tuple[date, date]] = (),
+                     remote_extra: bool = True) -> Appointment:
+    """The appointment for a dossier received on ``received`` (phiếu hẹn trả kết quả);
+    a remote commune's extra days are added unless the procedure excludes them."""
+    extra = remote_extra_days(conn, commune_code) if remote_extra else 0
     return add_working_days(load_calendar(conn), received, days + extra, paused=paused)
+
+
+def same_day_days(calendar: WorkingCalendar, received: datetime, cutoff: time) -> int:
+    """The working days a same-day procedure (working_days 0) gives a dossier received at
+    ``received`` (the office's local time): 0, due that day, when it is a working day and
+    the dossier came before the cut-off hour; otherwise 1, due the next working day
+    (Decree 99/2022 art. 18: received after 15:00, done the next working day). A day in a
+    year without a calendar is refused."""
+    day = received.date()
+    if calendar.years and day.year not in calendar.years:
+        raise NoCalendarForYear(day.year)
+    if calendar.is_working_day(day) and received.time() < cutoff:
+        return 0
+    return 1

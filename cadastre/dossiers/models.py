@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -87,6 +87,15 @@ class Procedure(Base):
     operation: Mapped[str | None] = mapped_column(Text)
     operations: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     blocked_by_injunction: Mapped[bool] = mapped_column(server_default="false")
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
+    #: A same-day procedure (working_days 0): received after it, due the next working day.
+    cutoff_time: Mapped[time | None]
+    #: The longer time a dossier may be given with a recorded reason.
+    extended_days: Mapped[int | None] = mapped_column(Integer)
+    #: Whether a remote commune's extra days apply.
+    remote_extra: Mapped[bool] = mapped_column(server_default="true")
 
 
 class Delegation(Base):
@@ -156,6 +165,8 @@ class Dossier(Base):
     promised_date: Mapped[date | None]
     #: Working days given at intake (procedure and remote-commune days then).
     statutory_days: Mapped[int] = mapped_column(Integer)
+    #: Why the dossier was given the procedure's extended time.
+    deadline_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class DossierEvent(Base):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cadastre.access import Role
+from cadastre.clock import OFFICE_ZONE, office_time
 from cadastre.dossiers import catalogue, delegations, offices
 from cadastre.dossiers.calendar import (
     add_working_days,
@@ -26,6 +27,7 @@ from cadastre.dossiers.calendar import (
     load_calendar,
     office_day,
     office_today,
+    same_day_days,
 )
 from cadastre.dossiers.injunctions import refuse_if_enjoined
 from cadastre.errors import CadastreError, Conflict, Forbidden, InvalidInput, NotFound
@@ -104,6 +106,8 @@ class Intake:
     commune_code: str | None = None
     documents: list[str] = field(default_factory=list)
     idempotency_key: str | None = None
+    #: Why the dossier is given the procedure's extended time (extended_days).
+    deadline_reason: str | None = None
 
 
 def allowed_from(status: str, role: Role) -> list[str]:
@@ -113,11 +117,45 @@ def allowed_from(status: str, role: Role) -> list[str]:
 
 def _procedure(conn: Connection, code: str) -> sa.Row[Any]:
     row = conn.execute(sa.text(
-        "SELECT code, name, level, working_days, documents, change_operation FROM procedure "
+        "SELECT code, name, level, working_days, documents, change_operation, valid_from, "
+        "valid_to, cutoff_time, extended_days, remote_extra, legal_basis FROM procedure "
         "WHERE code = :c AND active"), {"c": code}).first()
     if row is None:
         raise InvalidInput(f"unknown procedure {code!r}", hint="see GET /api/v1/procedures")
     return row
+
+
+class ProcedureNotInForce(InvalidInput):
+    code = "procedure-not-in-force"
+
+
+def _in_force(procedure: sa.Row[Any], day: date) -> None:
+    """A dossier is received only under a procedure in force that day."""
+    if procedure.valid_from is not None and day < procedure.valid_from:
+        raise ProcedureNotInForce(
+            f"procedure {procedure.code} is in force from {procedure.valid_from}, not on {day}",
+            hint="see GET /api/v1/procedures")
+    if procedure.valid_to is not None and day > procedure.valid_to:
+        raise ProcedureNotInForce(
+            f"procedure {procedure.code} ended on {procedure.valid_to}",
+            hint="see GET /api/v1/procedures for the one that replaced it")
+
+
+def _statutory_days(conn: Connection, procedure: sa.Row[Any], received: datetime,
+                    reason: str | None) -> int:
+    """The working days a dossier is given at intake: the procedure's; for a same-day
+    procedure 0 or 1 by the cut-off hour; the extended time when a reason is recorded."""
+    if reason is not None:
+        if not reason.strip():
+            raise InvalidInput("the reason for the extended time is empty")
+        if procedure.extended_days is None:
+            raise InvalidInput(
+                f"procedure {procedure.code} has no extended time: it is given "
+                f"{procedure.working_days} working days")
+        return int(procedure.extended_days)
+    if procedure.working_days == 0:
+        return same_day_days(load_calendar(conn), office_time(received), procedure.cutoff_time)
+    return int(procedure.working_days)
 
 
 def _office(conn: Connection, code: str) -> sa.Row[Any]:
@@ -207,19 +245,25 @@ def receive(conn: Connection, intake: Intake, *, actor: str,
         refuse_if_enjoined(conn, intake.procedure_code, intake.parcel_ids)
     if commune is None:
         raise InvalidInput("give the parcels or the commune the dossier is about")
-    day = today or office_today(conn)
+    now: datetime = conn.execute(sa.text("SELECT office_now()")).scalar_one()
+    day = today or office_day(now)
+    if today is not None:  # a given day (a backlog entered later), at the clock's hour
+        now = datetime.combine(today, office_time(now).time(), tzinfo=OFFICE_ZONE)
+    _in_force(procedure, day)
     handler = route(conn, procedure_code=intake.procedure_code, commune_code=commune,
                     receiving_office=received_by, on=day)
-    appointment = appointment_date(conn, day, int(procedure.working_days),
-                                   commune_code=commune)
+    appointment = appointment_date(conn, day, _statutory_days(
+        conn, procedure, now, intake.deadline_reason), commune_code=commune,
+        remote_extra=bool(procedure.remote_extra))
     code = next_code(conn, received_by, day, code_format)
     dossier_id = conn.execute(sa.text(
         "INSERT INTO dossier (code, received_by_office, handling_office, procedure_code, "
         "status, channel, received_at, due_date, statutory_days, commune_code, parcel_ids, "
         "documents, applicant_name, applicant_id_number, applicant_phone, applicant_address, "
-        "idempotency_key, received_by) VALUES (:code, :recv, :handler, :proc, 'received', "
-        ":channel, office_now(), :due, :days, :commune, :parcels, CAST(:docs AS jsonb), "
-        ":name, :idn, :phone, :addr, :key, :actor) RETURNING id"),
+        "idempotency_key, received_by, deadline_reason) VALUES (:code, :recv, :handler, "
+        ":proc, 'received', :channel, office_now(), :due, :days, :commune, :parcels, "
+        "CAST(:docs AS jsonb), :name, :idn, :phone, :addr, :key, :actor, :reason) "
+        "RETURNING id"),
         {"code": code, "recv": received_by, "handler": handler,
          "proc": intake.procedure_code, "channel": intake.channel, "due": appointment.due,
          "days": appointment.working_days,
@@ -227,7 +271,7 @@ def receive(conn: Connection, intake: Intake, *, actor: str,
          "docs": orjson.dumps(intake.documents).decode(), "name": intake.applicant.name,
          "idn": intake.applicant.id_number, "phone": intake.applicant.phone,
          "addr": intake.applicant.address, "key": intake.idempotency_key,
-         "actor": actor}).scalar_one()
+         "actor": actor, "reason": intake.deadline_reason}).scalar_one()
     conn.execute(sa.text(
         "INSERT INTO dossier_event (dossier_id, at, from_status, to_status, actor, "
         "office_code) VALUES (:d, office_clock(), NULL, 'received', :a, :o)"),
@@ -241,7 +285,7 @@ _DOSSIER_COLUMNS = ", ".join("d." + c for c in (
     "id", "code", "received_by_office", "handling_office", "procedure_code", "status",
     "channel", "received_at", "due_date", "commune_code", "parcel_ids", "documents",
     "idempotency_key", "row_version", "result_at", "returned_at", "rating", "rating_comment",
-    "received_by", "promised_date", "statutory_days"))
+    "received_by", "promised_date", "statutory_days", "deadline_reason"))
 
 
 def get(conn: Connection, code: str) -> dict[str, Any]:

@@ -335,7 +335,8 @@ def test_a_merge_merges_the_dossiers_parcels(desk, api_engine):
 
 def test_a_first_registration_issues_the_certificate(desk, api_engine):
     (parcel,) = _free_parcels(api_engine, 1, certified=False)
-    code, etag = desk.open("DK-LAN-DAU", [parcel])
+    # decided by the commune since 2025-07-01 (Decree 151/2025)
+    code, etag = desk.open("DK-LAN-DAU", [parcel], office="UBND.00037")
     approved = desk.approve(code, etag, [parcel], steps=[
         {"operation": "certificate_issue",
          "parameters": {"serial": "DK 700020", "registry_number": "CS 07020"}}])

@@ -62,8 +62,11 @@ class Days:
 def _receive(client, staff, parcel: int) -> dict:
     made = client.post(f"{API}/dossiers", headers=staff["counter_clerk"], json={
         "procedure_code": "THE-CHAP", "parcel_ids": [parcel], "documents": DOCS,
-        "applicant": {"name": "Phạm Thị Lan", "phone": PHONE}})
+        "applicant": {"name": "Phạm Thị Lan", "phone": PHONE},
+        # the same-day registration's extended time (Decree 99/2022 art. 18): 3 days
+        "deadline_reason": "Hồ sơ phải xác minh thông tin với cơ quan thuế"})
     assert made.status_code == 201, made.text
+    assert made.json()["statutory_days"] == 3
     assert made.json()["handling_office"] == OFFICE
     return made.json()
 

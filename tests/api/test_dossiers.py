@@ -120,12 +120,23 @@ def test_admins_edit_the_catalogue(client, headers):
     assert client.patch(url, json={"working_days": 3},
                         headers=headers("counter_clerk")).status_code == 403
     etag = client.get(url).headers["etag"]
-    edited = client.patch(url, json={"working_days": 3, "fee_vnd": 25000},
+    # a same-day procedure counted in days loses its cut-off hour, or the edit is refused
+    half = client.patch(url, json={"working_days": 3}, headers={**headers("admin"),
+                                                                 "If-Match": etag})
+    assert half.status_code == 422 and "cut-off hour" in half.json()["detail"]
+    assert client.patch(url, json={"working_days": 1, "cutoff_time": None, "name": None},
+                        headers={**headers("admin"), "If-Match": etag}).status_code == 422
+    edited = client.patch(url, json={"working_days": 3, "cutoff_time": None,
+                                     "extended_days": None, "fee_vnd": 25000},
                           headers={**headers("admin"), "If-Match": etag})
     assert edited.status_code == 200 and edited.json()["working_days"] == 3
+    assert edited.json()["cutoff_time"] is None
     assert edited.headers["etag"] != etag
     listed = {p["code"]: p for p in client.get(f"{API}/procedures").json()}
     assert listed["TRICH-LUC"]["working_days"] == 3
+    back = client.patch(url, json={"working_days": 0, "cutoff_time": "16:30"}, headers={
+        **headers("admin"), "If-Match": edited.headers["etag"]})
+    assert back.status_code == 200 and back.json()["cutoff_time"] == "16:30"
     assert client.patch(f"{API}/procedures/NOPE", json={"working_days": 3}, headers={
         **headers("admin"), "If-Match": f'"NOPE-{"0" * 32}"'}).status_code == 422
 

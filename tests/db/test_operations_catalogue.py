@@ -17,7 +17,8 @@ def test_every_procedure_names_operations_an_approval_applies(conn):
     assert named["HOP-THUA"] == ["merge", "certificate_issue?"]
     assert named["CHUYEN-MUC-DICH"][0] == "purpose_change"
     assert named["DK-LAN-DAU"] == ["certificate_issue"]
-    assert named["CAP-DOI"] == ["certificate_exchange?", "certificate_reissue?"]
+    assert named["CAP-DOI"] == ["certificate_exchange"]
+    assert named["CAP-LAI"] == ["certificate_reissue"]
     assert named["CHUYEN-NHUONG-MOT-PHAN"] == ["split", "transfer", "certificate_issue?"]
     assert named["TRICH-LUC"] == []
     for code, names in named.items():

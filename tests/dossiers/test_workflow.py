@@ -50,7 +50,7 @@ def test_intake_gives_a_code_per_office_and_day_and_the_appointment(conn, office
     assert new
     assert first["code"] == "VPDK.HN.261127.0001"
     assert second["code"] == "VPDK.HN.261127.0002"
-    assert first["due_date"] == date(2026, 12, 11)  # 10 working days from Fri 27/11
+    assert first["due_date"] == date(2026, 12, 9)  # 8 working days from Fri 27/11
     assert first["handling_office"] == PROVINCE
     assert [e["to_status"] for e in first["events"]] == ["received"]
 
@@ -160,19 +160,19 @@ def _wait_for_a_supplement(conn, code):
 
 def test_time_waiting_for_a_supplement_moves_the_appointment(conn, offices):
     d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 2))
-    assert d["due_date"] == date(2026, 11, 16)
+    assert d["due_date"] == date(2026, 11, 12)
     conn.execute(sa.text("UPDATE dossier SET received_at = '2026-11-02T09:00+07' "
                          "WHERE code = :c"), {"c": d["code"]})
     _wait_for_a_supplement(conn, d["code"])
     service._recompute_due(conn, d["code"])
-    # 10 working days without Wed 4, Thu 5 and Fri 6: Tue 3, Mon 9 .. Thu 19
-    assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 19)
+    # 8 working days without Wed 4, Thu 5 and Fri 6: Tue 3, Mon 9 .. Tue 17
+    assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 17)
 
 
 def test_several_pauses_each_move_the_due_date_and_a_catalogue_edit_does_not(
         conn, offices):
     d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 2))
-    assert d["statutory_days"] == 10 and d["due_date"] == date(2026, 11, 16)
+    assert d["statutory_days"] == 8 and d["due_date"] == date(2026, 11, 12)
     conn.execute(sa.text("UPDATE dossier SET received_at = '2026-11-02T09:00+07' "
                          "WHERE code = :c"), {"c": d["code"]})
     _wait_for_a_supplement(conn, d["code"])  # Wed 4 .. Fri 6
@@ -185,9 +185,8 @@ def test_several_pauses_each_move_the_due_date_and_a_catalogue_edit_does_not(
     # the catalogue's time changes after intake: the dossier keeps the time it was given
     conn.execute(sa.text("UPDATE procedure SET working_days = 3 WHERE code = 'CHUYEN-NHUONG'"))
     service._recompute_due(conn, d["code"])
-    # 10 working days without 4, 5, 6 and 10, 11, 12: Tue 3, Mon 9, Fri 13, 16 .. 20, 23 and
-    # 25 (Tue 24 is Vietnam Culture Day, a day off from 2026)
-    assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 25)
+    # 8 working days without 4, 5, 6 and 10, 11, 12: Tue 3, Mon 9, Fri 13, Mon 16 .. Fri 20
+    assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 20)
 
 
 def test_staff_act_for_their_office(conn, offices):
@@ -215,8 +214,8 @@ def test_the_days_of_a_dossier_are_days_in_viet_nam_whatever_the_server_s_zone(c
                          "WHERE code = :c"), {"c": d["code"]})
     _wait_for_a_supplement(conn, d["code"])
     service._recompute_due(conn, d["code"])
-    # counted from Monday 2 (a Sunday reception would give Wednesday 18)
-    assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 19)
+    # counted from Monday 2 (a Sunday reception would give Monday 16)
+    assert service.get(conn, d["code"])["due_date"] == date(2026, 11, 17)
     # and today is the database's today in Việt Nam, not the session's or Python's
     now = conn.execute(sa.text("SELECT now()")).scalar_one()
     assert calendar.office_today(conn) == calendar.office_day(now)
@@ -224,14 +223,14 @@ def test_the_days_of_a_dossier_are_days_in_viet_nam_whatever_the_server_s_zone(c
 
 def test_apology_letter_promises_a_later_date_and_keeps_the_statutory_one(conn, offices):
     d, _ = service.receive(conn, _intake(), actor="clerk", today=date(2026, 11, 27))
-    assert d["due_date"] == date(2026, 12, 11)
+    assert d["due_date"] == date(2026, 12, 9)
     on_time = dict(new_due=date(2026, 12, 18), reason="x", actor="a")
-    with pytest.raises(service.NotLate, match="on time: due on 2026-12-11"):
+    with pytest.raises(service.NotLate, match="on time: due on 2026-12-09"):
         service.apologise(conn, d["code"], **on_time, expected_version=d["row_version"],
-                          today=date(2026, 12, 9))  # two working days before: on time
-    late = dict(expected_version=d["row_version"], today=date(2026, 12, 10))
+                          today=date(2026, 12, 7))  # two working days before: on time
+    late = dict(expected_version=d["row_version"], today=date(2026, 12, 8))
     with pytest.raises(InvalidInput, match="must be after"):
-        service.apologise(conn, d["code"], new_due=date(2026, 12, 11), reason="x",
+        service.apologise(conn, d["code"], new_due=date(2026, 12, 9), reason="x",
                           actor="a", **late)
     with pytest.raises(InvalidInput, match="closed on 2026-12-19"):
         service.apologise(conn, d["code"], new_due=date(2026, 12, 19), reason="x",
@@ -241,9 +240,9 @@ def test_apology_letter_promises_a_later_date_and_keeps_the_statutory_one(conn, 
                           **late)
     d = service.apologise(conn, d["code"], new_due=date(2026, 12, 18),
                           reason="Chờ kết quả đo đạc", actor="clerk", **late)
-    assert d["due_date"] == date(2026, 12, 11)  # the statutory date stays
+    assert d["due_date"] == date(2026, 12, 9)  # the statutory date stays
     assert d["promised_date"] == date(2026, 12, 18)
-    assert d["apologies"][0]["previous_due"] == date(2026, 12, 11)
+    assert d["apologies"][0]["previous_due"] == date(2026, 12, 9)
     assert service.public_view(d)["appointment"] == date(2026, 12, 18)
     # a second letter promises later still, after the first one's date
     again = dict(expected_version=d["row_version"], today=date(2026, 12, 17))
@@ -252,7 +251,7 @@ def test_apology_letter_promises_a_later_date_and_keeps_the_statutory_one(conn, 
                           actor="a", **again)
     d = service.apologise(conn, d["code"], new_due=date(2026, 12, 22), reason="Chờ ký",
                           actor="a", **again)
-    assert (d["due_date"], d["promised_date"]) == (date(2026, 12, 11), date(2026, 12, 22))
+    assert (d["due_date"], d["promised_date"]) == (date(2026, 12, 9), date(2026, 12, 22))
     assert d["apologies"][1]["previous_due"] == date(2026, 12, 18)
 
 
