@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL, Engine
 
 from cadastre import migrations
 from cadastre.admin.service import sync_provinces
+from cadastre.admin.units import LoadReport, load_units
 from cadastre.db import create_engine, database_url, describe, translate_connection_errors
 from cadastre.dossiers.calendar_admin import YearLoad, ensure_loaded
 from cadastre.errors import ConfigurationError, PostgisMissing
@@ -28,6 +29,7 @@ class InitResult:
     applied: list[str]
     provinces_added: int
     calendar_years: list[YearLoad] = field(default_factory=list)  # loaded or reloaded
+    admin_units: LoadReport | None = None  # districts and communes from the pinned packages
 
 
 def check_storage_srid(srid: int) -> None:
@@ -107,8 +109,9 @@ def init_database(settings: Settings, *, srid: int | None = None) -> InitResult:
             with engine.begin() as conn:
                 actual = migrations.storage_srid(conn)
                 added = sync_provinces(conn)
+                units = load_units(conn)
                 calendar_years = ensure_loaded(conn)
-        return InitResult(created, actual, applied, added, calendar_years)
+        return InitResult(created, actual, applied, added, calendar_years, units)
     except BaseException:
         engine.dispose()
         if created:

@@ -1,7 +1,7 @@
 """Every ORM model, imported once so the metadata is complete."""
 
 from cadastre.accounts.models import ApiKey, AppUser, AuthSigningKey
-from cadastre.admin.models import AdminUnit, AdminUnitSuccession
+from cadastre.admin.models import AdminUnit, AdminUnitLoad, AdminUnitSuccession
 from cadastre.audit.models import AuditLog
 from cadastre.changes.models import ChangeSource, ChangeTransaction, SourceDocument
 from cadastre.dossiers.models import (
@@ -41,6 +41,7 @@ from cadastre.rights.models import (
 
 __all__ = [
     "AdminUnit",
+    "AdminUnitLoad",
     "AdminUnitSuccession",
     "ApiKey",
     "ApologyLetter",

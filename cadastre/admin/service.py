@@ -27,8 +27,8 @@ def sync_provinces(conn: Connection) -> int:
             row = conn.execute(
                 sa.text(
                     "INSERT INTO admin_unit (level, code, name, kind, valid_from, valid_to, "
-                    "tm3_epsg) VALUES ('province', :code, :name, :kind, :vf, :vt, :epsg) "
-                    "RETURNING id"
+                    "tm3_epsg, source) VALUES ('province', :code, :name, :kind, :vf, :vt, "
+                    ":epsg, 'gis/data/provinces.csv') RETURNING id"
                 ),
                 {
                     "code": p.code,

@@ -8,6 +8,7 @@ import sys
 import typer
 from rich.console import Console
 
+from cadastre.cli import admin as admin_commands
 from cadastre.cli import auth as auth_commands
 from cadastre.cli import backup as backup_commands
 from cadastre.cli import calendar as calendar_commands
@@ -35,6 +36,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(db_commands.app, name="db")
+app.add_typer(admin_commands.app, name="admin")
 app.add_typer(demo_commands.app, name="demo")
 app.add_typer(user_commands.app, name="user")
 app.add_typer(auth_commands.app, name="auth")

@@ -7,6 +7,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cadastre import migrations
+from cadastre.admin.service import sync_provinces
+from cadastre.admin.units import LoadReport, load_units
 from cadastre.cli.context import cli_engine, load_settings
 from cadastre.db import create_engine, describe, translate_connection_errors
 from cadastre.dbinit import check_storage_srid, init_database
@@ -35,6 +37,8 @@ def init(
         out.print(f"applied {name}")
     if result.provinces_added:
         out.print(f"added {result.provinces_added} province records")
+    if result.admin_units is not None:
+        _print_units(result.admin_units)
     _print_calendar(result.calendar_years)
     out.print(f"database ready: {where}, storage SRID EPSG:{result.storage_srid}")
 
@@ -48,11 +52,27 @@ def upgrade() -> None:
         applied = migrations.upgrade(engine, settings.sql_dir)
         # the holiday calendar of the configured years, recorded as the OS user's doing
         with cli_engine(settings).begin() as conn:
+            sync_provinces(conn)
+            units = load_units(conn)
             calendar_years = ensure_loaded(conn)
     for name in applied:
         out.print(f"applied {name}")
     out.print("up to date" if not applied else f"{len(applied)} migration(s) applied")
+    _print_units(units)
     _print_calendar(calendar_years)
+
+
+def _print_units(report: LoadReport) -> None:
+    """A line when the load added something or found something to say."""
+    if report.changed:
+        c = report.counts
+        out.print(f"administrative units: {report.source}: {c['communes_in_force']} communes "
+                  f"in force, {c['old_communes']} old communes, {c['districts']} districts, "
+                  f"{c['successions']} successions (load #{report.load_id})")
+    notes = len(report.differences) + len(report.conflicts) + len(report.unmapped)
+    if notes:
+        out.print(f"administrative units: {notes} differences, conflicts or old communes "
+                  "without successor: see 'cadastre admin units load'")
 
 
 def _print_calendar(loads: list[YearLoad]) -> None:
