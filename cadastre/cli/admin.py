@@ -19,7 +19,7 @@ app = typer.Typer(help="Administrative units (đơn vị hành chính).", no_arg
 units_app = typer.Typer(help="Provinces, districts and communes, old and in force, and the "
                         "succession old -> new of 2025-07-01.", no_args_is_help=True)
 app.add_typer(units_app, name="units")
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)  # one line per unit, never wrapped
 
 
 def _day(text: str | None) -> date | None:
