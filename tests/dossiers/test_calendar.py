@@ -101,12 +101,12 @@ def test_paused_days_do_not_count(conn):
 
 
 def test_remote_communes_get_extra_days(conn):
-    conn.execute(sa.text(
-        "INSERT INTO admin_unit (level, code, name, remote) VALUES "
-        "('commune', '09999', 'Xã vùng cao', true), ('commune', '00070', 'Phường Hàng Bạc', "
-        "false)"))
+    # of the loaded units: Xã Lũng Cú (00715), a border commune of Tuyên Quang, marked remote;
+    # Phường Hoàn Kiếm (00070) is not
+    conn.execute(sa.text("UPDATE admin_unit SET remote = true WHERE level = 'commune' "
+                         "AND code = '00715' AND valid_to IS NULL"))
     town = appointment_date(conn, date(2026, 11, 2), 5, commune_code="00070")
-    remote = appointment_date(conn, date(2026, 11, 2), 5, commune_code="09999")
+    remote = appointment_date(conn, date(2026, 11, 2), 5, commune_code="00715")
     assert town.due == date(2026, 11, 9)
     assert remote.due == date(2026, 11, 23)  # 15 working days
     with pytest.raises(InvalidInput, match="unknown commune"):

@@ -21,14 +21,13 @@ TRANSFER_DOCS = ["Đơn đăng ký biến động (Mẫu 11/ĐK)", "Hợp đồn
 
 @pytest.fixture
 def offices(conn):
+    # the wards 00037 and 00040 (Phúc Tân, Đồng Xuân, before 2025) are among the units
+    # `db init` loads
     conn.execute(sa.text("""
         INSERT INTO office (code, name, level, province_code, commune_code) VALUES
         ('VPDK.HN', 'Văn phòng đăng ký đất đai Hà Nội', 'province', '01', NULL),
         ('UBND.00037', 'UBND phường Phúc Tân', 'commune', '01', '00037'),
         ('UBND.00040', 'UBND phường Đồng Xuân', 'commune', '01', '00040')"""))
-    conn.execute(sa.text(
-        "INSERT INTO admin_unit (level, code, name) VALUES ('commune', '00037', 'Phúc Tân'), "
-        "('commune', '00040', 'Đồng Xuân')"))
     # The workflow alone: these transfers' approvals apply no register change (that an
     # approval applies it is tests/api/test_approval_applies.py).
     conn.execute(sa.text("UPDATE procedure SET operations = '{}', operation = NULL "

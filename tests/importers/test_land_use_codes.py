@@ -14,11 +14,11 @@ LEGACY = ["2L", "GT", "TL", "NĐ", "N§", "MN/hg", "T", "CLN", "BHK", "ODT+NHK",
 
 @pytest.fixture
 def ward(conn):
-    """Phúc Tân (00037), the synthetic layer's commune, as an urban ward of the registry."""
-    conn.execute(sa.text(
-        "INSERT INTO admin_unit (level, code, name, kind, valid_to) SELECT 'commune', '00037', "
-        "'Phúc Tân', 'phuong', DATE '2025-06-30' WHERE NOT EXISTS (SELECT 1 FROM admin_unit "
-        "WHERE level = 'commune' AND code = '00037')"))
+    """Phúc Tân (00037), the synthetic layer's commune: an urban ward (phường) of the units
+    `db init` loads."""
+    kinds = conn.execute(sa.text(
+        "SELECT kind FROM admin_unit WHERE level = 'commune' AND code = '00037'")).scalars().all()
+    assert kinds == ["phuong"]
 
 
 def _legacy_layer(small_layer, codes):
@@ -92,10 +92,9 @@ def test_residential_T_needs_to_know_whether_the_commune_is_urban(conn, run, wri
 
 
 def test_a_rural_commune_gets_rural_residential_land(conn, run, write, small_layer):
-    conn.execute(sa.text("INSERT INTO admin_unit (level, code, name, kind) "
-                         "VALUES ('commune', '99992', 'Xã Thử', 'xa')"))
+    # Xã Lũng Cú (00715), a xã before 2025 and after, of the loaded units
     layer = _legacy_layer(small_layer, ["T"])
-    layer["MaXa"] = "99992"
+    layer["MaXa"] = "00715"
     run(write(layer, "rural.gpkg"))
     assert set(_codes(conn).values()) == {"ONT"}
 
