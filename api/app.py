@@ -32,6 +32,7 @@ from api.routers import (
     ogc,
     parcels,
     parties,
+    prices,
     tiles,
 )
 from cadastre import __version__
@@ -141,7 +142,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (health.router, auth.router, parcels.router, changes.router,
                    dossiers.router, audit.router, exports.router, certificates.router,
                    certificates.public_router, calendar.router, parties.router,
-                   offices.router, feedback.router):
+                   offices.router, feedback.router, prices.router):
         # a query parameter an operation does not define is a 400 (api/query_params.py);
         # the OGC routes check theirs themselves, tiles ignore them (cache-busting keys)
         app.include_router(router, dependencies=[DEFINED_PARAMETERS_ONLY])

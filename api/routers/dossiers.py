@@ -23,11 +23,13 @@ from api.schemas.dossiers import (
     FeedbackIn,
     ProcedureUpdate,
     RatingIn,
+    TaxNoticeIn,
+    TaxPaymentIn,
     TransitionIn,
 )
 from cadastre.access import Role, mask_national_id, rule
 from cadastre.audit.service import log_personal_read_sync
-from cadastre.dossiers import approval, catalogue, offices, reports, service
+from cadastre.dossiers import approval, catalogue, obligations, offices, reports, service
 from cadastre.dossiers import feedback as feedback_service
 from cadastre.dossiers.receipt import apology_html, receipt_html, receipt_pdf
 from cadastre.errors import InvalidInput
@@ -152,6 +154,40 @@ async def move(request: Request, code: str, body: TransitionIn, caller: Caller,
 
     return _dossier_response(await _write(request, _recording_applicant(
         request, caller.role, f"dossier transition to {body.to}", operation)), caller.role)
+
+
+@router.get("/dossiers/{code}/tax-notices", summary="A dossier's tax notices and payments",
+            description="The amounts and the payment's reference for land officers and "
+            "admins; the other staff see the notices and whether each is paid.",
+            dependencies=[require(*STAFF)])
+async def tax_notices(request: Request, code: str) -> Response:
+    found = await _read(request, lambda c: obligations.obligations(c, code))
+    return JSONResponse(found, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/dossiers/{code}/tax-notices", status_code=201,
+             summary="Record the tax authority's notice of a dossier waiting for its taxes",
+             description="The dossier is neither approved nor returned while a notice is "
+             "unpaid (409 `obligations-unpaid`).",
+             dependencies=[require(Role.LAND_OFFICER, Role.ADMIN)])
+async def record_tax_notice(request: Request, code: str, body: TaxNoticeIn,
+                            caller: Caller) -> Response:
+    notice = obligations.Notice(body.notice_number, body.issued_on, body.authority,
+                                body.amounts, body.supersedes)
+    found = await _write(request, lambda c: obligations.record_notice(
+        c, code, notice, role=caller.role))
+    return JSONResponse(found, status_code=201)
+
+
+@router.post("/dossiers/{code}/tax-notices/{number:path}/payment", status_code=201,
+             summary="Record that a tax notice was paid in full",
+             dependencies=[require(Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.ADMIN)])
+async def record_tax_payment(request: Request, code: str, number: str, body: TaxPaymentIn,
+                             caller: Caller) -> Response:
+    found = await _write(request, lambda c: obligations.record_payment(
+        c, code, number, paid_on=body.paid_on, reference=body.reference,
+        amount=body.amount, role=caller.role))
+    return JSONResponse(found, status_code=201)
 
 
 @router.get("/dossiers/{code}/receipt", summary="The receipt with the appointment",

@@ -128,6 +128,25 @@ class TransitionIn(BaseModel):
                  "certificate": {"action": "new", "serial": "CS 123457"}}}]}]}}
 
 
+class TaxNoticeIn(BaseModel):
+    notice_number: Annotated[str, NonBlank] = Field(max_length=60, examples=["1234/TB-CCT"])
+    issued_on: date = Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))
+    authority: Annotated[str, NonBlank] = Field(
+        max_length=300, examples=["Thuế cơ sở 1 thành phố Hà Nội"])
+    amounts: dict[str, int] = Field(
+        min_length=1, max_length=10, description="Whole đồng by kind: land_use_levy, "
+        "land_rent, registration_fee, personal_income_tax, non_agricultural_land_tax, other",
+        examples=[{"registration_fee": 2_400_000, "personal_income_tax": 24_000_000}])
+    supersedes: Annotated[str, NonBlank] | None = Field(
+        None, max_length=60, description="The number of the notice this one corrects")
+
+
+class TaxPaymentIn(BaseModel):
+    paid_on: date = Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))
+    reference: Annotated[str, NonBlank] = Field(max_length=100, examples=["KB-0012345"])
+    amount: int = Field(ge=0, le=10**15 - 1)
+
+
 class ApologyIn(BaseModel):
     new_due: date
     reason: Annotated[str, NonBlank] = Field(max_length=2000)

@@ -113,3 +113,51 @@ def history() -> None:
         table.add_row(str(r.id), r.loaded_at.isoformat(timespec="seconds"), r.loaded_by,
                       Path(r.types_source).name, f"{r.types_sha256[:12]}…", changed)
     _wide().print(table)
+
+
+land_prices = typer.Typer(help="The province's land price table (bảng giá đất).",
+                          no_args_is_help=True)
+app.add_typer(land_prices, name="land-prices")
+
+
+@land_prices.command("load")
+def load_prices(
+    file: Path = typer.Argument(..., help="The table as CSV (UTF-8) or XLSX: road, segment "
+                                "from/to or zone, position, land-use code, price per m²."),
+    province: str = typer.Option(..., "--province", help="Province code, e.g. 01."),
+    decision: str = typer.Option(..., "--decision", help="The decision that adopted it, "
+                                 "e.g. 'Nghị quyết 12/2025/NQ-HĐND'."),
+    valid_from: str = typer.Option(..., "--valid-from", help="First day (YYYY-MM-DD)."),
+    valid_to: str | None = typer.Option(None, "--valid-to", help="Last day, if known."),
+) -> None:
+    """Load a price table whole or not at all; the province's table in force ends the day
+    before this one begins."""
+    from cadastre.land_use import prices
+
+    try:
+        first = date.fromisoformat(valid_from)
+        last = date.fromisoformat(valid_to) if valid_to else None
+    except ValueError as exc:
+        raise InvalidInput(f"a date is YYYY-MM-DD ({exc})") from exc
+    engine = cli_engine()
+    with translate_connection_errors(engine.url), engine.begin() as conn:
+        loaded = prices.load_table(conn, file, province_code=province, decision=decision,
+                                   valid_from=first, valid_to=last)
+    ended = f"; table {loaded.ended} ends the day before" if loaded.ended else ""
+    out.print(f"land price table {loaded.table_id} of province {province}: {loaded.rows} "
+              f"prices from {first}{ended}")
+
+
+@land_prices.command("list")
+def list_prices(province: str | None = typer.Option(None, "--province")) -> None:
+    """The tables loaded, with their decision and validity."""
+    from cadastre.land_use import prices
+
+    engine = cli_engine()
+    with translate_connection_errors(engine.url), engine.connect() as conn:
+        found = prices.tables(conn, province)
+    table = Table("id", "province", "decision", "from", "to", "rows", "file")
+    for t in found:
+        table.add_row(str(t["id"]), t["province_code"], t["decision"], str(t["valid_from"]),
+                      str(t["valid_to"] or ""), str(t["rows"]), t["source_file"])
+    _wide().print(table)

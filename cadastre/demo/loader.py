@@ -1,4 +1,4 @@
-"""Demo data beyond what the importer brings: the Hoàn Kiếm administrative units, house
+"""Demo data beyond what the importer brings: the offices of the two-level government, house
 ownership on certified homes, and mortgages and injunctions held by banks and a court, so
 every page and endpoint has something real to show. `cadastre demo load` imports a
 synthetic layer with the real importer first, then adds these (once)."""
@@ -21,7 +21,6 @@ from cadastre.clock import office_today
 from cadastre.synth import DEMO_COMMUNES
 
 DEMO_MARKER = "demo_loaded"
-HOAN_KIEM_DISTRICT = ("002", "Hoàn Kiếm")
 #: Wards of the old three-level structure, valid until the 2025 reorganisation.
 OLD_STRUCTURE_END = date(2025, 6, 30)
 BANKS = (
@@ -82,20 +81,29 @@ def add_demo_extras(conn: Connection, *, seed: int = 7) -> DemoExtras:
 
 
 def _admin_units(conn: Connection) -> int:
-    hanoi = conn.execute(sa.text(
-        "SELECT id FROM admin_unit WHERE level = 'province' AND code = '01' "
-        "AND valid_to IS NULL")).scalar_one()
-    district = conn.execute(sa.text(
-        "INSERT INTO admin_unit (level, code, name, kind, parent_id, valid_to, tm3_epsg) "
-        "VALUES ('district', :code, :name, 'quan', :p, :vt, 5897) RETURNING id"),
-        {"code": HOAN_KIEM_DISTRICT[0], "name": HOAN_KIEM_DISTRICT[1], "p": hanoi,
-         "vt": OLD_STRUCTURE_END}).scalar_one()
-    for code, name in DEMO_COMMUNES:
-        conn.execute(sa.text(
-            "INSERT INTO admin_unit (level, code, name, kind, parent_id, valid_to, tm3_epsg) "
-            "VALUES ('commune', :code, :name, 'phuong', :p, :vt, 5897)"),
-            {"code": code, "name": name, "p": district, "vt": OLD_STRUCTURE_END})
-    return len(DEMO_COMMUNES)
+    """The demo's sheets were drawn for the wards of the former Hoàn Kiếm district (before
+    2025-07-01): the unit registry, loaded from the pinned packages by ``cadastre db init``,
+    must know them. Returns how many it knows."""
+    codes = [code for code, _ in DEMO_COMMUNES]
+    known = int(conn.execute(sa.text(
+        "SELECT count(DISTINCT code) FROM admin_unit WHERE level = 'commune' "
+        "AND code = ANY(:c) AND valid_to = :end"), {"c": codes, "end": OLD_STRUCTURE_END}
+    ).scalar_one())
+    if known < len(codes):
+        raise RuntimeError("the administrative units are not loaded: run "
+                           "'cadastre admin units load' before the demo")
+    return known
+
+
+def _current_wards(conn: Connection) -> list[tuple[str, str]]:
+    """The wards in force that the demo's former wards became on 2025-07-01 (main
+    successors), by code."""
+    return [(r.code, r.name) for r in conn.execute(sa.text(
+        "SELECT DISTINCT n.code, n.name FROM admin_unit o "
+        "JOIN admin_unit_succession s ON s.predecessor_id = o.id AND s.main "
+        "JOIN admin_unit n ON n.id = s.successor_id AND n.valid_to IS NULL "
+        "WHERE o.level = 'commune' AND o.code = ANY(:c) AND o.valid_to = :end "
+        "ORDER BY n.code"), {"c": [c for c, _ in DEMO_COMMUNES], "end": OLD_STRUCTURE_END})]
 
 
 def _house_rights(conn: Connection, rng: np.random.Generator, change: int) -> int:
@@ -163,16 +171,20 @@ _PATHS = (
 
 
 def _offices(conn: Connection) -> None:
-    """The province's registration office and the first wards' one-stop counters."""
+    """The city's land registration office (its branch serves the former Hoàn Kiếm
+    district's wards) and the one-stop counters of the wards in force since 2025-07-01
+    that they became: since then the wards decide first registrations and purpose changes
+    of households and individuals (Decree 151/2025/NĐ-CP)."""
     conn.execute(sa.text(
         "INSERT INTO office (code, name, level, province_code, address, phone) VALUES "
-        "('VPDK.HN', 'Văn phòng đăng ký đất đai Hà Nội - Chi nhánh Hoàn Kiếm', 'province', "
-        "'01', 'Số 2 Hàng Tre, Hoàn Kiếm, Hà Nội', '02439261234') ON CONFLICT DO NOTHING"))
-    for code, name in DEMO_COMMUNES[:4]:
+        "('VPDK.HN', 'Văn phòng Đăng ký đất đai Hà Nội - Chi nhánh khu vực Hoàn Kiếm', "
+        "'province', '01', 'Số 2 Hàng Tre, phường Hoàn Kiếm, Hà Nội', '02439261234') "
+        "ON CONFLICT DO NOTHING"))
+    for code, name in _current_wards(conn):
         conn.execute(sa.text(
             "INSERT INTO office (code, name, level, province_code, commune_code) VALUES "
             "(:c, :n, 'commune', '01', :w) ON CONFLICT DO NOTHING"),
-            {"c": f"UBND.{code}", "n": f"UBND phường {name}", "w": code})
+            {"c": f"UBND.{code}", "n": f"UBND {name[0].lower()}{name[1:]}", "w": code})
 
 
 def _dossiers(conn: Connection, rng: np.random.Generator) -> tuple[int, int, int]:

@@ -28,7 +28,7 @@ from cadastre.changes import operations
 from cadastre.changes.dossier_link import check_dossier
 from cadastre.changes.record import SourceDocument
 from cadastre.changes.service import ChangeResult, lock_parcel
-from cadastre.dossiers import catalogue, service
+from cadastre.dossiers import catalogue, obligations, service
 from cadastre.dossiers.injunctions import refuse_if_enjoined
 from cadastre.errors import InvalidInput
 
@@ -104,6 +104,8 @@ def approve(conn: Connection, code: str, steps: Sequence[Step], *, source: Sourc
             f"{row.status} -> approved is not allowed for {role.value}; allowed: "
             f"{', '.join(options) or 'none'}", allowed=options)
     procedure = str(row.procedure_code)
+    # before any register change: a dossier with an unpaid tax notice is not approved
+    obligations.refuse_if_unpaid(conn, row.id, code, "approved")
     names = catalogue.approval_operations(conn, procedure)
     applied: list[Applied] = []
     if not names:

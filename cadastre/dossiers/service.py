@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from cadastre.access import Role
 from cadastre.clock import OFFICE_ZONE, office_time
-from cadastre.dossiers import catalogue, delegations, offices
+from cadastre.dossiers import catalogue, delegations, obligations, offices
 from cadastre.dossiers.calendar import (
     add_working_days,
     appointment_date,
@@ -172,10 +172,14 @@ def route(conn: Connection, *, procedure_code: str, commune_code: str, receiving
     receiving counter must serve that commune, directly or by a delegation."""
     procedure = _procedure(conn, procedure_code)
     receiver = _office(conn, receiving_office)
+    # a parcel keeps the commune of its sheet, maybe one abolished in 2025: the dossier goes to
+    # the office of the commune in force that succeeded it (the main one of a split commune)
+    served = [commune_code, *communes_today(conn, commune_code)]
     if procedure.level == "commune":
         owner = conn.execute(sa.text(
-            "SELECT code FROM office WHERE level = 'commune' AND commune_code = :c"),
-            {"c": commune_code}).scalar()
+            "SELECT code FROM office WHERE level = 'commune' AND commune_code = ANY(:c) "
+            "ORDER BY array_position(CAST(:c AS text[]), commune_code), code LIMIT 1"),
+            {"c": served}).scalar()
     elif receiver.level == "province":  # a registration office (or branch) handles its own
         owner = receiver.code
     else:
@@ -188,12 +192,22 @@ def route(conn: Connection, *, procedure_code: str, commune_code: str, receiving
                                        procedure_code=procedure_code, on=on)
     handler = str(delegate or owner)
     serves = (receiver.level == "province" and procedure.level == "province") or (
-        receiver.commune_code == commune_code) or receiver.code == handler
+        receiver.commune_code in served) or receiver.code == handler
     if not serves:
         raise Forbidden(
             f"office {receiving_office} does not serve commune {commune_code} for "
             f"{procedure_code} and holds no delegation for it")
     return handler
+
+
+def communes_today(conn: Connection, commune_code: str) -> list[str]:
+    """The communes in force today that ``commune_code`` is or became, main one first: the
+    code's own unit if in force, else its last version's successors (sql/functions/
+    admin_units.sql)."""
+    return [str(c) for c in conn.execute(sa.text(
+        "SELECT c.code FROM current_commune(:c, (SELECT CASE WHEN bool_or(valid_to IS NULL) "
+        "THEN NULL ELSE max(valid_to) END FROM admin_unit WHERE level = 'commune' "
+        "AND code = :c)) c"), {"c": commune_code}).scalars()]
 
 
 def next_code(conn: Connection, office: str, day: date, code_format: str) -> str:
@@ -370,6 +384,8 @@ def transition(conn: Connection, code: str, to_status: str, *, role: Role, actor
     if to_status == "tax_notice" and not row.tax_step:
         raise TransitionRefused(f"{row.procedure_code} has no tax step",
                                 allowed=allowed_from(row.status, role))
+    if to_status in ("approved", "returned"):
+        obligations.refuse_if_unpaid(conn, row.id, code, to_status)
     if to_status == "approved" and not approval_applied:
         refuse_approval_without_change(conn, row.procedure_code)
     if to_status == "rejected" and not (note and note.strip()):

@@ -21,7 +21,7 @@ from tests.register import ROLES, build_register
 
 PASSWORD = "correct horse battery"
 #: A ward's office (the demo's) and its staff: headers("ward_clerk"), headers("ward_officer").
-WARD_OFFICE = "UBND.00037"
+WARD_OFFICE = "UBND.00097"
 WARD_ACCOUNTS = {"t-ward-clerk": "counter_clerk", "t-ward-officer": "land_officer"}
 
 

@@ -276,7 +276,7 @@ def test_a_mortgage_over_three_parcels_mortgages_the_three_then_a_release_ends_t
 
 def test_a_purpose_change(desk, api_engine):
     (parcel,) = _free_parcels(api_engine, 1)
-    code, etag = desk.open("CHUYEN-MUC-DICH", [parcel], office="UBND.00037")
+    code, etag = desk.open("CHUYEN-MUC-DICH", [parcel], office="UBND.00097")
     approved = desk.approve(code, etag, [parcel], steps=[
         {"operation": "purpose_change", "parameters": {"purposes": [{"code": "TMD"}]}}])
     assert approved.status_code == 200, approved.text
@@ -336,7 +336,7 @@ def test_a_merge_merges_the_dossiers_parcels(desk, api_engine):
 def test_a_first_registration_issues_the_certificate(desk, api_engine):
     (parcel,) = _free_parcels(api_engine, 1, certified=False)
     # decided by the commune since 2025-07-01 (Decree 151/2025)
-    code, etag = desk.open("DK-LAN-DAU", [parcel], office="UBND.00037")
+    code, etag = desk.open("DK-LAN-DAU", [parcel], office="UBND.00097")
     approved = desk.approve(code, etag, [parcel], steps=[
         {"operation": "certificate_issue",
          "parameters": {"serial": "DK 700020", "registry_number": "CS 07020"}}])
@@ -457,7 +457,7 @@ def test_a_split_without_its_geometry_is_refused(desk, api_engine):
 
 def test_a_procedure_without_operations_takes_no_change(desk, api_engine):
     (parcel,) = _free_parcels(api_engine, 1)
-    code, etag = desk.open("TRICH-LUC", [parcel], office="UBND.00037")
+    code, etag = desk.open("TRICH-LUC", [parcel], office="UBND.00097")
     refused = _problem(desk.approve(code, etag, [], steps=[
         {"operation": "mortgage", "parameters": {"lender_party_id": 1}}]), 422)
     assert "applies no register change" in refused["detail"]

@@ -29,7 +29,7 @@ def _send(client, office: str, phone: str, subject: str) -> str:
 def ward_clerk(client, api_engine) -> dict[str, str]:
     with api_engine.begin() as conn:
         add_user(conn, "fb-ward-clerk", "counter_clerk", password=PASSWORD,
-                 office_code="UBND.00040")
+                 office_code="UBND.00070")
     signed = client.post(f"{API}/auth/token", data={"username": "fb-ward-clerk",
                                                     "password": PASSWORD})
     assert signed.status_code == 200, signed.text
@@ -44,7 +44,7 @@ def _queue(client, auth, **params):
 
 def test_staff_work_the_queue_of_their_office(client, headers, ward_clerk, office_clock):
     ours = _send(client, "VPDK.HN", "0913555666", "Chậm cấp Giấy chứng nhận")
-    theirs = _send(client, "UBND.00040", "0913777888", "Hỏi về trích lục")
+    theirs = _send(client, "UBND.00070", "0913777888", "Hỏi về trích lục")
     clerk, officer, supervisor = (headers(r) for r in ("counter_clerk", "land_officer",
                                                        "supervisor"))
     queue = _queue(client, clerk)
@@ -53,9 +53,9 @@ def test_staff_work_the_queue_of_their_office(client, headers, ward_clerk, offic
     assert queue[ours]["contact_phone"] == "0913555666"  # staff call the citizen back
     assert queue[ours]["overdue"] is False
     assert theirs in _queue(client, ward_clerk) and ours not in _queue(client, ward_clerk)
-    other = client.get(f"{API}/feedback", headers=clerk, params={"office": "UBND.00040"})
+    other = client.get(f"{API}/feedback", headers=clerk, params={"office": "UBND.00070"})
     assert other.status_code == 403 and other.json()["code"] == "wrong-office"
-    assert theirs in _queue(client, headers("admin"), office="UBND.00040")
+    assert theirs in _queue(client, headers("admin"), office="UBND.00070")
     assert client.get(f"{API}/feedback", headers=headers("gis_analyst")).status_code == 403
     assert client.get(f"{API}/feedback").status_code == 401
 
@@ -65,7 +65,7 @@ def test_staff_work_the_queue_of_their_office(client, headers, ward_clerk, offic
                        headers=clerk).status_code == 403
     away = client.post(f"{url}/assign", json={"assignee": "fb-ward-clerk"},
                        headers=supervisor)
-    assert away.status_code == 422 and "works at office UBND.00040" in away.json()["detail"]
+    assert away.status_code == 422 and "works at office UBND.00070" in away.json()["detail"]
     assigned = client.post(f"{url}/assign", json={"assignee": "t-land-officer"},
                            headers=supervisor)
     assert assigned.status_code == 200, assigned.text

@@ -92,6 +92,18 @@ def test_the_api_connects_as_a_role_that_owns_nothing_and_bypasses_nothing(
     "SELECT restriction_parcels_of(1)",
     "SELECT restrictions_move_party(1, 2, 1, now())",
     "SELECT party_merge_obstacle(1, 2)",
+    # a dossier's tax notices: amounts and receipts only through tax_notice_visible, and
+    # the facts are never rewritten
+    "SELECT total FROM tax_notice LIMIT 1",
+    "SELECT amounts FROM tax_notice LIMIT 1",
+    "SELECT reference, amount FROM tax_payment LIMIT 1",
+    "UPDATE tax_payment SET paid_on = paid_on",
+    "DELETE FROM tax_notice",
+    "INSERT INTO tax_payment (notice_id, paid_on, reference, amount) VALUES (1, now(), 'x', 0)",
+    # land price tables: loaded by the owner's command only
+    "UPDATE land_price_table SET valid_to = valid_from",
+    "INSERT INTO land_price_table (province_code, decision, valid_from, source_file, "
+    "source_sha256, rows) VALUES ('01', 'x', '2040-01-01', 'x', repeat('0', 64), 1)",
 ])
 def test_what_the_api_role_may_not_do(as_api, statement):
     with pytest.raises(sa.exc.DBAPIError) as caught, as_api.begin() as conn:

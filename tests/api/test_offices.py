@@ -16,7 +16,7 @@ from cadastre.db import api_database_url, create_engine
 from tests.api.conftest import PASSWORD
 
 API = "/api/v1"
-HANOI, BRANCH, WARD = "VPDK.HN", "VPDK.HN.CN2", "UBND.00037"
+HANOI, BRANCH, WARD = "VPDK.HN", "VPDK.HN.CN2", "UBND.00097"
 RELEASE = "XOA-THE-CHAP"  # a procedure no other test module delegates
 RELEASE_DOCS = ["Phiếu yêu cầu xóa đăng ký", "Văn bản đồng ý của bên nhận thế chấp"]
 EXTRACT_DOCS = ["Phiếu yêu cầu cung cấp dữ liệu đất đai"]
@@ -118,7 +118,7 @@ def test_a_counter_clerk_receives_dossiers_only_at_their_own_office(
     clerk = headers("counter_clerk")  # of VPDK.HN
     elsewhere = _receive(client, clerk, office=WARD, parcel=person["parcel_id"])
     assert elsewhere.status_code == 403 and elsewhere.json()["code"] == "wrong-office"
-    assert "receive dossiers at VPDK.HN, not at UBND.00037" in elsewhere.json()["detail"]
+    assert "receive dossiers at VPDK.HN, not at UBND.00097" in elsewhere.json()["detail"]
     own = _receive(client, clerk, parcel=person["parcel_id"])  # the office is the clerk's
     assert own.status_code == 201, own.text
     assert own.json()["received_by_office"] == HANOI
@@ -312,17 +312,17 @@ def test_a_delegation_is_never_rewritten(api_engine):
     with api_engine.begin() as conn:
         made = conn.execute(sa.text(
             "INSERT INTO delegation (from_office, to_office, valid_from, valid_to, "
-            "decision_number) VALUES ('UBND.00040', 'UBND.00043', '2027-01-04', "
+            "decision_number) VALUES ('UBND.00070', 'UBND.00073', '2027-01-04', "
             "'2027-01-29', 'QĐ 7') RETURNING id")).scalar_one()
         conn.execute(sa.text("INSERT INTO delegation_procedure VALUES (:d, 'TRICH-LUC')"),
                      {"d": made})
-    for statement in ("UPDATE delegation SET to_office = 'UBND.00046' WHERE id = :d",
+    for statement in ("UPDATE delegation SET to_office = 'UBND.00196' WHERE id = :d",
                       "UPDATE delegation SET valid_to = '2027-02-28' WHERE id = :d",
                       "DELETE FROM delegation WHERE id = :d",
                       "UPDATE delegation_procedure SET procedure_code = 'CAP-DOI' "
                       "WHERE delegation_id = :d",
                       "WITH x AS (INSERT INTO delegation (from_office, to_office, "
-                      "valid_from, decision_number) VALUES ('UBND.00040', 'UBND.00046', "
+                      "valid_from, decision_number) VALUES ('UBND.00070', 'UBND.00196', "
                       "'2027-01-20', 'QĐ 8') RETURNING id) "
                       "INSERT INTO delegation_procedure SELECT id, 'TRICH-LUC' FROM x"):
         with pytest.raises(sa.exc.DBAPIError) as caught, api_engine.begin() as conn:

@@ -144,6 +144,33 @@ def approve(client, signed_in, code: str, parcels: list[int], **body: Any) -> An
     return move(client, signed_in, code, "approved", extra_tags=tags, **body)
 
 
+def pay_the_taxes(client, signed_in, code: str, approve_now: Any) -> None:
+    """The tax authority's notice is recorded by the officer; the approval waits until the
+    counter records its payment in full."""
+    url = f"{API}/dossiers/{code}/tax-notices"
+    notice = {"notice_number": "5012/TB-CCT", "issued_on": "2026-11-20",
+              "authority": "Thuế cơ sở 1 thành phố Hà Nội",
+              "amounts": {"registration_fee": 2_400_000, "personal_income_tax": 24_000_000}}
+    assert client.post(url, json=notice, headers=signed_in("counter_clerk")).status_code == 403
+    recorded = client.post(url, json=notice, headers=signed_in("land_officer"))
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["unpaid"] == ["5012/TB-CCT"]
+    assert client.post(url, json=notice, headers=signed_in("land_officer")).status_code == 409
+    refused = approve_now()
+    assert refused.status_code == 409 and refused.json()["code"] == "obligations-unpaid"
+    seen = client.get(url, headers=signed_in("counter_clerk")).json()["notices"][0]
+    assert (seen["total"], seen["paid"]) == (26_400_000, False)  # the counter hands it over
+    pay = f"{url}/5012/TB-CCT/payment"  # a notice number holds a slash
+    short = client.post(pay, headers=signed_in("counter_clerk"), json={
+        "paid_on": "2026-11-23", "reference": "KB-0012345", "amount": 24_000_000})
+    assert short.status_code == 422 and "26,400,000" in short.json()["detail"], short.text
+    paid = client.post(pay, headers=signed_in("counter_clerk"), json={
+        "paid_on": "2026-11-23", "reference": "KB-0012345", "amount": 26_400_000})
+    assert paid.status_code == 201 and paid.json()["settled"], paid.text
+    officer = client.get(url, headers=signed_in("land_officer")).json()["notices"][0]
+    assert (officer["total"], officer["paid_reference"]) == (26_400_000, "KB-0012345")
+
+
 def rights_on_sheet(engine, parcels: dict[int, tuple[int, int]]) -> set[tuple[Any, ...]]:
     """Who holds which right in what share on these parcels (by parcel id)."""
     with engine.connect() as conn:
@@ -269,11 +296,14 @@ def test_sale_of_a_whole_parcel_with_its_house_to_a_new_buyer(client, signed_in,
     code = received.json()["code"]
     assert move(client, signed_in, code, "in_processing").status_code == 200
     assert move(client, signed_in, code, "tax_notice").status_code == 200
-    approved = approve(client, signed_in, code, [parcel["parcel_id"]], source=CONTRACT, steps=[
-        {"operation": "transfer", "parameters": {
-            "holders": [{"party_id": buyer}],
-            "certificate": {"action": "new", "serial": "CS 701001",
-                            "issuing_authority": "Sở Nông nghiệp và Môi trường Hà Nội"}}}])
+    steps = [{"operation": "transfer", "parameters": {
+        "holders": [{"party_id": buyer}],
+        "certificate": {"action": "new", "serial": "CS 701001",
+                        "issuing_authority": "Sở Nông nghiệp và Môi trường Hà Nội"}}}]
+    pay_the_taxes(client, signed_in, code, lambda: approve(
+        client, signed_in, code, [parcel["parcel_id"]], source=CONTRACT, steps=steps))
+    approved = approve(client, signed_in, code, [parcel["parcel_id"]], source=CONTRACT,
+                       steps=steps)
     assert approved.status_code == 200, approved.text
     give_back(client, signed_in, code)
 

@@ -5,7 +5,8 @@ procedure's validity, and the extra days of remote communes where they apply."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import math
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -53,9 +54,10 @@ def offices(conn):
 
 
 def _at(conn, moment: datetime) -> None:
-    """Move the office clock so that office_now() is ``moment``."""
+    """Move the office clock so that office_now() is ``moment`` or within the second after
+    it (the clock's offset is whole seconds)."""
     now = conn.execute(sa.text("SELECT now()")).scalar_one()
-    set_office_clock(conn, moment - now)
+    set_office_clock(conn, timedelta(seconds=math.ceil((moment - now).total_seconds())))
 
 
 def _mortgage(conn, **overrides):
