@@ -94,8 +94,11 @@ class LoadReport:
     def changed(self) -> bool:
         return any(self.inserted.values()) or bool(self.renamed)
 
-    def lines(self) -> list[str]:
+    def lines(self, *, every: bool = False) -> list[str]:
+        """What a person reads: the counts, then what was reported (the codes the packages
+        disagree on: the first five, or ``every`` one)."""
         c = self.counts
+        shown = self.code_disagreements if every else self.code_disagreements[:5]
         out = [
             f"source: {self.source}",
             f"communes in force: {c['communes_in_force']} ({c['hanoi_communes']} in Hà Nội)",
@@ -110,8 +113,9 @@ class LoadReport:
             out.append(f"{len(self.code_disagreements)} new communes have another code in "
                        "vietnamadminunits (vietnam-provinces' code is used): " + "; ".join(
                            f"{name} ({p}) {theirs} -> {ours}"
-                           for p, name, theirs, ours in self.code_disagreements[:5])
-                       + ("; ..." if len(self.code_disagreements) > 5 else ""))
+                           for p, name, theirs, ours in shown)
+                       + ("; ... (--all lists them)"
+                          if len(shown) < len(self.code_disagreements) else ""))
         for title, items in (("unmatched", self.unmatched), ("no successor", self.unmapped),
                              ("renamed", self.renamed), ("differs, kept", self.differences),
                              ("conflict, kept", self.conflicts),

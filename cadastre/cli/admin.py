@@ -37,13 +37,15 @@ def load(
         None, "--renames-on", help="A commune in force that the installed package names "
         "otherwise gets that name from this day (YYYY-MM-DD), as a new version; without it "
         "such differences are only reported."),
+    every: bool = typer.Option(False, "--all", help="List every code the two packages "
+                               "disagree on (by default the first five)."),
 ) -> None:
     """Load the units of the pinned packages (vietnam-provinces, vietnamadminunits): what
     the register lacks is added, nothing stored is rewritten. Prints the counts."""
     engine = cli_engine()
     with translate_connection_errors(engine.url), engine.begin() as conn:
         report = admin_units.load_units(conn, renames_on=_day(renames_on))
-    for line in report.lines():
+    for line in report.lines(every=every):
         out.print(line)
     out.print(f"{report.seconds:.2f} s")
 

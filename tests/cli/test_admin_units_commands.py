@@ -23,6 +23,11 @@ def test_load_prints_the_counts_and_changes_nothing_the_second_time(settings):
     assert "old communes without a successor: 0" in result.output
     assert "inserted: nothing (no change)" in result.output
     assert "have another code in vietnamadminunits" in result.output
+    assert "Phường Long Biên (01) 00145 -> 00148; ... (--all lists them)" in result.output
+    every = _run(settings, "load", "--all")
+    assert every.exit_code == 0, every.output
+    assert "--all lists them" not in every.output
+    assert every.output.count(" -> ") >= 123
 
 
 def test_show_an_old_ward_and_a_ward_in_force(settings):
