@@ -296,7 +296,7 @@ def load_units(conn: Connection, *, renames_on: date | None = None) -> LoadRepor
             if conflict:
                 report.conflicts.append(
                     f"{u.level} {u.code} {u.name}: another row holds the code in the period "
-                    f"{first or '…'}..{last or '…'}; the package's unit is not loaded")
+                    f"{first or '…'} .. {last or '…'}; the package's unit is not loaded")
                 continue
             rows.append({"code": u.code, "name": u.name, "kind": u.kind, "parent_id": parent,
                          "tm3_epsg": tm3})
