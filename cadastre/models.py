@@ -16,10 +16,18 @@ from cadastre.dossiers.models import (
     Office,
     Procedure,
     PublicHoliday,
+    TaxNotice,
+    TaxPayment,
 )
 from cadastre.exports.models import ExportJob
 from cadastre.imports.models import ImportQuarantine, ImportRun
-from cadastre.land_use.models import LandUseLegacyCode, LandUseListLoad, LandUseTypeVersion
+from cadastre.land_use.models import (
+    LandPrice,
+    LandPriceTable,
+    LandUseLegacyCode,
+    LandUseListLoad,
+    LandUseTypeVersion,
+)
 from cadastre.limits.models import RateLimit
 from cadastre.model import Base
 from cadastre.parcels.models import (
@@ -63,6 +71,8 @@ __all__ = [
     "Feedback",
     "ImportQuarantine",
     "ImportRun",
+    "LandPrice",
+    "LandPriceTable",
     "LandRight",
     "LandUseLegacyCode",
     "LandUseListLoad",
@@ -83,4 +93,6 @@ __all__ = [
     "Responsibility",
     "Restriction",
     "SourceDocument",
+    "TaxNotice",
+    "TaxPayment",
 ]

@@ -30,6 +30,7 @@ from cadastre.bulk import copy_frame, integrity_rebuilt_after, reserve_from_sequ
 from cadastre.certificates import register as certificates
 from cadastre.changes.record import RecordedChange, SourceDocument, record_change
 from cadastre.changes.service import retire_parcels
+from cadastre.errors import ImportSourceError
 from cadastre.rights.bulk import register_holders
 from gis.wkb import EncodedGeometries
 
@@ -272,6 +273,7 @@ def load_accepted(
     is emptied, so that its WKB is freed before the holders are loaded. A load of at least
     ``bulk_rows`` parcels and half the register takes the bulk path (True): indexes and
     foreign keys rebuilt after COPY, with the register's tables locked."""
+    refuse_unknown_communes(conn, frame)
     current = int(conn.execute(sa.text("SELECT count(*) FROM current_parcel")).scalar_one())
     bulk = len(frame) >= bulk_rows and len(frame) >= current / 2
     rebuilt = integrity_rebuilt_after(conn, list(REGISTER_TABLES), change_id=change.change_id)
@@ -284,6 +286,24 @@ def load_accepted(
     if bulk:
         counts["indexes_and_keys_rebuilt"] = int(deferred or 0)
     return counts, bulk
+
+
+def refuse_unknown_communes(conn: Connection, frame: pd.DataFrame) -> None:
+    """Every commune code of the file is a commune of the unit registry that had begun by
+    today (in force, or a former one whose sheets the register keeps; migration 0030), or
+    the import is refused naming them, before anything is written."""
+    counts = frame["commune_code"].value_counts()
+    known = set(conn.execute(sa.text(
+        "SELECT code FROM admin_unit WHERE level = 'commune' AND code = ANY(:c) "
+        "AND (valid_from IS NULL OR valid_from <= office_today())"),
+        {"c": [str(c) for c in counts.index]}).scalars())
+    unknown = [(str(c), int(n)) for c, n in counts.items() if str(c) not in known]
+    if unknown:
+        named = ", ".join(f"{c} ({n} rows)" for c, n in sorted(unknown)[:20])
+        raise ImportSourceError(
+            f"commune codes that are no commune of the unit registry: {named}",
+            hint="give the commune's official code (--commune), or load the administrative "
+                 "units: cadastre admin units load")
 
 
 def load_holdings(

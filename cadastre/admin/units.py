@@ -511,3 +511,13 @@ def describe_units(conn: Connection, code: str, on: date | None = None) -> list[
             other="successor_id", this="predecessor_id")), {"id": r["id"]}).mappings()]
         found.append(unit)
     return found
+
+
+def communes_today(conn: Connection, commune_code: str) -> list[str]:
+    """The communes in force today that ``commune_code`` is or became, main one first: the
+    code's own unit if in force, else its last version's successors (sql/functions/
+    admin_units.sql)."""
+    return [str(c) for c in conn.execute(sa.text(
+        "SELECT c.code FROM current_commune(:c, (SELECT CASE WHEN bool_or(valid_to IS NULL) "
+        "THEN NULL ELSE max(valid_to) END FROM admin_unit WHERE level = 'commune' "
+        "AND code = :c)) c"), {"c": commune_code}).scalars()]

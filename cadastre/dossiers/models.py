@@ -216,3 +216,34 @@ class Feedback(Base):
     assigned_to: Mapped[str | None] = mapped_column(Text)
     assigned_at: Mapped[datetime | None]
     assigned_by: Mapped[str | None] = mapped_column(Text)
+
+
+class TaxNotice(Base):
+    """The tax authority's notice of what a dossier's land user owes (migration 0028)."""
+
+    __tablename__ = "tax_notice"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("dossier.id"))
+    notice_number: Mapped[str] = mapped_column(Text)
+    issued_on: Mapped[date]
+    authority: Mapped[str] = mapped_column(Text)
+    amounts: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    total: Mapped[Decimal] = mapped_column(Numeric(16, 0))
+    supersedes: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("tax_notice.id"))
+    recorded_at: Mapped[datetime] = mapped_column(server_default="now()")
+    recorded_by: Mapped[str] = mapped_column(Text, server_default="current_user")
+
+
+class TaxPayment(Base):
+    """The payment of a notice in full (the receipt's reference)."""
+
+    __tablename__ = "tax_payment"
+
+    notice_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tax_notice.id"),
+                                           primary_key=True)
+    paid_on: Mapped[date]
+    reference: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 0))
+    recorded_at: Mapped[datetime] = mapped_column(server_default="now()")
+    recorded_by: Mapped[str] = mapped_column(Text, server_default="current_user")

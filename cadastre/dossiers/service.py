@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cadastre.access import Role
+from cadastre.admin.units import communes_today
 from cadastre.clock import OFFICE_ZONE, office_time
 from cadastre.dossiers import catalogue, delegations, obligations, offices
 from cadastre.dossiers.calendar import (
@@ -198,16 +199,6 @@ def route(conn: Connection, *, procedure_code: str, commune_code: str, receiving
             f"office {receiving_office} does not serve commune {commune_code} for "
             f"{procedure_code} and holds no delegation for it")
     return handler
-
-
-def communes_today(conn: Connection, commune_code: str) -> list[str]:
-    """The communes in force today that ``commune_code`` is or became, main one first: the
-    code's own unit if in force, else its last version's successors (sql/functions/
-    admin_units.sql)."""
-    return [str(c) for c in conn.execute(sa.text(
-        "SELECT c.code FROM current_commune(:c, (SELECT CASE WHEN bool_or(valid_to IS NULL) "
-        "THEN NULL ELSE max(valid_to) END FROM admin_unit WHERE level = 'commune' "
-        "AND code = :c)) c"), {"c": commune_code}).scalars()]
 
 
 def next_code(conn: Connection, office: str, day: date, code_format: str) -> str:

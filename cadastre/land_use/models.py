@@ -4,9 +4,10 @@ sql/migrations/0024_land_use_codes_2024.sql); ``LandUseType`` is in cadastre.par
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Computed, ForeignKey, Text
+from sqlalchemy import BigInteger, Computed, ForeignKey, Integer, Numeric, SmallInteger, Text
 from sqlalchemy.dialects.postgresql import DATERANGE, JSONB, Range
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,3 +58,40 @@ class LandUseListLoad(Base):
     legacy_sha256: Mapped[str] = mapped_column(Text)
     legacy_csv: Mapped[str] = mapped_column(Text)
     summary: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+
+
+class LandPriceTable(Base):
+    """A province's land price table, with the decision that adopted it (migration 0029)."""
+
+    __tablename__ = "land_price_table"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    province_code: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    validity: Mapped[Range[Any] | None] = mapped_column(
+        DATERANGE, Computed("daterange(valid_from, valid_to, '[]')"))
+    source_file: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = mapped_column(server_default="now()")
+    loaded_by: Mapped[str] = mapped_column(Text, server_default="current_user")
+
+
+class LandPrice(Base):
+    """One price of a table: road segment or zone, position, land-use code, đồng per m²."""
+
+    __tablename__ = "land_price"
+
+    table_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("land_price_table.id"),
+                                          primary_key=True)
+    line: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_code: Mapped[str | None] = mapped_column(Text)
+    road: Mapped[str | None] = mapped_column(Text)
+    segment_from: Mapped[str | None] = mapped_column(Text)
+    segment_to: Mapped[str | None] = mapped_column(Text)
+    zone: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(SmallInteger, server_default="1")
+    land_use_code: Mapped[str] = mapped_column(Text, ForeignKey("land_use_type.code"))
+    price_vnd_m2: Mapped[Decimal] = mapped_column(Numeric(14, 0))

@@ -29,6 +29,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cadastre.admin.units import communes_today
 from cadastre.errors import ImportSourceError, InvalidInput, NotFound
 from gis.crs import fold
 
@@ -200,9 +201,9 @@ def load_table(conn: Connection, path: Path, *, province_code: str, decision: st
         raise InvalidInput("a table cannot end before it begins")
     prices = read_price_file(path)
     frame = prices.rows
-    codes = dict(conn.execute(sa.text(
+    codes: dict[str, bool] = {str(c): bool(v) for c, v in conn.execute(sa.text(
         "SELECT code, daterange(valid_from, valid_to, '[]') @> CAST(:d AS date) "
-        "FROM land_use_type"), {"d": valid_from}).all())
+        "FROM land_use_type"), {"d": valid_from}).all()}
     bad = sorted({c for c in frame["land_use_code"] if not codes.get(c)})
     if bad:
         unknown = [c for c in bad if c not in codes]
@@ -220,7 +221,7 @@ def load_table(conn: Connection, path: Path, *, province_code: str, decision: st
         if missing:
             raise ImportSourceError(f"{path.name}: communes not in force on {valid_from}: "
                                     f"{', '.join(missing[:20])}")
-    ended = conn.execute(sa.text(
+    ended_table = conn.execute(sa.text(
         "UPDATE land_price_table SET valid_to = CAST(:d AS date) - 1 WHERE province_code = :p "
         "AND valid_to IS NULL AND valid_from < :d RETURNING id"),
         {"p": province_code, "d": valid_from}).scalar()
@@ -245,7 +246,8 @@ def load_table(conn: Connection, path: Path, *, province_code: str, decision: st
         "segment_to, zone, position, land_use_code, price_vnd_m2) VALUES (:table_id, :line, "
         ":commune_code, :road, :segment_from, :segment_to, :zone, :position, "
         ":land_use_code, :price_vnd_m2)"), records.to_dict("records"))
-    return Loaded(table_id, len(frame), int(ended) if ended is not None else None)
+    return Loaded(table_id, len(frame),
+                  int(ended_table) if ended_table is not None else None)
 
 
 def tables(conn: Connection, province_code: str | None = None) -> list[dict[str, Any]]:
@@ -268,8 +270,6 @@ def parcel_prices(conn: Connection, parcel_id: int, on: date) -> dict[str, Any]:
         "GROUP BY p.parcel_id, p.commune_code, p.address"), {"p": parcel_id}).first()
     if parcel is None:
         raise NotFound(f"no current parcel {parcel_id}")
-    from cadastre.dossiers.service import communes_today
-
     communes = [parcel.commune_code, *communes_today(conn, parcel.commune_code)]
     province = conn.execute(sa.text(
         "WITH RECURSIVE up AS (SELECT id, parent_id, level, code FROM admin_unit "
