@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from cadastre.errors import ImportSourceError
 from tests.importers.conftest import count, encoded_frame
 
 LEGACY = ["2L", "GT", "TL", "NĐ", "N§", "MN/hg", "T", "CLN", "BHK", "ODT+NHK", "XYZ", "T+V"]
@@ -78,17 +79,16 @@ def test_a_tcvn3_dbf_maps_the_decoded_code(conn, run, write, small_layer, ward):
     assert count(conn, "SELECT count(*) FROM parcel_land_use WHERE land_use_code = 'NTD'") == 3
 
 
-def test_residential_T_needs_to_know_whether_the_commune_is_urban(conn, run, write,
-                                                                   small_layer):
+def test_a_file_naming_a_commune_the_registry_never_had_is_refused_whole(conn, run, write,
+                                                                         small_layer):
+    """Residential "T" needs to know whether the commune is urban; a commune code the unit
+    registry does not know refuses the file before anything is written (migration 0030)."""
     layer = _legacy_layer(small_layer, ["T", "ODT"])
     layer["MaXa"] = "99991"  # no such commune in the unit registry
-    report = run(write(layer, "t.gpkg"))
-    assert report.layers[0].rejected == {"unknown-land-use-code": 1}
-    reason = conn.execute(sa.text(
-        "SELECT reason FROM import_quarantine WHERE import_id = :i"),
-        {"i": report.import_id}).scalar_one()
-    assert "use ODT (urban) or ONT (rural)" in reason
-    assert "commune 99991 is not in the unit registry" in reason
+    before = conn.execute(sa.text("SELECT count(*) FROM parcel")).scalar_one()
+    with pytest.raises(ImportSourceError, match=r"no commune of the unit registry: 99991"):
+        run(write(layer, "t.gpkg"))
+    assert conn.execute(sa.text("SELECT count(*) FROM parcel")).scalar_one() == before
 
 
 def test_a_rural_commune_gets_rural_residential_land(conn, run, write, small_layer):
