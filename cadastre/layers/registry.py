@@ -164,6 +164,11 @@ PARCEL_PROPERTIES = (
     # The map label is the parcel number; at zoom 16 the median synthetic parcel is 12 px
     # wide on a 512 px tile (13.5 m at 1.1 m/px), too narrow for it, at 17 it is 24 px.
     # Sheet and number are 27 % of a zoom-16 tile's bytes.
+    # The sheet's commune may be a former one (docs/architecture.md, "Parcel identity"): the
+    # lookups also answer the commune in force today that it became.
+    Property("commune_today", "commune_today(x.commune_code)", "object",
+             "The commune in force today that the sheet's commune is or became: code, name "
+             "and since when (sql/functions/admin_units.sql)", ogc=False, lookup=True),
     Property("sheet_number", "x.sheet_number", "string", "Map sheet number (số tờ)",
              filter="x.sheet_number = {v}", lookup=True, export=Exported("string", 20),
              tile=Tiled("sheet", label=True)),

@@ -34,3 +34,16 @@ LANGUAGE sql STABLE AS $$
     GROUP BY a.id, a.code, a.name
     ORDER BY bool_or(w.main) DESC, a.code
 $$;
+
+-- The commune in force today that a parcel's commune code is or became, as the lookups show
+-- it: {"code", "name", "since"} of the main successor (the code's own unit when in force;
+-- else from its last version). NULL for a code the registry does not know.
+CREATE OR REPLACE FUNCTION commune_today(commune_code text) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('code', c.code, 'name', c.name, 'since', c.since)
+    FROM current_commune(commune_code, (
+        SELECT CASE WHEN bool_or(a.valid_to IS NULL) THEN NULL ELSE max(a.valid_to) END
+        FROM admin_unit a WHERE a.level = 'commune' AND a.code = commune_code)) c
+    ORDER BY c.main DESC, c.code
+    LIMIT 1
+$$;

@@ -166,3 +166,26 @@ def test_fast_point_lookup_answers_exactly_like_the_full_route(client, api_engin
     cached = client.get(f"{API}/parcels/at", params={"lon": lon, "lat": lat},
                         headers={"If-None-Match": fast.headers["etag"]})
     assert cached.status_code == 304
+
+
+def test_a_parcel_of_a_former_ward_answers_in_today_s_units(client, api_engine, headers):
+    """The sheets of the former Phúc Tân ward (00037, Quận Hoàn Kiếm, until 2025-06-30) keep
+    its code; every lookup also names the ward in force it became: Phường Hồng Hà (00097)."""
+    with api_engine.connect() as conn:
+        parcel_id, sheet, number = conn.execute(sa.text(
+            "SELECT parcel_id, sheet_number, parcel_number FROM current_parcel "
+            "WHERE commune_code = '00037' ORDER BY parcel_id LIMIT 1")).one()
+    found = client.get(f"{API}/parcels", params={"commune": "00037", "sheet": sheet,
+                                                 "number": number}).json()["features"][0]
+    today = {"code": "00097", "name": "Phường Hồng Hà", "since": "2025-07-01"}
+    assert (found["properties"]["commune_code"], found["properties"]["commune_today"]) == (
+        "00037", today)
+    file = client.get(f"{API}/parcels/{parcel_id}", headers=headers("land_officer")).json()
+    assert file["properties"]["commune_today"] == today
+    with api_engine.begin() as conn:  # a code no commune ever had is refused by the register
+        with pytest.raises(sa.exc.DBAPIError, match="commune code 99999 is not a commune"):
+            conn.execute(sa.text(
+                "WITH i AS (INSERT INTO parcel_identity DEFAULT VALUES RETURNING parcel_id) "
+                "INSERT INTO parcel (parcel_id, commune_code, sheet_number, parcel_number, "
+                "geom, begun_by) SELECT i.parcel_id, '99999', p.sheet_number, 999, p.geom, "
+                "p.begun_by FROM current_parcel p, i WHERE p.parcel_id = :p"), {"p": parcel_id})
