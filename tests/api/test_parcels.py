@@ -182,10 +182,11 @@ def test_a_parcel_of_a_former_ward_answers_in_today_s_units(client, api_engine, 
         "00037", today)
     file = client.get(f"{API}/parcels/{parcel_id}", headers=headers("land_officer")).json()
     assert file["properties"]["commune_today"] == today
-    with api_engine.begin() as conn:  # a code no commune ever had is refused by the register
-        with pytest.raises(sa.exc.DBAPIError, match="commune code 99999 is not a commune"):
-            conn.execute(sa.text(
-                "WITH i AS (INSERT INTO parcel_identity DEFAULT VALUES RETURNING parcel_id) "
-                "INSERT INTO parcel (parcel_id, commune_code, sheet_number, parcel_number, "
-                "geom, begun_by) SELECT i.parcel_id, '99999', p.sheet_number, 999, p.geom, "
-                "p.begun_by FROM current_parcel p, i WHERE p.parcel_id = :p"), {"p": parcel_id})
+    # a code no commune ever had is refused by the register
+    with pytest.raises(sa.exc.DBAPIError, match="commune code 99999 is not a commune"), \
+            api_engine.begin() as conn:
+        conn.execute(sa.text(
+            "WITH i AS (INSERT INTO parcel_identity DEFAULT VALUES RETURNING parcel_id) "
+            "INSERT INTO parcel (parcel_id, commune_code, sheet_number, parcel_number, "
+            "geom, begun_by) SELECT i.parcel_id, '99999', p.sheet_number, 999, p.geom, "
+            "p.begun_by FROM current_parcel p, i WHERE p.parcel_id = :p"), {"p": parcel_id})
