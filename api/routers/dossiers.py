@@ -29,10 +29,12 @@ from api.schemas.dossiers import (
 )
 from cadastre.access import Role, mask_national_id, rule
 from cadastre.audit.service import log_personal_read_sync
+from cadastre.clock import office_day
 from cadastre.dossiers import approval, catalogue, obligations, offices, reports, service
 from cadastre.dossiers import feedback as feedback_service
 from cadastre.dossiers.receipt import apology_html, receipt_html, receipt_pdf
-from cadastre.errors import InvalidInput
+from cadastre.errors import InvalidInput, NotFound
+from cadastre.land_use import prices as land_prices
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
 STAFF = (Role.COUNTER_CLERK, Role.LAND_OFFICER, Role.SUPERVISOR, Role.ADMIN)
@@ -163,6 +165,41 @@ async def move(request: Request, code: str, body: TransitionIn, caller: Caller,
 async def tax_notices(request: Request, code: str) -> Response:
     found = await _read(request, lambda c: obligations.obligations(c, code))
     return JSONResponse(found, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/dossiers/{code}/tax-information",
+            summary="The information sheet sent to the tax authority (phiếu chuyển thông tin)",
+            description="What the tax authority needs to compute the land user's obligations: "
+            "the dossier, the land user (as the caller's role may see them), each parcel with "
+            "its land use, area, today's commune and the land prices of the table in force on "
+            "the day of reception, and the notices recorded so far.",
+            dependencies=[require(*STAFF)])
+async def tax_information(request: Request, code: str, caller: Caller) -> Response:
+    def build(conn: Any) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+        dossier = service.get(conn, code)
+        day = office_day(dossier["received_at"])
+        parcels = []
+        for parcel_id in dossier["parcel_ids"]:
+            try:
+                parcels.append(land_prices.parcel_prices(conn, int(parcel_id), day))
+            except NotFound:  # split or merged since: its file holds what it was
+                parcels.append({"parcel_id": parcel_id, "reason": "no longer a current parcel"})
+        return dossier, parcels, obligations.obligations(conn, code)
+
+    dossier, parcels, notices = await _read(request, build)
+    await _log_applicant_read(request, dossier, caller.role, "tax information sheet")
+    view = _staff_view(dossier, caller.role)
+    sheet = {
+        "title": "Phiếu chuyển thông tin để xác định nghĩa vụ tài chính về đất đai",
+        "dossier": code, "procedure_code": dossier["procedure_code"],
+        "procedure_name": dossier["procedure_name"],
+        "received_on": office_day(dossier["received_at"]),
+        "office": dossier["handling_office"], "office_name": dossier["handling_office_name"],
+        "land_user": {k.removeprefix("applicant_"): view[k] for k in (
+            "applicant_name", "applicant_id_number", "applicant_address") if k in view},
+        "parcels": parcels, "notices": notices["notices"],
+    }
+    return JSONResponse(sheet, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/dossiers/{code}/tax-notices", status_code=201,

@@ -147,6 +147,14 @@ def approve(client, signed_in, code: str, parcels: list[int], **body: Any) -> An
 def pay_the_taxes(client, signed_in, code: str, approve_now: Any) -> None:
     """The tax authority's notice is recorded by the officer; the approval waits until the
     counter records its payment in full."""
+    sheet = client.get(f"{API}/dossiers/{code}/tax-information",
+                       headers=signed_in("land_officer"))
+    assert sheet.status_code == 200, sheet.text
+    (parcel,) = sheet.json()["parcels"]
+    assert sheet.json()["land_user"]["name"] and parcel["land_use_codes"]
+    assert parcel["on"] == sheet.json()["received_on"] and "table" in parcel
+    assert client.get(f"{API}/dossiers/{code}/tax-information",
+                      headers=signed_in("gis_analyst")).status_code == 403
     url = f"{API}/dossiers/{code}/tax-notices"
     notice = {"notice_number": "5012/TB-CCT", "issued_on": "2026-11-20",
               "authority": "Thuế cơ sở 1 thành phố Hà Nội",
