@@ -157,11 +157,14 @@ def remote_extra_days(conn: Connection, commune_code: str | None) -> int:
 def appointment_date(conn: Connection, received: date, days: int, *,
                      commune_code: str | None = None,
                      paused: Iterable[tuple[date, date]] = (),
-                     remote_extra: bool = True) -> Appointment:
+                     remote_extra: bool = True,
+                     calendar: WorkingCalendar | None = None) -> Appointment:
     """The appointment for a dossier received on ``received`` (phiếu hẹn trả kết quả);
-    a remote commune's extra days are added unless the procedure excludes them."""
+    a remote commune's extra days are added unless the procedure excludes them.
+    ``calendar``: the one the caller already loaded."""
     extra = remote_extra_days(conn, commune_code) if remote_extra else 0
-    return add_working_days(load_calendar(conn), received, days + extra, paused=paused)
+    return add_working_days(calendar or load_calendar(conn), received, days + extra,
+                            paused=paused)
 
 
 def same_day_days(calendar: WorkingCalendar, received: datetime, cutoff: time) -> int:

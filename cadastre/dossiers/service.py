@@ -23,6 +23,7 @@ from cadastre.admin.units import communes_today
 from cadastre.clock import OFFICE_ZONE, office_time
 from cadastre.dossiers import catalogue, delegations, obligations, offices
 from cadastre.dossiers.calendar import (
+    WorkingCalendar,
     add_working_days,
     appointment_date,
     load_calendar,
@@ -142,7 +143,7 @@ def _in_force(procedure: sa.Row[Any], day: date) -> None:
             hint="see GET /api/v1/procedures for the one that replaced it")
 
 
-def _statutory_days(conn: Connection, procedure: sa.Row[Any], received: datetime,
+def _statutory_days(calendar: WorkingCalendar, procedure: sa.Row[Any], received: datetime,
                     reason: str | None) -> int:
     """The working days a dossier is given at intake: the procedure's; for a same-day
     procedure 0 or 1 by the cut-off hour; the extended time when a reason is recorded."""
@@ -155,7 +156,7 @@ def _statutory_days(conn: Connection, procedure: sa.Row[Any], received: datetime
                 f"{procedure.working_days} working days")
         return int(procedure.extended_days)
     if procedure.working_days == 0:
-        return same_day_days(load_calendar(conn), office_time(received), procedure.cutoff_time)
+        return same_day_days(calendar, office_time(received), procedure.cutoff_time)
     return int(procedure.working_days)
 
 
@@ -257,9 +258,10 @@ def receive(conn: Connection, intake: Intake, *, actor: str,
     _in_force(procedure, day)
     handler = route(conn, procedure_code=intake.procedure_code, commune_code=commune,
                     receiving_office=received_by, on=day)
+    calendar = load_calendar(conn)
     appointment = appointment_date(conn, day, _statutory_days(
-        conn, procedure, now, intake.deadline_reason), commune_code=commune,
-        remote_extra=bool(procedure.remote_extra))
+        calendar, procedure, now, intake.deadline_reason), commune_code=commune,
+        remote_extra=bool(procedure.remote_extra), calendar=calendar)
     code = next_code(conn, received_by, day, code_format)
     dossier_id = conn.execute(sa.text(
         "INSERT INTO dossier (code, received_by_office, handling_office, procedure_code, "
