@@ -92,6 +92,8 @@ def record_notice(conn: Connection, code: str, notice: Notice, *,
                        "waits for the land user's obligations (tax_notice)")
     if not notice.number.strip() or not notice.authority.strip():
         raise InvalidInput("a tax notice has its number and the issuing authority")
+    if notice.issued_on > office_today(conn):
+        raise InvalidInput(f"a tax notice dated {notice.issued_on} is in the future")
     total = _amounts(notice.amounts)
     supersedes = None
     if notice.supersedes is not None:
@@ -131,6 +133,8 @@ def record_payment(conn: Connection, code: str, number: str, *, paid_on: date,
         raise Conflict(f"tax notice {number} was superseded: pay the corrected notice")
     if not reference.strip():
         raise InvalidInput("a payment has the reference of its receipt")
+    if paid_on > office_today(conn):
+        raise InvalidInput(f"a payment dated {paid_on} is in the future")
     if paid_on < notice.issued_on:
         raise InvalidInput(f"a payment cannot precede its notice ({notice.issued_on})")
     if notice.total is None:

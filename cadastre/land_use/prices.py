@@ -253,7 +253,7 @@ def load_table(conn: Connection, path: Path, *, province_code: str, decision: st
 def tables(conn: Connection, province_code: str | None = None) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(sa.text(
         "SELECT id, province_code, decision, valid_from, valid_to, source_file, rows, "
-        "loaded_at, loaded_by FROM land_price_table "
+        "loaded_at FROM land_price_table "
         "WHERE :p IS NULL OR province_code = :p ORDER BY province_code, valid_from"),
         {"p": province_code}).mappings()]
 
@@ -272,11 +272,13 @@ def parcel_prices(conn: Connection, parcel_id: int, on: date) -> dict[str, Any]:
         raise NotFound(f"no current parcel {parcel_id}")
     communes = [parcel.commune_code, *communes_today(conn, parcel.commune_code)]
     province = conn.execute(sa.text(
-        "WITH RECURSIVE up AS (SELECT id, parent_id, level, code FROM admin_unit "
+        "WITH RECURSIVE up AS (SELECT id, parent_id, level, code, valid_to FROM admin_unit "
         "  WHERE level = 'commune' AND code = ANY(:c) "
-        "  UNION SELECT a.id, a.parent_id, a.level, a.code FROM admin_unit a "
+        "  UNION SELECT a.id, a.parent_id, a.level, a.code, a.valid_to FROM admin_unit a "
         "  JOIN up ON a.id = up.parent_id) "
-        "SELECT code FROM up WHERE level = 'province' ORDER BY code LIMIT 1"),
+        # the province in force (a former commune's own may have been merged since)
+        "SELECT code FROM up WHERE level = 'province' "
+        "ORDER BY valid_to IS NULL DESC, code LIMIT 1"),
         {"c": communes}).scalar()
     answer: dict[str, Any] = {"parcel_id": parcel_id, "on": on, "province_code": province,
                               "communes": communes, "land_use_codes": parcel.codes or [],

@@ -172,6 +172,9 @@ def pay_the_taxes(client, signed_in, code: str, approve_now: Any) -> None:
     short = client.post(pay, headers=signed_in("counter_clerk"), json={
         "paid_on": "2026-11-23", "reference": "KB-0012345", "amount": 24_000_000})
     assert short.status_code == 422 and "26,400,000" in short.json()["detail"], short.text
+    later = client.post(pay, headers=signed_in("counter_clerk"), json={
+        "paid_on": "2099-01-01", "reference": "KB-0012345", "amount": 26_400_000})
+    assert later.status_code == 422 and "in the future" in later.json()["detail"]
     paid = client.post(pay, headers=signed_in("counter_clerk"), json={
         "paid_on": "2026-11-23", "reference": "KB-0012345", "amount": 26_400_000})
     assert paid.status_code == 201 and paid.json()["settled"], paid.text
